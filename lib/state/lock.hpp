@@ -1,0 +1,55 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace stove {
+
+// Who holds a state lock. Written as JSON into the lock file while held.
+struct LockInfo {
+  std::string id;         // a UUID; force-unlock must be given it exactly
+  long pid = 0;
+  std::string host;
+  std::string user;
+  std::string operation;  // "apply", "destroy", ...
+  std::string created_at; // RFC 3339 UTC
+};
+
+// An exclusive flock on STATE_PATH.lock, held for the object's lifetime.
+// Move-only; the destructor releases the lock and clears the holder record.
+class StateLock {
+public:
+  // Takes the lock for `operation`, waiting up to `timeout` (0: try once).
+  // On failure throws stove::Error(ErrorKind::state) that names the holder:
+  // pid, host, user, operation, since when, and the lock id.
+  static StateLock acquire(const std::string& state_path, const std::string& operation,
+                           std::chrono::milliseconds timeout);
+
+  StateLock(StateLock&& other) noexcept;
+  StateLock& operator=(StateLock&& other) noexcept;
+  StateLock(const StateLock&) = delete;
+  StateLock& operator=(const StateLock&) = delete;
+  ~StateLock();
+
+  const LockInfo& info() const { return m_info; }
+  const std::string& lock_path() const { return m_lock_path; }
+
+private:
+  StateLock(int fd, std::string lock_path, LockInfo info);
+  void release() noexcept;
+
+  int m_fd = -1;
+  std::string m_lock_path;
+  LockInfo m_info;
+};
+
+// Reads the holder record of STATE_PATH.lock, if any (it may be stale).
+std::optional<LockInfo> read_lock_info(const std::string& state_path);
+
+// Parses a duration: "0", "500ms", "30s", "5m", "1h", "1m30s". Returns
+// nullopt for anything else (negative, unknown unit, missing unit on a
+// non-zero number, overflow).
+std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);
+
+} // namespace stove

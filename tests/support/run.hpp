@@ -1,0 +1,29 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace stove::test {
+
+struct RunResult {
+  int exit_code = -1;  // the exit status, or 128 + signal number
+  std::string out;
+  std::string err;
+};
+
+struct RunOptions {
+  std::string cwd;                               // empty: the current directory
+  std::map<std::string, std::string> env;        // added to a minimal environment
+  std::string input;                             // written to standard input
+};
+
+// Runs the built stove binary with `args` and waits for it. Standard input is
+// a pipe (so stove never sees a TTY) fed with `options.input`.
+RunResult run_stove(const std::vector<std::string>& args, const RunOptions& options = {});
+
+// Runs any program the same way.
+RunResult run_program(const std::string& program, const std::vector<std::string>& args,
+                      const RunOptions& options = {});
+
+} // namespace stove::test
