@@ -1,0 +1,72 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stove {
+
+// The resource kinds stove manages. The order is the order `stove schema`
+// lists them in.
+enum class Kind : uint8_t { cloud_space, machine, backup, bucket };
+
+enum class FieldType : uint8_t { string, integer, boolean, string_list, string_map, enumeration };
+
+// How a change to a field is carried out.
+enum class UpdateRule : uint8_t {
+  in_place,            // the provider updates the object
+  forces_replacement,  // the object is destroyed and created again
+  grows_in_place,      // a larger value updates in place; a smaller one replaces
+};
+
+// One field of a kind, declared once: validation, diff, `stove schema` and
+// the JSON output all read it.
+struct FieldSchema {
+  std::string_view name;
+  FieldType type = FieldType::string;
+  bool required = false;
+  nlohmann::json default_value;         // null: no default (optional fields only)
+  int64_t min = 0;                      // integers: inclusive range
+  int64_t max = INT64_MAX;
+  bool even = false;                    // integers: must be even
+  uint32_t max_length = 0;              // strings: 0 is unlimited
+  UpdateRule update = UpdateRule::in_place;
+  std::string_view unit;                // "MB", "GB", "days"; empty if none
+  std::vector<std::string_view> allowed; // enumerations: the allowed values
+  std::string_view doc;
+};
+
+struct KindSchema {
+  Kind kind;
+  std::string_view name;                     // canonical
+  std::vector<std::string_view> aliases;     // accepted in `type:` and addresses
+  std::optional<Kind> parent;                // the kind it nests under
+  std::vector<std::string_view> child_keys;  // keys that hold nested children
+  std::optional<Kind> child;                 // the kind those keys hold
+  std::vector<FieldSchema> fields;           // in display order
+  std::vector<std::string_view> provider_types;  // provider types that serve it
+  std::string_view doc;
+
+  const FieldSchema* field(std::string_view field_name) const;
+};
+
+std::span<const KindSchema> all_kinds();
+const KindSchema& schema_of(Kind kind);
+std::string_view to_string(Kind kind);
+std::string_view to_string(FieldType type);
+std::string_view to_string(UpdateRule rule);
+// Finds a kind by canonical name or alias; nullopt if unknown.
+std::optional<Kind> find_kind(std::string_view name);
+
+// Keys every resource entry may carry besides its kind's fields.
+std::span<const std::string_view> meta_keys();
+
+// The whole declaration as JSON, for `stove schema --json`.
+nlohmann::json schema_to_json(const KindSchema& schema);
+
+} // namespace stove

@@ -1,0 +1,321 @@
+#include "plan/plan.hpp"
+
+#include "model/address.hpp"
+#include "model/error.hpp"
+#include "plan/diff.hpp"
+#include "plan/order.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+namespace stove {
+
+std::string_view to_string(Action action) {
+  switch (action) {
+  case Action::no_op: return "no-op";
+  case Action::create: return "create";
+  case Action::update: return "update";
+  case Action::replace: return "replace";
+  case Action::destroy: return "delete";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ChangeReason reason) {
+  switch (reason) {
+  case ChangeReason::none: return "none";
+  case ChangeReason::new_resource: return "new_resource";
+  case ChangeReason::attributes_changed: return "attributes_changed";
+  case ChangeReason::fields_force_replace: return "fields_force_replacement";
+  case ChangeReason::parent_replaced: return "parent_replaced";
+  case ChangeReason::parent_changed: return "parent_changed";
+  case ChangeReason::provider_changed: return "provider_changed";
+  case ChangeReason::removed_from_file: return "removed_from_file";
+  case ChangeReason::status_incomplete: return "status_incomplete";
+  }
+  return "unknown";
+}
+
+nlohmann::json actions_json(Action action) {
+  switch (action) {
+  case Action::no_op: return {"no-op"};
+  case Action::create: return {"create"};
+  case Action::update: return {"update"};
+  case Action::replace: return {"delete", "create"};
+  case Action::destroy: return {"delete"};
+  }
+  return nlohmann::json::array();
+}
+
+PlanSummary Plan::summary() const {
+  PlanSummary s;
+  for (const auto& c : changes) {
+    switch (c.action) {
+    case Action::no_op: ++s.unchanged; break;
+    case Action::create: ++s.add; break;
+    case Action::update: ++s.change; break;
+    case Action::replace: ++s.add; ++s.destroy; break;
+    case Action::destroy: ++s.destroy; break;
+    }
+  }
+  return s;
+}
+
+namespace {
+
+// A machine moved to another cloud space shows up as a destroy and a
+// create of the same kind and key. When the pairing is unambiguous, it is
+// one replace forced by the parent.
+void pair_moves(std::vector<ResourceChange>& changes) {
+  using Leaf = std::pair<Kind, std::string>;
+  std::map<Leaf, std::vector<uint32_t>> creates, destroys;
+  for (uint32_t i = 0; i < changes.size(); ++i) {
+    const auto& c = changes[i];
+    if (!schema_of(c.kind).parent || (c.action != Action::create && c.action != Action::destroy)) {
+      continue;
+    }
+    auto address = parse_address(c.address);
+    if (!address) {
+      continue;
+    }
+    Leaf leaf{c.kind, address->segments.back().key};
+    (c.action == Action::create ? creates : destroys)[leaf].push_back(i);
+  }
+  std::vector<bool> drop(changes.size(), false);
+  for (const auto& [leaf, created] : creates) {
+    auto it = destroys.find(leaf);
+    if (created.size() != 1 || it == destroys.end() || it->second.size() != 1) {
+      continue;
+    }
+    ResourceChange& to = changes[created.front()];
+    ResourceChange& from = changes[it->second.front()];
+    if (from.provider != to.provider) {
+      continue;
+    }
+    to.action = Action::replace;
+    to.reason = ChangeReason::parent_changed;
+    to.previous_address = from.address;
+    to.before = std::move(from.before);
+    to.remote_id = std::move(from.remote_id);
+    to.prior_dependencies = std::move(from.prior_dependencies);
+    to.replace_paths = {"parent"};
+    drop[it->second.front()] = true;
+  }
+  size_t out = 0;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    if (!drop[i]) {
+      if (out != i) {
+        changes[out] = std::move(changes[i]);
+      }
+      ++out;
+    }
+  }
+  changes.resize(out);
+}
+
+std::string replace_cause(const ResourceChange& c) {
+  switch (c.reason) {
+  case ChangeReason::parent_replaced: return "its parent is replaced";
+  case ChangeReason::parent_changed: return "it moves to another parent";
+  case ChangeReason::provider_changed: return "its provider changes";
+  default: return fmt::format("{} cannot change in place", fmt::join(c.replace_paths, ", "));
+  }
+}
+
+} // namespace
+
+Plan make_plan(const Config& config, const State& state, const std::string& state_path) {
+  Plan plan;
+  plan.config_path = config.path;
+  plan.state_path = state_path;
+  plan.state_existed = state.exists;
+  plan.state_lineage = state.lineage;
+  plan.state_serial = state.serial;
+  plan.implicit_sandbox = config.implicit_sandbox;
+  plan.providers = config.providers;
+
+  std::unordered_map<std::string_view, uint32_t> in_state;
+  in_state.reserve(state.resources.size());
+  for (uint32_t i = 0; i < state.resources.size(); ++i) {
+    in_state.emplace(state.resources[i].address, i);
+  }
+  std::vector<bool> matched(state.resources.size(), false);
+
+  auto& changes = plan.changes;
+  changes.reserve(config.resources.size() + state.resources.size() / 16);
+  for (const Resource& r : config.resources) {
+    ResourceChange c;
+    c.address = r.address;
+    c.kind = r.kind;
+    c.provider = r.provider;
+    c.parent = r.parent_address;
+    c.dependencies = r.dependencies();
+    c.after = r.attrs;
+    auto it = in_state.find(r.address);
+    if (it == in_state.end()) {
+      c.action = Action::create;
+      c.reason = ChangeReason::new_resource;
+      changes.push_back(std::move(c));
+      continue;
+    }
+    const ResourceState& s = state.resources[it->second];
+    matched[it->second] = true;
+    c.before = s.spec;
+    c.remote_id = s.remote_id;
+    c.prior_dependencies = s.dependencies;
+    for (const auto& ignored : r.lifecycle.ignore_changes) {
+      if (auto old = s.spec.find(ignored); old != s.spec.end()) {
+        c.after[ignored] = *old;
+      }
+    }
+    FieldDiff diff = diff_fields(schema_of(r.kind), s.spec, c.after, r.lifecycle.ignore_changes);
+    if (!s.provider.empty() && s.provider != r.provider) {
+      c.action = Action::replace;
+      c.reason = ChangeReason::provider_changed;
+      c.replace_paths = {"provider"};
+    } else if (s.remote_id.empty()) {
+      // Recorded, but its create never finished: create it again.
+      c.action = Action::create;
+      c.reason = ChangeReason::status_incomplete;
+      c.before = nullptr;
+    } else if (!diff.replace_paths.empty()) {
+      c.action = Action::replace;
+      c.reason = ChangeReason::fields_force_replace;
+      c.replace_paths = std::move(diff.replace_paths);
+    } else if (diff.changed) {
+      c.action = Action::update;
+      c.reason = ChangeReason::attributes_changed;
+    } else if (s.status != ResourceStatus::completed) {
+      c.action = Action::update;
+      c.reason = ChangeReason::status_incomplete;
+    }
+    changes.push_back(std::move(c));
+  }
+  for (uint32_t i = 0; i < state.resources.size(); ++i) {
+    if (matched[i]) {
+      continue;
+    }
+    const ResourceState& s = state.resources[i];
+    ResourceChange c;
+    c.address = s.address;
+    auto kind = find_kind(s.kind);
+    if (!kind) {
+      throw Error(ErrorKind::state,
+                  fmt::format("{}: resource {} has unknown kind \"{}\"", state_path, s.address,
+                              s.kind));
+    }
+    c.kind = *kind;
+    c.provider = s.provider;
+    c.action = Action::destroy;
+    c.reason = ChangeReason::removed_from_file;
+    c.before = s.spec;
+    c.after = nullptr;
+    c.remote_id = s.remote_id;
+    c.parent = s.parent;
+    c.prior_dependencies = s.dependencies;
+    changes.push_back(std::move(c));
+  }
+
+  pair_moves(changes);
+
+  // Replacing a parent replaces what lives inside it; parents come first in
+  // address length order.
+  std::unordered_map<std::string_view, uint32_t> by_address;
+  by_address.reserve(changes.size());
+  for (uint32_t i = 0; i < changes.size(); ++i) {
+    if (changes[i].action != Action::destroy) {
+      by_address.emplace(changes[i].address, i);
+    }
+  }
+  std::vector<uint32_t> nested;
+  for (uint32_t i = 0; i < changes.size(); ++i) {
+    if (!changes[i].parent.empty() && changes[i].action != Action::destroy) {
+      nested.push_back(i);
+    }
+  }
+  std::stable_sort(nested.begin(), nested.end(), [&](uint32_t a, uint32_t b) {
+    return changes[a].address.size() < changes[b].address.size();
+  });
+  for (uint32_t i : nested) {
+    auto& c = changes[i];
+    auto parent = by_address.find(c.parent);
+    if (parent == by_address.end() || changes[parent->second].action != Action::replace) {
+      continue;
+    }
+    if (c.action == Action::no_op || c.action == Action::update) {
+      c.action = Action::replace;
+      c.reason = ChangeReason::parent_replaced;
+      c.replace_paths.clear();
+    }
+  }
+
+  // prevent_destroy guards the resources the file still declares.
+  std::vector<std::string> refusals;
+  for (const auto& c : changes) {
+    if (c.action != Action::replace && c.action != Action::destroy) {
+      continue;
+    }
+    const Resource* r = config.find(c.address);
+    if (r == nullptr || !r->lifecycle.prevent_destroy) {
+      continue;
+    }
+    refusals.push_back(fmt::format(
+        "{}:{}:{}: error: {} has lifecycle.prevent_destroy set, but this plan would replace it "
+        "({}); change the file so that it can be updated in place, or remove prevent_destroy",
+        config.path, r->mark.line, r->mark.column, c.address, replace_cause(c)));
+  }
+  if (!refusals.empty()) {
+    throw Error(ErrorKind::input, fmt::format("{}", fmt::join(refusals, "\n")));
+  }
+
+  OperationGraph graph = build_operation_graph(changes);
+  std::vector<uint32_t> order;
+  if (!graph.dag.topological_order(order)) {
+    auto cycles = graph.dag.find_cycles();
+    std::vector<std::string> names;
+    if (!cycles.empty()) {
+      for (uint32_t op : cycles.front()) {
+        names.push_back(changes[graph.operations[op].change].address);
+      }
+    }
+    throw Error(ErrorKind::state,
+                fmt::format("{}: the dependencies recorded in the state form a cycle: {}",
+                            state_path, fmt::join(names, " -> ")));
+  }
+  std::vector<ResourceChange> ordered;
+  ordered.reserve(changes.size());
+  std::vector<bool> placed(changes.size(), false);
+  for (uint32_t op : order) {
+    uint32_t index = graph.operations[op].change;
+    if (!placed[index]) {
+      placed[index] = true;
+      ordered.push_back(std::move(changes[index]));
+    }
+  }
+  changes = std::move(ordered);
+  return plan;
+}
+
+void check_plan_is_current(const Plan& plan, const State& state) {
+  if (plan.state_existed != state.exists ||
+      (state.exists && plan.state_lineage != state.lineage)) {
+    throw Error(ErrorKind::state,
+                fmt::format("the saved plan was made for {}, but {} now holds {}; run stove plan "
+                            "again",
+                            plan.state_existed ? "state lineage " + plan.state_lineage
+                                               : "an empty state",
+                            plan.state_path,
+                            state.exists ? "state lineage " + state.lineage : "no state"));
+  }
+  if (plan.state_serial != state.serial) {
+    throw Error(ErrorKind::state,
+                fmt::format("the saved plan is stale: it was made against serial {} of {}, which "
+                            "is now at serial {}; run stove plan again",
+                            plan.state_serial, plan.state_path, state.serial));
+  }
+}
+
+} // namespace stove

@@ -1,0 +1,170 @@
+#include "plan/plan_file.hpp"
+
+#include "model/error.hpp"
+#include "parse/source.hpp"
+#include "state/atomic_file.hpp"
+#include "stove/version.hpp"
+
+#include <fmt/format.h>
+
+namespace stove {
+
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+std::optional<Action> action_from_json(const json& actions) {
+  for (auto a : {Action::no_op, Action::create, Action::update, Action::replace,
+                 Action::destroy}) {
+    if (actions == actions_json(a)) {
+      return a;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<ChangeReason> reason_from_string(const std::string& text) {
+  for (int i = 0; i <= static_cast<int>(ChangeReason::status_incomplete); ++i) {
+    auto reason = static_cast<ChangeReason>(i);
+    if (to_string(reason) == text) {
+      return reason;
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+ordered_json plan_to_json(const Plan& plan) {
+  ordered_json out;
+  out["format_version"] = k_plan_format_version;
+  out["stove_version"] = k_version;
+  out["configuration"] = {{"path", plan.config_path}, {"implicit_sandbox", plan.implicit_sandbox}};
+  out["state"] = {{"path", plan.state_path},
+                  {"exists", plan.state_existed},
+                  {"lineage", plan.state_lineage},
+                  {"serial", plan.state_serial}};
+  ordered_json providers = ordered_json::array();
+  for (const auto& p : plan.providers) {
+    providers.push_back({{"name", p.name},
+                         {"type", p.type},
+                         {"endpoint", p.endpoint},
+                         {"settings", p.settings}});
+  }
+  out["providers"] = std::move(providers);
+  ordered_json changes = ordered_json::array();
+  for (const auto& c : plan.changes) {
+    ordered_json j;
+    j["address"] = c.address;
+    if (!c.previous_address.empty()) {
+      j["previous_address"] = c.previous_address;
+    }
+    j["kind"] = to_string(c.kind);
+    j["provider"] = c.provider;
+    j["actions"] = actions_json(c.action);
+    j["before"] = c.before;
+    j["after"] = c.after;
+    j["replace_paths"] = c.replace_paths;
+    j["reason"] = c.reason == ChangeReason::none ? ordered_json(nullptr)
+                                                 : ordered_json(to_string(c.reason));
+    j["remote_id"] = c.remote_id.empty() ? ordered_json(nullptr) : ordered_json(c.remote_id);
+    j["parent"] = c.parent.empty() ? ordered_json(nullptr) : ordered_json(c.parent);
+    j["dependencies"] = c.dependencies;
+    j["prior_dependencies"] = c.prior_dependencies;
+    changes.push_back(std::move(j));
+  }
+  out["resource_changes"] = std::move(changes);
+  PlanSummary s = plan.summary();
+  out["summary"] = {{"add", s.add},
+                    {"change", s.change},
+                    {"destroy", s.destroy},
+                    {"unchanged", s.unchanged},
+                    {"has_changes", s.has_changes()}};
+  return out;
+}
+
+Plan plan_from_json(const std::string& path, const std::string& text) {
+  auto fail = [&](const std::string& why) -> Error {
+    return Error(ErrorKind::input, fmt::format("{}: not a usable stove plan: {}", path, why));
+  };
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw fail(fmt::format("invalid JSON at byte {}", e.byte));
+  }
+  if (!j.is_object() || !j.contains("format_version") || !j.contains("resource_changes")) {
+    throw fail("it has no format_version and resource_changes; save plans with "
+               "stove plan --out FILE");
+  }
+  try {
+    int version = j.at("format_version").get<int>();
+    if (version > k_plan_format_version) {
+      throw Error(ErrorKind::input,
+                  fmt::format("{}: plan format_version {} is newer than this stove ({}) "
+                              "understands ({}); upgrade stove",
+                              path, version, k_version, k_plan_format_version));
+    }
+    Plan plan;
+    plan.config_path = j.at("configuration").at("path").get<std::string>();
+    plan.implicit_sandbox = j.at("configuration").at("implicit_sandbox").get<bool>();
+    const json& state = j.at("state");
+    plan.state_path = state.at("path").get<std::string>();
+    plan.state_existed = state.at("exists").get<bool>();
+    plan.state_lineage = state.at("lineage").get<std::string>();
+    plan.state_serial = state.at("serial").get<uint64_t>();
+    for (const json& p : j.at("providers")) {
+      ProviderConfig provider;
+      provider.name = p.at("name").get<std::string>();
+      provider.type = p.at("type").get<std::string>();
+      provider.endpoint = p.at("endpoint").get<std::string>();
+      provider.settings = p.at("settings");
+      plan.providers.push_back(std::move(provider));
+    }
+    for (const json& c : j.at("resource_changes")) {
+      ResourceChange change;
+      change.address = c.at("address").get<std::string>();
+      change.previous_address = c.value("previous_address", std::string());
+      auto kind = find_kind(c.at("kind").get<std::string>());
+      auto action = action_from_json(c.at("actions"));
+      if (!kind || !action) {
+        throw fail(fmt::format("resource change {} has an unknown kind or actions",
+                               change.address));
+      }
+      change.kind = *kind;
+      change.action = *action;
+      change.provider = c.at("provider").get<std::string>();
+      change.before = c.at("before");
+      change.after = c.at("after");
+      change.replace_paths = c.at("replace_paths").get<std::vector<std::string>>();
+      const json& reason = c.at("reason");
+      if (!reason.is_null()) {
+        auto parsed = reason_from_string(reason.get<std::string>());
+        if (!parsed) {
+          throw fail(fmt::format("resource change {} has an unknown reason", change.address));
+        }
+        change.reason = *parsed;
+      }
+      change.remote_id = c.at("remote_id").is_null() ? "" : c.at("remote_id").get<std::string>();
+      change.parent = c.at("parent").is_null() ? "" : c.at("parent").get<std::string>();
+      change.dependencies = c.at("dependencies").get<std::vector<std::string>>();
+      change.prior_dependencies = c.at("prior_dependencies").get<std::vector<std::string>>();
+      plan.changes.push_back(std::move(change));
+    }
+    return plan;
+  } catch (const json::exception& e) {
+    throw fail(std::string("a field is missing or has the wrong type (") + e.what() + ")");
+  }
+}
+
+void save_plan(const std::string& path, const Plan& plan) {
+  write_file_atomically(path, plan_to_json(plan).dump(2) + "\n");
+}
+
+Plan load_plan(const std::string& path) {
+  SourceFile source = SourceFile::read(path);
+  return plan_from_json(path, source.text);
+}
+
+} // namespace stove

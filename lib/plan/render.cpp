@@ -1,0 +1,180 @@
+#include "plan/render.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace stove {
+
+namespace {
+
+struct Palette {
+  bool on = false;
+  std::string_view paint(std::string_view code) const { return on ? code : ""; }
+  std::string_view green() const { return paint("\033[32m"); }
+  std::string_view yellow() const { return paint("\033[33m"); }
+  std::string_view red() const { return paint("\033[31m"); }
+  std::string_view bold() const { return paint("\033[1m"); }
+  std::string_view reset() const { return paint("\033[0m"); }
+};
+
+std::string header(const ResourceChange& c) {
+  switch (c.action) {
+  case Action::create:
+    return c.reason == ChangeReason::status_incomplete
+               ? fmt::format("{} will be created (its last create did not complete)", c.address)
+               : fmt::format("{} will be created", c.address);
+  case Action::update:
+    return c.reason == ChangeReason::status_incomplete
+               ? fmt::format("{} will be updated in-place (its last request did not complete)",
+                             c.address)
+               : fmt::format("{} will be updated in-place", c.address);
+  case Action::destroy:
+    return fmt::format("{} will be destroyed (it is no longer in the file)", c.address);
+  case Action::replace:
+    switch (c.reason) {
+    case ChangeReason::parent_replaced:
+      return fmt::format("{} must be replaced because its parent {} is replaced", c.address,
+                         c.parent);
+    case ChangeReason::parent_changed:
+      return fmt::format("{} must be replaced: it moved from {}", c.address,
+                         c.previous_address);
+    case ChangeReason::provider_changed:
+      return fmt::format("{} must be replaced: its provider changed to \"{}\"", c.address,
+                         c.provider);
+    default:
+      return fmt::format("{} must be replaced", c.address);
+    }
+  case Action::no_op:
+    break;
+  }
+  return c.address;
+}
+
+const nlohmann::json& field_of(const nlohmann::json& spec, std::string_view name) {
+  static const nlohmann::json k_null;
+  if (!spec.is_object()) {
+    return k_null;
+  }
+  auto it = spec.find(std::string(name));
+  return it == spec.end() ? k_null : *it;
+}
+
+} // namespace
+
+std::string render_value(const nlohmann::json& value) {
+  if (value.is_array()) {
+    std::string out = "[";
+    for (size_t i = 0; i < value.size(); ++i) {
+      out += i == 0 ? "" : ", ";
+      out += render_value(value[i]);
+    }
+    return out + "]";
+  }
+  if (value.is_object()) {
+    if (value.empty()) {
+      return "{}";
+    }
+    std::string out = "{ ";
+    bool first = true;
+    for (const auto& [k, v] : value.items()) {
+      out += first ? "" : ", ";
+      out += nlohmann::json(k).dump() + " = " + render_value(v);
+      first = false;
+    }
+    return out + " }";
+  }
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string render_plan(const Plan& plan, const RenderOptions& options) {
+  Palette p{options.color};
+  PlanSummary summary = plan.summary();
+  std::string out;
+  if (!summary.has_changes()) {
+    out += fmt::format("{}No changes.{} The infrastructure matches the file and the state.\n",
+                       p.bold(), p.reset());
+    return out;
+  }
+  out += "Stove will perform the following actions:\n";
+  for (const auto& c : plan.changes) {
+    if (c.action == Action::no_op) {
+      continue;
+    }
+    const KindSchema& schema = schema_of(c.kind);
+    const nlohmann::json& named = c.after.is_object() ? c.after : c.before;
+    std::string name = field_of(named, "name").is_string()
+                           ? field_of(named, "name").get<std::string>() : std::string();
+
+    std::string marker;
+    std::string indent = "  ";
+    switch (c.action) {
+    case Action::create: marker = fmt::format("{}+{}", p.green(), p.reset()); break;
+    case Action::update: marker = fmt::format("{}~{}", p.yellow(), p.reset()); break;
+    case Action::destroy: marker = fmt::format("{}-{}", p.red(), p.reset()); break;
+    case Action::replace:
+      marker = fmt::format("{}-{}/{}+{}", p.red(), p.reset(), p.green(), p.reset());
+      indent = "";
+      break;
+    case Action::no_op: break;
+    }
+    out += fmt::format("\n  {}# {}{}\n", p.bold(), header(c), p.reset());
+    out += fmt::format("{}{} {} {} {{\n", indent, marker, schema.name,
+                       nlohmann::json(name).dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace));
+
+    struct Line {
+      std::string_view marker_color;
+      char marker;
+      std::string_view field;
+      std::string value;
+      bool forces = false;
+    };
+    std::vector<Line> lines;
+    size_t hidden = 0;
+    for (const auto& field : schema.fields) {
+      const auto& before = field_of(c.before, field.name);
+      const auto& after = field_of(c.after, field.name);
+      bool forces = std::find(c.replace_paths.begin(), c.replace_paths.end(), field.name) !=
+                    c.replace_paths.end();
+      switch (c.action) {
+      case Action::create:
+        lines.push_back({p.green(), '+', field.name, render_value(after)});
+        break;
+      case Action::destroy:
+        lines.push_back({p.red(), '-', field.name, render_value(before) + " -> null"});
+        break;
+      default:
+        if (before == after) {
+          ++hidden;
+        } else if (before.is_null()) {
+          lines.push_back({p.green(), '+', field.name, render_value(after), forces});
+        } else {
+          lines.push_back({p.yellow(), '~', field.name,
+                           render_value(before) + " -> " + render_value(after), forces});
+        }
+        break;
+      }
+    }
+    size_t width = 0;
+    for (const auto& l : lines) {
+      width = std::max(width, l.field.size());
+    }
+    for (const auto& l : lines) {
+      out += fmt::format("      {}{}{} {:<{}} = {}{}\n", l.marker_color, l.marker, p.reset(),
+                         l.field, width, l.value,
+                         l.forces ? fmt::format(" {}# forces replacement{}", p.red(), p.reset())
+                                  : "");
+    }
+    if (hidden > 0) {
+      out += fmt::format("        # ({} unchanged attribute{} hidden)\n", hidden,
+                         hidden == 1 ? "" : "s");
+    }
+    out += "    }\n";
+  }
+  out += fmt::format("\n{}Plan:{} {} to add, {} to change, {} to destroy.\n", p.bold(), p.reset(),
+                     summary.add, summary.change, summary.destroy);
+  return out;
+}
+
+} // namespace stove
