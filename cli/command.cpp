@@ -1,0 +1,95 @@
+#include "command.hpp"
+
+#include "model/error.hpp"
+#include "plan/inputs.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <unistd.h>
+
+namespace stove {
+
+namespace {
+
+bool color_allowed(int fd, bool no_color) {
+  const char* env = std::getenv("NO_COLOR");
+  if (no_color || (env != nullptr && env[0] != '\0')) {
+    return false;
+  }
+  return ::isatty(fd) == 1;
+}
+
+} // namespace
+
+bool Context::color_stdout() const { return color_allowed(STDOUT_FILENO, no_color); }
+bool Context::color_stderr() const { return color_allowed(STDERR_FILENO, no_color); }
+
+void print_out(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+void print_err(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
+}
+
+void print_note(std::string_view text) { print_err(fmt::format("stove: note: {}\n", text)); }
+
+bool report_diagnostics(const Inputs& inputs, const Context& context) {
+  if (inputs.diagnostics.all().empty()) {
+    return false;
+  }
+  Diagnostics sorted = inputs.diagnostics;
+  sorted.sort();
+  print_err(render_diagnostics(inputs.source, sorted, context.color_stderr()));
+  if (sorted.has_errors()) {
+    size_t n = sorted.error_count();
+    print_err(fmt::format("stove: error: {} has {} error{}\n", inputs.source.path, n,
+                          n == 1 ? "" : "s"));
+  }
+  return sorted.has_errors();
+}
+
+void add_state_choice(CLI::App& command, StateChoice& choice) {
+  command.add_option("--state", choice.state_path, "The state file to read")
+      ->type_name("PATH");
+  command.add_option("-f,--file", choice.config_path,
+                     "Use the default state of this infrastructure file (state/<stem>.json)")
+      ->type_name("FILE");
+}
+
+std::string chosen_state_path(const StateChoice& choice) {
+  if (!choice.state_path.empty()) {
+    return choice.state_path;
+  }
+  if (!choice.config_path.empty()) {
+    return default_state_path(choice.config_path);
+  }
+  // With neither, a lone state under ./state/ is the obvious one.
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("state", ec)) {
+    const auto& p = entry.path();
+    if (entry.is_regular_file() && p.extension() == ".json" &&
+        p.filename() != "state.schema.json") {
+      found.push_back(p.string());
+    }
+  }
+  if (found.size() == 1) {
+    return found.front();
+  }
+  std::sort(found.begin(), found.end());
+  throw Error(ErrorKind::usage,
+              found.empty()
+                  ? std::string("no state file found under ./state/; name one with --state PATH "
+                                "or --file INFRA_FILE")
+                  : fmt::format("several state files under ./state/ ({}); name one with --state "
+                                "PATH or --file INFRA_FILE",
+                                fmt::join(found, ", ")));
+}
+
+} // namespace stove

@@ -1,0 +1,76 @@
+#include "command.hpp"
+
+#include "plan/inputs.hpp"
+#include "plan/plan.hpp"
+#include "plan/plan_file.hpp"
+#include "plan/render.hpp"
+
+#include <fmt/format.h>
+
+#include <memory>
+
+namespace stove {
+
+namespace {
+
+struct PlanOptions {
+  std::string file;
+  std::string state;
+  std::string out;
+  bool json = false;
+  bool detailed_exitcode = false;
+};
+
+int run_plan(const PlanOptions& options, const Context& context) {
+  std::string state_path = options.state.empty() ? default_state_path(options.file)
+                                                 : options.state;
+  Inputs inputs = load_inputs(options.file, state_path);
+  if (report_diagnostics(inputs, context)) {
+    return k_exit_error;
+  }
+  if (inputs.config.implicit_sandbox) {
+    print_note("the file declares no providers: using the embedded sandbox cloud");
+  }
+  Plan plan = make_plan(inputs.config, inputs.state, state_path);
+
+  if (options.json) {
+    print_out(plan_to_json(plan).dump(2) + "\n");
+  } else {
+    print_out(render_plan(plan, RenderOptions{context.color_stdout()}));
+  }
+  if (!options.out.empty()) {
+    save_plan(options.out, plan);
+    if (!options.json) {
+      print_out(fmt::format("\nSaved the plan to {}. To carry it out exactly, run: stove apply "
+                            "{}\n",
+                            options.out, options.out));
+    }
+  }
+  if (options.detailed_exitcode && plan.summary().has_changes()) {
+    return k_exit_changes;
+  }
+  return k_exit_ok;
+}
+
+} // namespace
+
+void set_plan_command(CLI::App& app, Context& context) {
+  auto options = std::make_shared<PlanOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "plan", "Show what would change to make the cloud match the file; changes nothing");
+  cmd->add_option("FILE", options->file, "The infrastructure file (YAML or JSON)")->required();
+  cmd->add_option("--state", options->state,
+                  "The state file (default: state/<stem>.json under the current directory)")
+      ->type_name("PATH");
+  cmd->add_option("--out", options->out,
+                  "Also save the plan to FILE, for `stove show` and `stove apply` (alias: -out)")
+      ->type_name("FILE");
+  cmd->add_flag("--json", options->json, "Print the plan as JSON (documented in stove-plan(1))");
+  cmd->add_flag("--detailed-exitcode", options->detailed_exitcode,
+                "Exit 2 when the plan has changes, 0 when it has none, 1 on error");
+  cmd->footer("Exit status: 0 success (with --detailed-exitcode: no changes), 1 error, "
+              "2 changes present (with --detailed-exitcode).");
+  context.on_run(cmd, [options, &context] { return run_plan(*options, context); });
+}
+
+} // namespace stove
