@@ -29,17 +29,6 @@ TEST_SUITE("render_plan") {
     Plan plan = make_plan(config, state_from(old_config), "s.json");
     CHECK(render_plan(plan, RenderOptions{}) == R"(Stove will perform the following actions:
 
-  # cloud_space["web"].machine["old"] will be destroyed (it is no longer in the file)
-  - machine "old" {
-      - name           = "old" -> null
-      - description    = "" -> null
-      - image_id       = 12 -> null
-      - memory         = 1024 -> null
-      - vcpus          = 1 -> null
-      - disk_boot_size = 10 -> null
-      - labels         = {} -> null
-    }
-
   # cloud_space["web"].machine["app"] will be updated in-place
   ~ machine "app" {
       ~ memory = 1024 -> 2048
@@ -59,6 +48,17 @@ TEST_SUITE("render_plan") {
       + versioning = "suspended"
       + tags       = { "app" = "web" }
       + labels     = {}
+    }
+
+  # cloud_space["web"].machine["old"] will be destroyed (it is no longer in the file)
+  - machine "old" {
+      - name           = "old" -> null
+      - description    = "" -> null
+      - image_id       = 12 -> null
+      - memory         = 1024 -> null
+      - vcpus          = 1 -> null
+      - disk_boot_size = 10 -> null
+      - labels         = {} -> null
     }
 
 Plan: 2 to add, 1 to change, 2 to destroy.
