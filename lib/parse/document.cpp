@@ -32,7 +32,8 @@ constexpr size_t k_max_quoted = 60;
 class YamlParser {
 public:
   YamlParser() {
-    if (yaml_parser_initialize(&m_parser) == 0) throw std::bad_alloc();
+    if (yaml_parser_initialize(&m_parser) == 0)
+      throw std::bad_alloc();
   }
   ~YamlParser() { yaml_parser_delete(&m_parser); }
   YamlParser(const YamlParser&) = delete;
@@ -61,7 +62,8 @@ public:
 
 private:
   void clear() {
-    if (m_live) yaml_event_delete(&m_event);
+    if (m_live)
+      yaml_event_delete(&m_event);
     m_live = false;
   }
 
@@ -76,7 +78,8 @@ Mark to_mark(const yaml_mark_t& mark) {
 }
 
 std::string_view to_view(const yaml_char_t* text) {
-  return text == nullptr ? std::string_view{} : std::string_view(reinterpret_cast<const char*>(text));
+  return text == nullptr ? std::string_view{}
+                         : std::string_view(reinterpret_cast<const char*>(text));
 }
 
 // `text` in double quotes, escaped so that it prints as one clean line, and
@@ -87,11 +90,21 @@ std::string quoted(std::string_view text) {
   for (; i < text.size() && i < k_max_quoted; ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\t': out += "\\t"; break;
-    case '\r': out += "\\r"; break;
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
     default:
       if (c < 0x20 || c == 0x7F) {
         out += fmt::format("\\x{:02X}", c);
@@ -106,8 +119,10 @@ std::string quoted(std::string_view text) {
   }
   if (i < text.size()) {
     // Do not leave half a UTF-8 sequence before the ellipsis.
-    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
-    if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0) out.pop_back();
+    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80)
+      out.pop_back();
+    if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0)
+      out.pop_back();
     out += "...";
   }
   out += '"';
@@ -116,7 +131,8 @@ std::string quoted(std::string_view text) {
 
 // Scalar text shown bare in a message (numbers), cut if long.
 std::string shortened(std::string_view text) {
-  if (text.size() <= k_max_quoted) return std::string(text);
+  if (text.size() <= k_max_quoted)
+    return std::string(text);
   return std::string(text.substr(0, k_max_quoted)) + "...";
 }
 
@@ -131,22 +147,36 @@ std::string display_tag(std::string_view tag) {
 enum class Tag { none, str, null, boolean, integer, real, seq, map, unsupported };
 
 Tag classify_tag(std::string_view tag) {
-  if (tag.empty()) return Tag::none;
-  if (tag == "!") return Tag::str;  // the non-specific tag: a string for scalars
-  if (!tag.starts_with(k_core_tag_prefix)) return Tag::unsupported;
+  if (tag.empty())
+    return Tag::none;
+  if (tag == "!")
+    return Tag::str; // the non-specific tag: a string for scalars
+  if (!tag.starts_with(k_core_tag_prefix))
+    return Tag::unsupported;
   const std::string_view name = tag.substr(k_core_tag_prefix.size());
-  if (name == "str") return Tag::str;
-  if (name == "null") return Tag::null;
-  if (name == "bool") return Tag::boolean;
-  if (name == "int") return Tag::integer;
-  if (name == "float") return Tag::real;
-  if (name == "seq") return Tag::seq;
-  if (name == "map") return Tag::map;
+  if (name == "str")
+    return Tag::str;
+  if (name == "null")
+    return Tag::null;
+  if (name == "bool")
+    return Tag::boolean;
+  if (name == "int")
+    return Tag::integer;
+  if (name == "float")
+    return Tag::real;
+  if (name == "seq")
+    return Tag::seq;
+  if (name == "map")
+    return Tag::map;
   return Tag::unsupported;
 }
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_octal_digit(char c) { return c >= '0' && c <= '7'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_octal_digit(char c) {
+  return c >= '0' && c <= '7';
+}
 bool is_hex_digit(char c) {
   return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -180,14 +210,16 @@ struct IntegerForm {
 };
 
 IntegerForm integer_form(std::string_view text) {
-  if (text.size() > 2 && text[0] == '0' && text[1] == 'o' && all_of(text.substr(2), is_octal_digit)) {
+  if (text.size() > 2 && text[0] == '0' && text[1] == 'o' &&
+      all_of(text.substr(2), is_octal_digit)) {
     return {8, text.substr(2)};
   }
   if (text.size() > 2 && text[0] == '0' && text[1] == 'x' && all_of(text.substr(2), is_hex_digit)) {
     return {16, text.substr(2)};
   }
   const size_t sign = !text.empty() && (text[0] == '+' || text[0] == '-') ? 1 : 0;
-  if (all_of(text.substr(sign), is_digit)) return {10, text[0] == '+' ? text.substr(1) : text};
+  if (all_of(text.substr(sign), is_digit))
+    return {10, text[0] == '+' ? text.substr(1) : text};
   return {};
 }
 
@@ -197,15 +229,19 @@ bool is_float_text(std::string_view text) {
   const size_t n = text.size();
   const auto digits = [&] {
     const size_t start = i;
-    while (i < n && is_digit(text[i])) ++i;
+    while (i < n && is_digit(text[i]))
+      ++i;
     return i - start;
   };
-  if (i < n && (text[i] == '+' || text[i] == '-')) ++i;
+  if (i < n && (text[i] == '+' || text[i] == '-'))
+    ++i;
   if (i < n && text[i] == '.') {
     ++i;
-    if (digits() == 0) return false;
+    if (digits() == 0)
+      return false;
   } else {
-    if (digits() == 0) return false;
+    if (digits() == 0)
+      return false;
     if (i < n && text[i] == '.') {
       ++i;
       digits();
@@ -213,8 +249,10 @@ bool is_float_text(std::string_view text) {
   }
   if (i < n && (text[i] == 'e' || text[i] == 'E')) {
     ++i;
-    if (i < n && (text[i] == '+' || text[i] == '-')) ++i;
-    if (digits() == 0) return false;
+    if (i < n && (text[i] == '+' || text[i] == '-'))
+      ++i;
+    if (digits() == 0)
+      return false;
   }
   return i == n;
 }
@@ -237,18 +275,21 @@ bool is_nan_text(std::string_view text) {
 // (rather than too small). Compares the decimal exponent of its first
 // significant digit with zero.
 bool float_overflows(std::string_view text) {
-  if (!text.empty() && (text[0] == '+' || text[0] == '-')) text.remove_prefix(1);
+  if (!text.empty() && (text[0] == '+' || text[0] == '-'))
+    text.remove_prefix(1);
   const size_t e = text.find_first_of("eE");
   const std::string_view mantissa = text.substr(0, e);
   long long exponent = 0;
   if (e != std::string_view::npos) {
     std::string_view digits = text.substr(e + 1);
     const bool negative = !digits.empty() && digits[0] == '-';
-    if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) digits.remove_prefix(1);
+    if (!digits.empty() && (digits[0] == '+' || digits[0] == '-'))
+      digits.remove_prefix(1);
     for (char c : digits) {
       exponent = std::min(exponent * 10 + (c - '0'), 1'000'000'000LL);
     }
-    if (negative) exponent = -exponent;
+    if (negative)
+      exponent = -exponent;
   }
   const size_t point = mantissa.find('.');
   const std::string_view whole = mantissa.substr(0, point);
@@ -257,9 +298,10 @@ bool float_overflows(std::string_view text) {
     return exponent + static_cast<long long>(whole.size() - first) - 1 > 0;
   }
   const std::string_view fraction =
-    point == std::string_view::npos ? std::string_view{} : mantissa.substr(point + 1);
+      point == std::string_view::npos ? std::string_view{} : mantissa.substr(point + 1);
   const size_t significant = fraction.find_first_not_of('0');
-  if (significant == std::string_view::npos) return false;
+  if (significant == std::string_view::npos)
+    return false;
   return exponent - static_cast<long long>(significant) - 1 > 0;
 }
 
@@ -289,25 +331,25 @@ using KeyIndex = std::unordered_set<size_t, KeyHash, KeyEqual>;
 class Builder {
 public:
   Builder(const SourceFile& source, Diagnostics& diagnostics, const DocumentLimits& limits)
-    : m_source(source), m_diagnostics(diagnostics), m_limits(limits) {}
+      : m_source(source), m_diagnostics(diagnostics), m_limits(limits) {}
 
   Node run(std::string_view text);
 
 private:
   struct Frame {
-    Node node;                       // type and mark; children come at the end
-    size_t start = 0;                // index of the first child in m_pending
-    uint32_t height = 0;             // tallest child
-    uint64_t count = 1;              // nodes in the subtree so far
+    Node node;           // type and mark; children come at the end
+    size_t start = 0;    // index of the first child in m_pending
+    uint32_t height = 0; // tallest child
+    uint64_t count = 1;  // nodes in the subtree so far
     std::string anchor;
-    std::unique_ptr<KeyIndex> keys;  // only for large mappings
+    std::unique_ptr<KeyIndex> keys; // only for large mappings
   };
 
   struct Anchor {
     enum class State { building, pending, placed };
     State state = State::building;
-    size_t index = 0;               // in m_pending, while pending
-    const Node* node = nullptr;     // once placed
+    size_t index = 0;           // in m_pending, while pending
+    const Node* node = nullptr; // once placed
     uint32_t height = 0;
     uint64_t count = 0;
   };
@@ -322,7 +364,8 @@ private:
   void on_collection_start(const yaml_event_t& event, NodeType type);
   void on_collection_end();
   void on_alias(const yaml_event_t& event);
-  void add(Node&& node, uint32_t height, uint64_t count, std::string_view anchor);
+  Node& new_slot();
+  void placed(bool key, uint32_t height, uint64_t count, std::string_view anchor);
   void check_duplicate_key(Frame& frame, size_t key);
   void resolve_scalar(Node& node, Tag tag, std::string_view tag_text);
   bool resolve_as(Node& node, Tag want);
@@ -346,9 +389,9 @@ private:
   std::vector<Frame> m_frames;
   std::vector<Node> m_pending;
   std::unordered_map<std::string, Anchor> m_anchors;
-  std::vector<PendingAnchor> m_pending_anchors;  // by increasing index
-  std::vector<Node> m_rejected;                  // collections used as keys
-  uint64_t m_copied = 0;                         // nodes copied by aliases
+  std::vector<PendingAnchor> m_pending_anchors; // by increasing index
+  std::vector<Node> m_rejected;                 // collections used as keys
+  uint64_t m_copied = 0;                        // nodes copied by aliases
   unsigned m_documents = 0;
   bool m_stop = false;
   bool m_have_root = false;
@@ -376,16 +419,29 @@ Node Builder::run(std::string_view text) {
         fatal(to_mark(e.start_mark), "only one YAML document is allowed per file");
       }
       break;
-    case YAML_SCALAR_EVENT: on_scalar(e); break;
-    case YAML_SEQUENCE_START_EVENT: on_collection_start(e, NodeType::sequence); break;
-    case YAML_MAPPING_START_EVENT: on_collection_start(e, NodeType::mapping); break;
+    case YAML_SCALAR_EVENT:
+      on_scalar(e);
+      break;
+    case YAML_SEQUENCE_START_EVENT:
+      on_collection_start(e, NodeType::sequence);
+      break;
+    case YAML_MAPPING_START_EVENT:
+      on_collection_start(e, NodeType::mapping);
+      break;
     case YAML_SEQUENCE_END_EVENT:
-    case YAML_MAPPING_END_EVENT: on_collection_end(); break;
-    case YAML_ALIAS_EVENT: on_alias(e); break;
+    case YAML_MAPPING_END_EVENT:
+      on_collection_end();
+      break;
+    case YAML_ALIAS_EVENT:
+      on_alias(e);
+      break;
     case YAML_STREAM_END_EVENT:
-    case YAML_NO_EVENT: done = true; break;
+    case YAML_NO_EVENT:
+      done = true;
+      break;
     case YAML_STREAM_START_EVENT:
-    case YAML_DOCUMENT_END_EVENT: break;
+    case YAML_DOCUMENT_END_EVENT:
+      break;
     }
   }
 
@@ -408,7 +464,8 @@ void Builder::report_libyaml_error(const yaml_parser_t& parser) {
     const Mark mark = m_source.mark_at(parser.problem_offset);
     if (problem.find("UTF-8") != std::string_view::npos) {
       std::string message = fmt::format("the text is not valid UTF-8: {}", problem);
-      if (parser.problem_value >= 0) message += fmt::format(" (byte 0x{:02X})", parser.problem_value);
+      if (parser.problem_value >= 0)
+        message += fmt::format(" (byte 0x{:02X})", parser.problem_value);
       error(mark, std::move(message));
     } else if (parser.problem_value < 0) {
       error(mark, fmt::format("cannot read the text: {}", problem));
@@ -425,13 +482,15 @@ void Builder::report_libyaml_error(const yaml_parser_t& parser) {
       message += ' ';
       message += parser.context;
       const Mark context = to_mark(parser.context_mark);
-      if (context.line != mark.line) message += fmt::format(" that started at line {}", context.line);
+      if (context.line != mark.line)
+        message += fmt::format(" that started at line {}", context.line);
     }
     // The usual cause of this one deserves a plain word.
     const std::string_view line = m_source.line_text(mark.line);
-    const size_t column = mark.column - 1;  // a byte index too while the prefix is blank
+    const size_t column = mark.column - 1; // a byte index too while the prefix is blank
     if (problem == "found character that cannot start any token" && column < line.size() &&
-        line[column] == '\t' && line.substr(0, column).find_first_not_of(" \t") == std::string_view::npos) {
+        line[column] == '\t' &&
+        line.substr(0, column).find_first_not_of(" \t") == std::string_view::npos) {
       message += " (YAML does not allow tabs for indentation)";
     }
     error(mark, std::move(message));
@@ -445,19 +504,20 @@ void Builder::report_libyaml_error(const yaml_parser_t& parser) {
 
 void Builder::on_scalar(const yaml_event_t& event) {
   const auto& scalar = event.data.scalar;
-  Node node;
+  const bool key = expecting_key();
+  Node& node = new_slot();
   node.mark = to_mark(event.start_mark);
   node.text.assign(reinterpret_cast<const char*>(scalar.value), scalar.length);
   const std::string_view tag_text = to_view(scalar.tag);
   const Tag tag = classify_tag(tag_text);
-  if (tag == Tag::none && (scalar.style != YAML_PLAIN_SCALAR_STYLE || expecting_key())) {
+  if (tag == Tag::none && (key || scalar.style != YAML_PLAIN_SCALAR_STYLE)) {
     // Quoted and block scalars are strings; so are untagged keys, which
     // need no resolution.
     node.type = NodeType::string;
   } else {
     resolve_scalar(node, tag, tag_text);
   }
-  add(std::move(node), 0, 1, to_view(scalar.anchor));
+  placed(key, 0, 1, to_view(scalar.anchor));
 }
 
 void Builder::resolve_scalar(Node& node, Tag tag, std::string_view tag_text) {
@@ -473,7 +533,8 @@ void Builder::resolve_scalar(Node& node, Tag tag, std::string_view tag_text) {
   case Tag::integer:
   case Tag::real:
     if (!resolve_as(node, tag)) {
-      error(node.mark, fmt::format("{} is not a valid {}", quoted(node.text), display_tag(tag_text)));
+      error(node.mark,
+            fmt::format("{} is not a valid {}", quoted(node.text), display_tag(tag_text)));
       node.type = NodeType::string;
     }
     return;
@@ -561,7 +622,8 @@ void Builder::set_integer(Node& node, const IntegerForm& form) {
 void Builder::set_real(Node& node) {
   node.type = NodeType::real;
   std::string_view text = node.text;
-  if (text[0] == '+') text.remove_prefix(1);  // from_chars takes no '+'
+  if (text[0] == '+')
+    text.remove_prefix(1); // from_chars takes no '+'
   double value = 0;
   const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
   if (result.ec == std::errc::result_out_of_range) {
@@ -585,7 +647,7 @@ void Builder::on_collection_start(const yaml_event_t& event, NodeType type) {
   }
   const bool sequence = type == NodeType::sequence;
   const std::string_view tag_text =
-    to_view(sequence ? event.data.sequence_start.tag : event.data.mapping_start.tag);
+      to_view(sequence ? event.data.sequence_start.tag : event.data.mapping_start.tag);
   const Tag tag = classify_tag(tag_text);
   if (tag == Tag::unsupported) {
     error(mark, fmt::format("unsupported tag {}", quoted(display_tag(tag_text))));
@@ -598,7 +660,7 @@ void Builder::on_collection_start(const yaml_event_t& event, NodeType type) {
   frame.node.mark = mark;
   frame.start = m_pending.size();
   const std::string_view anchor =
-    to_view(sequence ? event.data.sequence_start.anchor : event.data.mapping_start.anchor);
+      to_view(sequence ? event.data.sequence_start.anchor : event.data.mapping_start.anchor);
   if (!anchor.empty()) {
     frame.anchor = anchor;
     // Defined from its start, so an alias inside it is recursive.
@@ -607,47 +669,51 @@ void Builder::on_collection_start(const yaml_event_t& event, NodeType type) {
 }
 
 void Builder::on_collection_end() {
-  if (m_frames.empty()) return;  // libyaml does not allow this
-  Frame frame = std::move(m_frames.back());
-  m_frames.pop_back();
-
+  if (m_frames.empty())
+    return; // libyaml does not allow this
+  Frame& frame = m_frames.back();
+  const size_t start = frame.start;
   Node node = std::move(frame.node);
-  const auto first = m_pending.begin() + static_cast<std::ptrdiff_t>(frame.start);
-  node.children.reserve(static_cast<size_t>(m_pending.end() - first));
-  std::move(first, m_pending.end(), std::back_inserter(node.children));
+  const auto first = m_pending.begin() + static_cast<std::ptrdiff_t>(start);
+  node.children.assign(std::make_move_iterator(first), std::make_move_iterator(m_pending.end()));
   m_pending.erase(first, m_pending.end());
 
-  while (!m_pending_anchors.empty() && m_pending_anchors.back().index >= frame.start) {
+  while (!m_pending_anchors.empty() && m_pending_anchors.back().index >= start) {
     const PendingAnchor moved = m_pending_anchors.back();
     m_pending_anchors.pop_back();
     Anchor& anchor = *moved.anchor;
     // Skip anchors that a later definition has taken over.
     if (anchor.state == Anchor::State::pending && anchor.index == moved.index) {
       anchor.state = Anchor::State::placed;
-      anchor.node = &node.children[moved.index - frame.start];
+      anchor.node = &node.children[moved.index - start];
     }
   }
-  add(std::move(node), frame.height + 1, frame.count, frame.anchor);
+  const uint32_t height = frame.height + 1;
+  const uint64_t count = frame.count;
+  const std::string anchor = std::move(frame.anchor);
+  m_frames.pop_back();
+
+  const bool key = expecting_key();
+  new_slot() = std::move(node);
+  placed(key, height, count, anchor);
 }
 
 void Builder::on_alias(const yaml_event_t& event) {
   const Mark mark = to_mark(event.start_mark);
   const std::string_view name = to_view(event.data.alias.anchor);
   const auto found = m_anchors.find(std::string(name));
-  Node placeholder;
-  placeholder.mark = mark;
-  if (found == m_anchors.end()) {
-    error(mark, fmt::format("alias \"*{}\" refers to an undefined anchor", name));
-    add(std::move(placeholder), 0, 1, {});
+  const bool key = expecting_key();
+  if (found == m_anchors.end() || found->second.state == Anchor::State::building) {
+    error(mark, found == m_anchors.end()
+                    ? fmt::format("alias \"*{}\" refers to an undefined anchor", name)
+                    : fmt::format("alias \"*{}\" refers to a node that contains it (a recursive "
+                                  "alias)",
+                                  name));
+    new_slot().mark = mark;
+    placed(key, 0, 1, {});
     return;
   }
   const Anchor& anchor = found->second;
-  if (anchor.state == Anchor::State::building) {
-    error(mark, fmt::format("alias \"*{}\" refers to a node that contains it (a recursive alias)",
-                            name));
-    add(std::move(placeholder), 0, 1, {});
-    return;
-  }
   if (m_frames.size() + anchor.height > m_limits.max_depth) {
     fatal(mark, fmt::format("nesting is deeper than {} levels", m_limits.max_depth));
     return;
@@ -658,41 +724,50 @@ void Builder::on_alias(const yaml_event_t& event) {
     return;
   }
   m_copied += anchor.count;
-  // Copy before adding: adding may move the pending nodes. The copy recurses,
-  // but only as deep as the depth check above allows.
+  // Copy before making the slot, which may move the pending nodes. The copy
+  // recurses, but only as deep as the depth check above allows.
   Node copy = anchor.state == Anchor::State::pending ? m_pending[anchor.index] : *anchor.node;
-  add(std::move(copy), anchor.height, anchor.count, {});
+  new_slot() = std::move(copy);
+  placed(key, anchor.height, anchor.count, {});
 }
 
-void Builder::add(Node&& node, uint32_t height, uint64_t count, std::string_view anchor) {
+// The place for the next node: the end of the pending nodes, or the root.
+Node& Builder::new_slot() {
   if (m_frames.empty()) {
-    m_root = std::move(node);
     m_have_root = true;
-    return;
+    return m_root;
   }
+  return m_pending.emplace_back();
+}
+
+// Files the node just put in new_slot(): as a key if `key` (which the caller
+// found before making the slot), in its parent's totals, under its anchor.
+void Builder::placed(bool key, uint32_t height, uint64_t count, std::string_view anchor) {
+  if (m_frames.empty())
+    return;
   Frame& frame = m_frames.back();
-  const bool key = expecting_key();
+  const size_t index = m_pending.size() - 1;
+  Node& node = m_pending[index];
   if (key) {
     if (!node.is_scalar()) {
-      error(node.mark, fmt::format("mapping keys must be plain strings, not {}", describe(node.type)));
+      error(node.mark,
+            fmt::format("mapping keys must be plain strings, not {}", describe(node.type)));
       // Keep keys and values alternating; a null key is never a duplicate.
       // The rejected node stays alive: anchors may point into it.
-      Node placeholder;
-      placeholder.mark = node.mark;
+      const Mark mark = node.mark;
       m_rejected.push_back(std::move(node));
-      node = std::move(placeholder);
+      m_pending[index] = Node{};
+      m_pending[index].mark = mark;
       height = 0;
       count = 1;
     } else {
       node.type = NodeType::string;
       node.value = {};
     }
+    check_duplicate_key(frame, index);
   }
   frame.height = std::max(frame.height, height);
   frame.count += count;
-  const size_t index = m_pending.size();
-  m_pending.push_back(std::move(node));
-  if (key) check_duplicate_key(frame, index);
 
   if (!anchor.empty()) {
     Anchor& entry = m_anchors[std::string(anchor)];
@@ -703,14 +778,16 @@ void Builder::add(Node&& node, uint32_t height, uint64_t count, std::string_view
 
 void Builder::check_duplicate_key(Frame& frame, size_t key) {
   const Node& node = m_pending[key];
-  if (node.type != NodeType::string) return;
+  if (node.type != NodeType::string)
+    return;
   const auto report = [&](size_t first) {
     error(node.mark, fmt::format("duplicate key {} (first defined at line {})", quoted(node.text),
                                  m_pending[first].mark.line));
   };
   if (frame.keys) {
     const auto [it, inserted] = frame.keys->insert(key);
-    if (!inserted) report(*it);
+    if (!inserted)
+      report(*it);
     return;
   }
   for (size_t i = frame.start; i < key; i += 2) {
@@ -722,14 +799,16 @@ void Builder::check_duplicate_key(Frame& frame, size_t key) {
   if ((key - frame.start) / 2 + 1 > k_linear_key_limit) {
     frame.keys = std::make_unique<KeyIndex>(64, KeyHash{&m_pending}, KeyEqual{&m_pending});
     for (size_t i = frame.start; i <= key; i += 2) {
-      if (m_pending[i].type == NodeType::string) frame.keys->insert(i);
+      if (m_pending[i].type == NodeType::string)
+        frame.keys->insert(i);
     }
   }
 }
 
 bool ends_with_json(std::string_view path) {
   constexpr std::string_view k_suffix = ".json";
-  if (path.size() < k_suffix.size()) return false;
+  if (path.size() < k_suffix.size())
+    return false;
   const std::string_view tail = path.substr(path.size() - k_suffix.size());
   return std::equal(tail.begin(), tail.end(), k_suffix.begin(), [](char a, char b) {
     return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
@@ -740,21 +819,30 @@ bool ends_with_json(std::string_view path) {
 
 std::string_view describe(NodeType type) {
   switch (type) {
-  case NodeType::null: return "null";
-  case NodeType::boolean: return "a boolean";
-  case NodeType::integer: return "an integer";
-  case NodeType::real: return "a number";
-  case NodeType::string: return "a string";
-  case NodeType::sequence: return "a list";
-  case NodeType::mapping: return "a mapping";
+  case NodeType::null:
+    return "null";
+  case NodeType::boolean:
+    return "a boolean";
+  case NodeType::integer:
+    return "an integer";
+  case NodeType::real:
+    return "a number";
+  case NodeType::string:
+    return "a string";
+  case NodeType::sequence:
+    return "a list";
+  case NodeType::mapping:
+    return "a mapping";
   }
   return "unknown";
 }
 
 const Node* Node::find(std::string_view key) const {
-  if (type != NodeType::mapping) return nullptr;
+  if (type != NodeType::mapping)
+    return nullptr;
   for (size_t i = 0; i + 1 < children.size(); i += 2) {
-    if (children[i].text == key) return &children[i + 1];
+    if (children[i].text == key)
+      return &children[i + 1];
   }
   return nullptr;
 }

@@ -92,10 +92,14 @@ size_t count_code_points(std::string_view text) {
 // characters, invalid UTF-8 and bidirectional overrides (which can make a
 // line read differently from what the parser saw) are not.
 bool is_printable(char32_t cp) {
-  if (cp == k_invalid) return false;
-  if (cp < 0x20) return cp == '\t';
-  if (cp == 0x7F || (cp >= 0x80 && cp < 0xA0)) return false;
-  if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069)) return false;
+  if (cp == k_invalid)
+    return false;
+  if (cp < 0x20)
+    return cp == '\t';
+  if (cp == 0x7F || (cp >= 0x80 && cp < 0xA0))
+    return false;
+  if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
+    return false;
   return cp != 0xFEFF;
 }
 
@@ -103,27 +107,37 @@ bool is_printable(char32_t cp) {
 size_t break_length_before(std::string_view text, size_t end) {
   const auto last = static_cast<unsigned char>(text[end - 1]);
   switch (last) {
-  case '\n': return end >= 2 && text[end - 2] == '\r' ? 2 : 1;
-  case '\r': return 1;
-  case 0x85: return 2;  // U+0085 as C2 85
-  default: return 3;    // U+2028 or U+2029 as E2 80 A8/A9
+  case '\n':
+    return end >= 2 && text[end - 2] == '\r' ? 2 : 1;
+  case '\r':
+    return 1;
+  case 0x85:
+    return 2; // U+0085 as C2 85
+  default:
+    return 3; // U+2028 or U+2029 as E2 80 A8/A9
   }
 }
 
 std::string_view severity_word(Severity severity) {
   switch (severity) {
-  case Severity::error: return "error:";
-  case Severity::warning: return "warning:";
-  case Severity::note: return "note:";
+  case Severity::error:
+    return "error:";
+  case Severity::warning:
+    return "warning:";
+  case Severity::note:
+    return "note:";
   }
   return "error:";
 }
 
 std::string_view severity_color(Severity severity) {
   switch (severity) {
-  case Severity::error: return k_ansi_red;
-  case Severity::warning: return k_ansi_magenta;
-  case Severity::note: return k_ansi_cyan;
+  case Severity::error:
+    return k_ansi_red;
+  case Severity::warning:
+    return k_ansi_magenta;
+  case Severity::note:
+    return k_ansi_cyan;
   }
   return k_ansi_red;
 }
@@ -147,7 +161,8 @@ void append_excerpt(std::string& out, std::string_view line, uint32_t column, bo
     caret_line += "   ";
   }
   size_t i = 0;
-  for (size_t index = 0; index < first; ++index) decode(line, i);
+  for (size_t index = 0; index < first; ++index)
+    decode(line, i);
   for (size_t index = first; index < last; ++index) {
     const size_t begin = i;
     const char32_t cp = decode(line, i);
@@ -156,15 +171,19 @@ void append_excerpt(std::string& out, std::string_view line, uint32_t column, bo
     } else {
       out += '?';
     }
-    if (index < caret) caret_line += cp == '\t' ? '\t' : ' ';
+    if (index < caret)
+      caret_line += cp == '\t' ? '\t' : ' ';
   }
-  if (last < length) out += "...";
+  if (last < length)
+    out += "...";
   out += '\n';
 
   out += caret_line;
-  if (color) out += k_ansi_green;
+  if (color)
+    out += k_ansi_green;
   out += '^';
-  if (color) out += k_ansi_reset;
+  if (color)
+    out += k_ansi_reset;
   out += '\n';
 }
 
@@ -194,7 +213,8 @@ LineIndex& LineIndex::operator=(LineIndex&& other) noexcept {
 }
 
 const std::vector<size_t>& LineIndex::starts(std::string_view text) const {
-  if (!m_starts.empty() && m_data == text.data() && m_size == text.size()) return m_starts;
+  if (!m_starts.empty() && m_data == text.data() && m_size == text.size())
+    return m_starts;
 
   m_starts.clear();
   m_data = text.data();
@@ -229,7 +249,8 @@ SourceFile SourceFile::read(const std::string& path) {
     return Error(ErrorKind::io, fmt::format("{}: cannot read: {}", path, std::strerror(error)));
   };
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw fail(errno);
+  if (fd < 0)
+    throw fail(errno);
 
   SourceFile file;
   file.path = path;
@@ -240,9 +261,11 @@ SourceFile SourceFile::read(const std::string& path) {
   char buffer[65536];
   while (true) {
     const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n == 0) break;
+    if (n == 0)
+      break;
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       const int error = errno;
       ::close(fd);
       throw fail(error);
@@ -255,7 +278,8 @@ SourceFile SourceFile::read(const std::string& path) {
 
 std::string_view SourceFile::line_text(uint32_t line) const {
   const auto& starts = m_lines.starts(text);
-  if (line == 0 || line > starts.size()) return {};
+  if (line == 0 || line > starts.size())
+    return {};
   const size_t begin = starts[line - 1];
   size_t end = text.size();
   if (line < starts.size()) {
@@ -268,7 +292,8 @@ std::string_view SourceFile::line_text(uint32_t line) const {
 uint32_t SourceFile::line_count() const {
   const auto& starts = m_lines.starts(text);
   size_t count = starts.size();
-  if (starts.back() == text.size()) --count;
+  if (starts.back() == text.size())
+    --count;
   return static_cast<uint32_t>(std::min<size_t>(count, std::numeric_limits<uint32_t>::max()));
 }
 
@@ -276,7 +301,8 @@ Mark SourceFile::mark_at(size_t offset) const {
   const auto& starts = m_lines.starts(text);
   offset = std::min(offset, text.size());
   auto it = std::upper_bound(starts.begin(), starts.end(), offset);
-  if (it != starts.begin()) --it;
+  if (it != starts.begin())
+    --it;
   const size_t line = static_cast<size_t>(it - starts.begin()) + 1;
   const size_t begin = std::min(*it, offset);
   const size_t column = count_code_points(std::string_view(text).substr(begin, offset - begin)) + 1;
@@ -299,19 +325,23 @@ void Diagnostics::sort() {
                    [](const Diagnostic& a, const Diagnostic& b) { return a.mark < b.mark; });
 }
 
-std::string render_diagnostic(const SourceFile& source, const Diagnostic& diagnostic,
-                              bool color) {
+std::string render_diagnostic(const SourceFile& source, const Diagnostic& diagnostic, bool color) {
   const Mark mark = diagnostic.mark;
   std::string out;
-  if (color) out += k_ansi_bold;
+  if (color)
+    out += k_ansi_bold;
   out += source.path;
-  if (mark.known()) out += fmt::format(":{}:{}", mark.line, mark.column);
+  if (mark.known())
+    out += fmt::format(":{}:{}", mark.line, mark.column);
   out += ':';
-  if (color) out += k_ansi_reset;
+  if (color)
+    out += k_ansi_reset;
   out += ' ';
-  if (color) out += severity_color(diagnostic.severity);
+  if (color)
+    out += severity_color(diagnostic.severity);
   out += severity_word(diagnostic.severity);
-  if (color) out += k_ansi_reset;
+  if (color)
+    out += k_ansi_reset;
   out += ' ';
   out += diagnostic.message;
   out += '\n';

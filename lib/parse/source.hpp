@@ -102,8 +102,7 @@ private:
 
 // Renders `file:line:col: error: message`, then the offending line and a caret
 // under the column. Long lines are cut to a window around the column.
-std::string render_diagnostic(const SourceFile& source, const Diagnostic& diagnostic,
-                              bool color);
+std::string render_diagnostic(const SourceFile& source, const Diagnostic& diagnostic, bool color);
 
 // Renders every diagnostic in order.
 std::string render_diagnostics(const SourceFile& source, const Diagnostics& diagnostics,
