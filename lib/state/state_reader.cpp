@@ -1,0 +1,743 @@
+#include "state/state_reader.hpp"
+
+#include "stove/version.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstddef>
+#include <iterator>
+#include <unordered_map>
+#include <utility>
+#include <unistd.h>
+
+namespace stove {
+
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::size_t k_read_block = 256 * 1024;
+
+// The JSON parser's view of a ByteSource: an input iterator whose copies
+// share the source. Only "at the end or not" tells iterators apart.
+class ByteIterator {
+public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = char;
+
+  ByteIterator() = default; // the end
+  explicit ByteIterator(ByteSource* source) : m_source(source) {}
+
+  char operator*() const { return m_source->peek(); }
+  ByteIterator& operator++() {
+    m_source->advance();
+    return *this;
+  }
+  ByteIterator operator++(int) {
+    ByteIterator before = *this;
+    m_source->advance();
+    return before;
+  }
+  friend bool operator==(const ByteIterator& a, const ByteIterator& b) {
+    return a.done() == b.done();
+  }
+
+private:
+  bool done() const { return m_source == nullptr || m_source->at_end(); }
+
+  ByteSource* m_source = nullptr;
+};
+
+// The fields of one resource; the order is that of k_field_names.
+enum class Field : uint8_t {
+  address,
+  kind,
+  provider,
+  remote_id,
+  parent,
+  spec,
+  observed,
+  status,
+  dependencies,
+  created_at,
+  updated_at,
+  unknown, // not ours: ignored
+  repeated, // already seen: an error, its value is skipped
+};
+constexpr std::array<std::string_view, 11> k_field_names = {
+  "address", "kind",   "provider",     "remote_id",  "parent",    "spec",
+  "observed", "status", "dependencies", "created_at", "updated_at"};
+constexpr std::array<Field, 4> k_required_fields = {Field::address, Field::kind, Field::spec,
+                                                    Field::status};
+
+// The top-level fields; the order is that of k_top_field_names.
+enum class TopField : uint8_t {
+  format_version,
+  serial,
+  lineage,
+  stove_version,
+  resources,
+  outputs,
+  unknown,
+  repeated,
+};
+constexpr std::array<std::string_view, 6> k_top_field_names = {
+  "format_version", "serial", "lineage", "stove_version", "resources", "outputs"};
+constexpr std::array<TopField, 3> k_required_top_fields = {TopField::serial, TopField::lineage,
+                                                           TopField::resources};
+
+template <typename Enum, std::size_t N>
+Enum classify(const std::array<std::string_view, N>& names, std::string_view name,
+              Enum unknown) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i] == name) {
+      return static_cast<Enum>(i);
+    }
+  }
+  return unknown;
+}
+
+template <typename Enum>
+unsigned bit(Enum e) {
+  return 1u << static_cast<unsigned>(e);
+}
+
+std::string quoted(const std::string& text) {
+  return Json(text).dump();
+}
+
+// What a SAX event carries: a scalar, or the start of an object or array.
+struct Value {
+  enum class Kind : uint8_t { null, boolean, integer, unsigned_integer, real, string, object, array };
+  Kind kind = Kind::null;
+  bool boolean = false;
+  int64_t integer = 0;
+  uint64_t unsigned_integer = 0;
+  double real = 0;
+  const std::string* string = nullptr;
+
+  bool is_container() const { return kind == Kind::object || kind == Kind::array; }
+};
+
+// nlohmann's message without "[json.exception.parse_error.101] parse error
+// at line 1, column 5: ", whose position counts bytes.
+std::string parser_message(const Json::exception& e) {
+  std::string message = e.what();
+  if (message.starts_with("[json.exception.")) {
+    auto end = message.find("] ");
+    if (end != std::string::npos) {
+      message.erase(0, end + 2);
+    }
+  }
+  if (message.starts_with("parse error")) {
+    auto colon = message.find(": ");
+    if (colon != std::string::npos) {
+      message.erase(0, colon + 2);
+    }
+  }
+  return message;
+}
+
+// Receives nlohmann's SAX events and fills a State as they come, so that no
+// document tree of the whole file is ever built: each resource becomes a
+// ResourceState as soon as its fields arrive; only spec, observed and outputs
+// are built as JSON. Problems are recorded, not thrown. The first one found
+// in the document is kept, but format_version decides before anything else:
+// reading goes on until it is known.
+class StateSax {
+public:
+  StateSax(ByteSource& source, State& state) : m_source(source), m_state(state) {}
+
+  bool null() {
+    step();
+    return on_value(Value{});
+  }
+  bool boolean(bool b) {
+    step();
+    Value v;
+    v.kind = Value::Kind::boolean;
+    v.boolean = b;
+    return on_value(v);
+  }
+  bool number_integer(Json::number_integer_t i) {
+    step();
+    Value v;
+    v.kind = Value::Kind::integer;
+    v.integer = i;
+    return on_value(v);
+  }
+  bool number_unsigned(Json::number_unsigned_t u) {
+    step();
+    Value v;
+    v.kind = Value::Kind::unsigned_integer;
+    v.unsigned_integer = u;
+    return on_value(v);
+  }
+  bool number_float(Json::number_float_t d, const Json::string_t&) {
+    step();
+    Value v;
+    v.kind = Value::Kind::real;
+    v.real = d;
+    return on_value(v);
+  }
+  bool string(Json::string_t& s) {
+    step();
+    Value v;
+    v.kind = Value::Kind::string;
+    v.string = &s;
+    return on_value(v);
+  }
+  bool binary(Json::binary_t&) { return true; } // JSON text has none
+  bool start_object(std::size_t) {
+    step();
+    Value v;
+    v.kind = Value::Kind::object;
+    return on_value(v);
+  }
+  bool start_array(std::size_t) {
+    step();
+    Value v;
+    v.kind = Value::Kind::array;
+    return on_value(v);
+  }
+  bool end_object() {
+    step();
+    return on_end();
+  }
+  bool end_array() {
+    step();
+    return on_end();
+  }
+  bool key(Json::string_t& name) {
+    step();
+    return on_key(name);
+  }
+  bool parse_error(std::size_t position, const std::string&, const Json::exception& e) {
+    // `position` counts the bytes read, the offending one included.
+    TextPosition where{TextPosition::Anchor::at, position > 0 ? position - 1 : 0};
+    m_syntax_problem = StateProblem{where, "invalid JSON: " + parser_message(e), true};
+    return false;
+  }
+
+  // The problem that makes the document unusable, in order of precedence.
+  std::optional<StateProblem> conclude() {
+    if (m_syntax_problem) {
+      return m_syntax_problem;
+    }
+    if (m_version_problem) {
+      return m_version_problem;
+    }
+    if (!m_version_seen) {
+      return StateProblem{{}, R"(missing required field "format_version")"};
+    }
+    if (m_problem) {
+      return m_problem;
+    }
+    for (TopField field : k_required_top_fields) {
+      if (!(m_top_seen & bit(field))) {
+        return StateProblem{
+          {}, fmt::format(R"(missing required field "{}")",
+                          k_top_field_names[static_cast<std::size_t>(field)])};
+      }
+    }
+    if (auto duplicate = find_duplicate_address()) {
+      return duplicate;
+    }
+    // Older formats would be upgraded here, one version at a time, up to
+    // k_state_format_version. Version 1 is the first, so there are none yet.
+    m_state.format_version = k_state_format_version;
+    return std::nullopt;
+  }
+
+private:
+  enum class Frame : uint8_t { top, resources, resource, dependencies };
+
+  void step() {
+    m_previous_offset = m_offset;
+    m_offset = m_source.offset();
+  }
+  // Where the value of the current event starts.
+  TextPosition value_position() const {
+    return {TextPosition::Anchor::value_after, m_previous_offset};
+  }
+  // Where the key of the current event starts.
+  TextPosition key_position() const { return {TextPosition::Anchor::key_ending, m_offset}; }
+
+  // Keeps the first problem. Returns whether to read on: only while
+  // format_version is still unknown, since it takes precedence.
+  bool record(TextPosition where, std::string message) {
+    if (!m_problem) {
+      m_problem = StateProblem{where, std::move(message)};
+    }
+    return !m_version_seen;
+  }
+  // A problem in the current resource, reported when it ends and its address
+  // is known.
+  void resource_problem(TextPosition where, std::string message) {
+    if (!m_resource_problem) {
+      m_resource_problem = StateProblem{where, std::move(message)};
+    }
+  }
+  void skip(const Value& v) {
+    if (v.is_container()) {
+      m_skip_depth = 1;
+    }
+  }
+  void build(Json& root, const Value& v) {
+    root = v.kind == Value::Kind::object ? Json::object() : Json::array();
+    m_build.push_back(&root);
+  }
+
+  bool on_value(const Value& v) {
+    if (m_skip_depth > 0) {
+      if (v.is_container()) {
+        ++m_skip_depth;
+      }
+      return true;
+    }
+    if (!m_build.empty()) {
+      build_value(v);
+      return true;
+    }
+    if (m_frames.empty()) {
+      return document_value(v);
+    }
+    switch (m_frames.back()) {
+    case Frame::top: return top_field_value(v);
+    case Frame::resources: return resource_element(v);
+    case Frame::resource: return resource_field_value(v);
+    case Frame::dependencies: return dependency(v);
+    }
+    return true;
+  }
+
+  bool on_key(const std::string& name) {
+    if (m_skip_depth > 0) {
+      return true;
+    }
+    if (!m_build.empty()) {
+      m_build_key = name;
+      return true;
+    }
+    if (m_frames.back() == Frame::top) {
+      return top_key(name);
+    }
+    resource_key(name);
+    return true;
+  }
+
+  bool on_end() {
+    if (m_skip_depth > 0) {
+      --m_skip_depth;
+      return true;
+    }
+    if (!m_build.empty()) {
+      m_build.pop_back();
+      return true;
+    }
+    Frame frame = m_frames.back();
+    m_frames.pop_back();
+    if (frame == Frame::resource) {
+      return finish_resource();
+    }
+    return true;
+  }
+
+  void build_value(const Value& v) {
+    Json& parent = *m_build.back();
+    Json* slot = nullptr;
+    if (parent.is_array()) {
+      auto& array = parent.get_ref<Json::array_t&>();
+      array.emplace_back();
+      slot = &array.back();
+    } else {
+      slot = &parent.get_ref<Json::object_t&>()[m_build_key];
+    }
+    switch (v.kind) {
+    case Value::Kind::null: *slot = nullptr; break;
+    case Value::Kind::boolean: *slot = v.boolean; break;
+    case Value::Kind::integer: *slot = v.integer; break;
+    case Value::Kind::unsigned_integer: *slot = v.unsigned_integer; break;
+    case Value::Kind::real: *slot = v.real; break;
+    case Value::Kind::string: *slot = *v.string; break;
+    case Value::Kind::object:
+    case Value::Kind::array: build(*slot, v); break;
+    }
+  }
+
+  bool document_value(const Value& v) {
+    if (v.kind != Value::Kind::object) {
+      m_version_problem = StateProblem{value_position(), "a state file must hold a JSON object"};
+      return false;
+    }
+    m_frames.push_back(Frame::top);
+    return true;
+  }
+
+  bool top_key(const std::string& name) {
+    m_top_field = classify(k_top_field_names, name, TopField::unknown);
+    if (m_top_field == TopField::unknown) {
+      return true;
+    }
+    if (m_top_seen & bit(m_top_field)) {
+      m_top_field = TopField::repeated;
+      return record(key_position(), fmt::format(R"(field "{}" appears twice)", name));
+    }
+    m_top_seen |= bit(m_top_field);
+    return true;
+  }
+
+  bool top_field_value(const Value& v) {
+    switch (m_top_field) {
+    case TopField::format_version: return format_version(v);
+    case TopField::serial:
+      if (v.kind == Value::Kind::unsigned_integer) {
+        m_state.serial = v.unsigned_integer;
+        return true;
+      }
+      skip(v);
+      return record(value_position(), R"(field "serial" must be a non-negative integer)");
+    case TopField::lineage: return top_string(v, m_state.lineage, "lineage");
+    case TopField::stove_version: return top_string(v, m_state.stove_version, "stove_version");
+    case TopField::resources:
+      if (v.kind == Value::Kind::array) {
+        m_frames.push_back(Frame::resources);
+        return true;
+      }
+      skip(v);
+      return record(value_position(), R"(field "resources" must be an array)");
+    case TopField::outputs:
+      if (v.kind == Value::Kind::object) {
+        build(m_state.outputs, v);
+        return true;
+      }
+      skip(v);
+      return record(value_position(), R"(field "outputs" must be an object)");
+    case TopField::unknown:
+    case TopField::repeated: skip(v); return true;
+    }
+    return true;
+  }
+
+  bool top_string(const Value& v, std::string& target, std::string_view name) {
+    if (v.kind == Value::Kind::string) {
+      target = *v.string;
+      return true;
+    }
+    skip(v);
+    return record(value_position(), fmt::format(R"(field "{}" must be a string)", name));
+  }
+
+  bool format_version(const Value& v) {
+    m_version_seen = true;
+    if (v.kind != Value::Kind::unsigned_integer || v.unsigned_integer < 1) {
+      m_version_problem =
+        StateProblem{value_position(), R"(field "format_version" must be a positive integer)"};
+      return false;
+    }
+    if (v.unsigned_integer > static_cast<uint64_t>(k_state_format_version)) {
+      m_version_problem = StateProblem{
+        value_position(),
+        fmt::format("state format_version {} is newer than this stove ({}) understands ({}); "
+                    "upgrade stove",
+                    v.unsigned_integer, k_version, k_state_format_version)};
+      return false;
+    }
+    // A problem found before now was only waiting for the version.
+    return !m_problem;
+  }
+
+  bool resource_element(const Value& v) {
+    std::size_t index = m_resource_count++;
+    if (v.kind != Value::Kind::object) {
+      skip(v);
+      return record(value_position(), fmt::format("resource {} must be an object", index));
+    }
+    m_state.resources.emplace_back();
+    m_resource_index = index;
+    m_resource_seen = 0;
+    m_resource_problem.reset();
+    m_resource_start = value_position();
+    m_address_position = {};
+    m_frames.push_back(Frame::resource);
+    return true;
+  }
+
+  void resource_key(const std::string& name) {
+    m_field = classify(k_field_names, name, Field::unknown);
+    if (m_field == Field::unknown) {
+      return;
+    }
+    if (m_resource_seen & bit(m_field)) {
+      m_field = Field::repeated;
+      resource_problem(key_position(), fmt::format(R"(field "{}" appears twice)", name));
+      return;
+    }
+    m_resource_seen |= bit(m_field);
+  }
+
+  bool resource_field_value(const Value& v) {
+    ResourceState& resource = m_state.resources.back();
+    switch (m_field) {
+    case Field::address:
+      if (resource_string(v, resource.address)) {
+        m_address_position = value_position();
+      }
+      break;
+    case Field::kind: resource_string(v, resource.kind); break;
+    case Field::provider: resource_string(v, resource.provider); break;
+    case Field::remote_id: resource_string(v, resource.remote_id); break;
+    case Field::parent: resource_string(v, resource.parent); break;
+    case Field::created_at: resource_string(v, resource.created_at); break;
+    case Field::updated_at: resource_string(v, resource.updated_at); break;
+    case Field::status:
+      if (v.kind == Value::Kind::string) {
+        if (!parse_status(*v.string, resource.status)) {
+          resource_problem(value_position(),
+                           fmt::format(R"(field "status" must be "processing", "completed" or )"
+                                       R"("failed", not {})",
+                                       quoted(*v.string)));
+        }
+      } else {
+        type_problem(v, "a string");
+      }
+      break;
+    case Field::spec:
+    case Field::observed:
+      if (v.kind == Value::Kind::object) {
+        build(m_field == Field::spec ? resource.spec : resource.observed, v);
+      } else {
+        type_problem(v, "an object");
+      }
+      break;
+    case Field::dependencies:
+      if (v.kind == Value::Kind::array) {
+        m_frames.push_back(Frame::dependencies);
+      } else {
+        type_problem(v, "an array of strings");
+      }
+      break;
+    case Field::unknown:
+    case Field::repeated: skip(v); break;
+    }
+    return true;
+  }
+
+  bool resource_string(const Value& v, std::string& target) {
+    if (v.kind == Value::Kind::string) {
+      target = *v.string;
+      return true;
+    }
+    type_problem(v, "a string");
+    return false;
+  }
+
+  void type_problem(const Value& v, std::string_view expected) {
+    skip(v);
+    resource_problem(value_position(),
+                     fmt::format(R"(field "{}" must be {})",
+                                 k_field_names[static_cast<std::size_t>(m_field)], expected));
+  }
+
+  bool dependency(const Value& v) {
+    if (v.kind == Value::Kind::string) {
+      m_state.resources.back().dependencies.push_back(*v.string);
+    } else {
+      skip(v);
+      resource_problem(value_position(), R"(field "dependencies" must be an array of strings)");
+    }
+    return true;
+  }
+
+  bool finish_resource() {
+    const ResourceState& resource = m_state.resources.back();
+    if (!m_resource_problem) {
+      for (Field field : k_required_fields) {
+        if (!(m_resource_seen & bit(field))) {
+          resource_problem(m_resource_start,
+                           fmt::format(R"(missing required field "{}")",
+                                       k_field_names[static_cast<std::size_t>(field)]));
+          break;
+        }
+      }
+    }
+    if (!m_resource_problem && resource.address.empty()) {
+      resource_problem(m_address_position, R"(field "address" must not be empty)");
+    }
+    if (m_resource_problem) {
+      std::string which = resource.address.empty()
+                            ? fmt::format("resource {}", m_resource_index)
+                            : fmt::format("resource {} ({})", m_resource_index,
+                                          quoted(resource.address));
+      return record(m_resource_problem->position,
+                    fmt::format("{}: {}", which, m_resource_problem->message));
+    }
+    m_address_offsets.push_back(m_address_position.offset);
+    return true;
+  }
+
+  std::optional<StateProblem> find_duplicate_address() const {
+    const auto& resources = m_state.resources;
+    std::unordered_map<std::string_view, std::size_t> first;
+    first.reserve(resources.size());
+    for (std::size_t i = 0; i < resources.size(); ++i) {
+      auto [it, inserted] = first.emplace(resources[i].address, i);
+      if (!inserted) {
+        return StateProblem{
+          {TextPosition::Anchor::value_after, m_address_offsets[i]},
+          fmt::format("resource {} ({}): duplicate address, also used by resource {}", i,
+                      quoted(resources[i].address), it->second)};
+      }
+    }
+    return std::nullopt;
+  }
+
+  ByteSource& m_source;
+  State& m_state;
+
+  uint64_t m_offset = 0;          // of the current event
+  uint64_t m_previous_offset = 0; // of the event before it
+  std::vector<Frame> m_frames;
+  std::size_t m_skip_depth = 0;   // inside a value being skipped
+  std::vector<Json*> m_build;     // containers of a value being built
+  std::string m_build_key;
+
+  TopField m_top_field = TopField::unknown;
+  unsigned m_top_seen = 0;
+  bool m_version_seen = false;
+
+  std::size_t m_resource_count = 0; // elements of "resources" so far
+  std::size_t m_resource_index = 0;
+  Field m_field = Field::unknown;
+  unsigned m_resource_seen = 0;
+  TextPosition m_resource_start;
+  TextPosition m_address_position;
+  std::optional<StateProblem> m_resource_problem;
+  std::vector<uint64_t> m_address_offsets; // value_after offsets, by resource
+
+  std::optional<StateProblem> m_syntax_problem;
+  std::optional<StateProblem> m_version_problem;
+  std::optional<StateProblem> m_problem;
+};
+
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+// The byte offset `position` designates in `text`.
+std::size_t resolve(std::string_view text, const TextPosition& position) {
+  std::size_t size = text.size();
+  std::size_t i = static_cast<std::size_t>(std::min<uint64_t>(position.offset, size));
+  switch (position.anchor) {
+  case TextPosition::Anchor::none:
+  case TextPosition::Anchor::at: return i;
+  case TextPosition::Anchor::value_after:
+    if (i == 0 && text.starts_with("\xEF\xBB\xBF")) {
+      i = 3;
+    }
+    while (i < size && is_blank(text[i])) {
+      ++i;
+    }
+    if (i < size && (text[i] == ',' || text[i] == ':')) {
+      ++i;
+      while (i < size && is_blank(text[i])) {
+        ++i;
+      }
+    }
+    return i;
+  case TextPosition::Anchor::key_ending:
+    // Inside a JSON string every quote is escaped, so the opening quote is
+    // the nearest one before the closing quote not preceded by an odd number
+    // of backslashes.
+    for (std::size_t j = i >= 2 ? i - 2 : 0; j > 0; --j) {
+      if (text[j] != '"') {
+        continue;
+      }
+      std::size_t backslashes = 0;
+      while (backslashes < j && text[j - 1 - backslashes] == '\\') {
+        ++backslashes;
+      }
+      if (backslashes % 2 == 0) {
+        return j;
+      }
+    }
+    return 0;
+  }
+  return i;
+}
+
+} // namespace
+
+ByteSource::ByteSource(std::string_view text)
+  : m_data(text.data()), m_size(text.size()), m_eof(true) {}
+
+ByteSource::ByteSource(int fd) : m_fd(fd), m_buffer(k_read_block) {
+  m_data = m_buffer.data();
+}
+
+bool ByteSource::refill() {
+  if (m_eof) {
+    return false;
+  }
+  m_base += m_size;
+  m_pos = 0;
+  m_size = 0;
+  while (true) {
+    ssize_t got = ::read(m_fd, m_buffer.data(), m_buffer.size());
+    if (got > 0) {
+      m_size = static_cast<std::size_t>(got);
+      return true;
+    }
+    if (got < 0 && errno == EINTR) {
+      continue;
+    }
+    if (got < 0) {
+      m_read_error = errno;
+    }
+    m_eof = true;
+    return false;
+  }
+}
+
+std::optional<StateProblem> read_state(ByteSource& source, State& out) {
+  StateSax sax(source, out);
+  // The outcome is in `sax`: it stops the parser itself when it has seen enough.
+  Json::sax_parse(ByteIterator(&source), ByteIterator(), &sax);
+  return sax.conclude();
+}
+
+std::string format_problem(const std::string& path, const StateProblem& problem,
+                           const std::optional<std::string_view>& text) {
+  if (problem.syntax && text && std::all_of(text->begin(), text->end(), is_blank)) {
+    return fmt::format("{}: error: state file is empty", path);
+  }
+  if (problem.position.anchor == TextPosition::Anchor::none || !text) {
+    return fmt::format("{}: error: {}", path, problem.message);
+  }
+  std::size_t offset = resolve(*text, problem.position);
+  std::size_t line = 1;
+  std::size_t line_start = 0;
+  for (std::size_t i = 0; i < offset; ++i) {
+    if ((*text)[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  std::size_t column = 1;
+  for (std::size_t i = line_start; i < offset; ++i) {
+    // Count code points: every byte but UTF-8 continuation bytes.
+    if ((static_cast<unsigned char>((*text)[i]) & 0xC0) != 0x80) {
+      ++column;
+    }
+  }
+  return fmt::format("{}:{}:{}: error: {}", path, line, column, problem.message);
+}
+
+} // namespace stove
