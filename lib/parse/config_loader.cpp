@@ -362,7 +362,10 @@ private:
         continue;
       }
       if (const FieldSchema* field = schema.field(field_name)) {
-        read_field(*field, v, who, resource.attrs);
+        if (!read_field(*field, v, who, resource.attrs)) {
+          pending.valid = false;
+          resource.attrs[field_name] = nullptr;  // present, but wrong: no "missing" error
+        }
       } else if (field_name == "key") {
         if (v.type != NodeType::string) {
           m_diag.error(v.mark, fmt::format("{}: \"key\" must be a string, got {}", who, got(v)));
@@ -596,7 +599,7 @@ private:
     }
   }
 
-  void read_field(const FieldSchema& field, const Node& v, const std::string& who, json& attrs) {
+  bool read_field(const FieldSchema& field, const Node& v, const std::string& who, json& attrs) {
     std::string name(field.name);
     auto mismatch = [&](std::string_view expected) {
       std::string hint;
@@ -610,49 +613,49 @@ private:
     case FieldType::string: {
       if (v.type != NodeType::string) {
         mismatch("a string");
-        return;
+        return false;
       }
       if (field.name == "name") {
         if (auto problem = check_label(v.text); !problem.empty()) {
           m_diag.error(v.mark, fmt::format("{}: field \"name\" {}", who, problem));
-          return;
+          return false;
         }
       }
       if (field.max_length != 0 && v.text.size() > field.max_length) {
         m_diag.error(v.mark, fmt::format("{}: field {} is {} characters long; the most is {}",
                                          who, in_quotes(name), v.text.size(), field.max_length));
-        return;
+        return false;
       }
       attrs[name] = v.text;
-      return;
+      return true;
     }
     case FieldType::integer: {
       if (v.type != NodeType::integer) {
         mismatch(field.unit.empty() ? "an integer" : fmt::format("an integer ({})", field.unit));
-        return;
+        return false;
       }
       int64_t n = v.value.integer;
       std::string unit = field.unit.empty() ? "" : " " + std::string(field.unit);
       if (n < field.min || n > field.max) {
         m_diag.error(v.mark, fmt::format("{}: field {} must be between {} and {}{}, got {}",
                                          who, in_quotes(name), field.min, field.max, unit, n));
-        return;
+        return false;
       }
       if (field.even && n % 2 != 0) {
         m_diag.error(v.mark, fmt::format("{}: field {} must be an even number{}, got {}", who,
                                          in_quotes(name), unit.empty() ? "" : " of" + unit, n));
-        return;
+        return false;
       }
       attrs[name] = n;
-      return;
+      return true;
     }
     case FieldType::boolean:
       if (v.type != NodeType::boolean) {
         mismatch("true or false");
-        return;
+        return false;
       }
       attrs[name] = v.value.boolean;
-      return;
+      return true;
     case FieldType::enumeration: {
       if (v.type != NodeType::string ||
           std::find(field.allowed.begin(), field.allowed.end(), v.text) == field.allowed.end()) {
@@ -661,32 +664,32 @@ private:
         m_diag.error(v.mark, fmt::format("{}: field {} must be one of {}, got {}{}", who,
                                          in_quotes(name), fmt::join(field.allowed, ", "), got(v),
                                          suggestion));
-        return;
+        return false;
       }
       attrs[name] = v.text;
-      return;
+      return true;
     }
     case FieldType::string_list: {
       if (v.type != NodeType::sequence) {
         mismatch("a list of strings");
-        return;
+        return false;
       }
       json list = json::array();
       for (const Node& item : v.children) {
         if (item.type != NodeType::string) {
           m_diag.error(item.mark, fmt::format("{}: each entry of {} must be a string, got {}",
                                               who, in_quotes(name), got(item)));
-          return;
+          return false;
         }
         list.push_back(item.text);
       }
       attrs[name] = std::move(list);
-      return;
+      return true;
     }
     case FieldType::string_map: {
       if (v.type != NodeType::mapping) {
         mismatch("a mapping of strings");
-        return;
+        return false;
       }
       json map = json::object();
       for (size_t i = 0; i < v.mapping_size(); ++i) {
@@ -694,21 +697,22 @@ private:
         if (v.key_at(i).text.empty()) {
           m_diag.error(v.key_at(i).mark, fmt::format("{}: {} keys cannot be empty", who,
                                                      in_quotes(name)));
-          return;
+          return false;
         }
         if (item.type != NodeType::string) {
           m_diag.error(item.mark, fmt::format("{}: {} values must be strings, got {}{}", who,
                                               in_quotes(name), got(item),
                                               item.is_scalar() && item.type != NodeType::null
                                                   ? " (quote it)" : ""));
-          return;
+          return false;
         }
         map[v.key_at(i).text] = item.text;
       }
       attrs[name] = std::move(map);
-      return;
+      return true;
     }
     }
+    return false;
   }
 
   // Links parents, dependencies and providers, then looks for cycles.
@@ -734,7 +738,7 @@ private:
       if (it == m_config.index.end()) {
         m_diag.error(p.parent_node->mark,
                      fmt::format("{}: unknown parent {}{}", owner(r.kind, p.name_node),
-                                 r.parent_address, suggest_address(r.parent_address)));
+                                 r.parent_address, suggest_address(r.parent_address, r.address)));
         continue;
       }
       r.parent = static_cast<int32_t>(it->second);
@@ -754,7 +758,7 @@ private:
         } else if (!m_config.index.contains(target)) {
           m_diag.error(r.depends_on_marks[d],
                        fmt::format("{}: unknown dependency {}{}", owner(r.kind, p.name_node),
-                                   target, suggest_address(target)));
+                                   target, suggest_address(target, r.address)));
         }
       }
     }
@@ -763,7 +767,7 @@ private:
     find_cycles();
   }
 
-  std::string suggest_address(const std::string& wanted) const {
+  std::string suggest_address(const std::string& wanted, const std::string& self) const {
     // Typos are worth a scan, but not of a huge file's every address.
     if (m_config.index.size() > 20000) {
       return {};
@@ -771,7 +775,9 @@ private:
     std::vector<std::string> candidates;
     candidates.reserve(m_config.index.size());
     for (const auto& [address, _] : m_config.index) {
-      candidates.push_back(address);
+      if (address != self) {
+        candidates.push_back(address);
+      }
     }
     std::sort(candidates.begin(), candidates.end());
     return did_you_mean(wanted, candidates);

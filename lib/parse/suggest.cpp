@@ -45,6 +45,15 @@ std::optional<std::string> closest(std::string_view word, std::span<const T> can
       best = std::string(candidate);
     }
   }
+  // A word cut short ("prevent" for "prevent_destroy") is a likely slip too.
+  if (!best && word.size() >= 4) {
+    for (const auto& c : candidates) {
+      std::string_view candidate(c);
+      if (candidate.size() > word.size() && candidate.starts_with(word)) {
+        return std::string(candidate);
+      }
+    }
+  }
   return best;
 }
 

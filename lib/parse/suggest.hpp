@@ -8,7 +8,8 @@
 namespace stove {
 
 // The candidate closest to `word` by edit distance, if it is close enough to
-// be a likely typo (at most a third of the word's length, and at least 1).
+// be a likely typo (at most a third of the word's length, and at least 1), or
+// else the first candidate that starts with a word of four or more characters.
 std::optional<std::string> closest_match(std::string_view word,
                                          std::span<const std::string_view> candidates);
 std::optional<std::string> closest_match(std::string_view word,

@@ -92,7 +92,10 @@ Plan plan_from_json(const std::string& path, const std::string& text) {
   try {
     j = json::parse(text);
   } catch (const json::parse_error& e) {
-    throw fail(fmt::format("invalid JSON at byte {}", e.byte));
+    SourceFile source{path, text};
+    Mark at = source.mark_at(e.byte > 0 ? e.byte - 1 : 0);
+    throw Error(ErrorKind::input, fmt::format("{}:{}:{}: error: not a usable stove plan: invalid "
+                                              "JSON", path, at.line, at.column));
   }
   if (!j.is_object() || !j.contains("format_version") || !j.contains("resource_changes")) {
     throw fail("it has no format_version and resource_changes; save plans with "

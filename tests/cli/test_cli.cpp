@@ -163,7 +163,7 @@ stove: error: bad.yaml has 3 errors
     CHECK(j["valid"] == false);
     REQUIRE(j["diagnostics"].size() == 1);
     CHECK(j["diagnostics"][0]["line"] == 1);
-    CHECK(j["diagnostics"][0]["column"] == 31);
+    CHECK(j["diagnostics"][0]["column"] == 30);
     CHECK(j["diagnostics"][0]["message"] ==
           "unknown field \"versionin\" in bucket \"b\"; did you mean \"versioning\"?");
   }
@@ -332,7 +332,8 @@ Plan: 0 to add, 1 to change, 0 to destroy.
     write_example_state((dir / "state" / "example.json").string());
     auto r = run_stove({"plan", "example.yaml"}, in(dir));
     CHECK(r.exit_code == 1);
-    CHECK(r.err == "example.yaml:5:7: error: cloud_space[\"My VDC\"].machine[\"drupal\"] has "
+    CHECK(r.err == std::string(k_sandbox_note) +
+                   "example.yaml:5:7: error: cloud_space[\"My VDC\"].machine[\"drupal\"] has "
                    "lifecycle.prevent_destroy set, but this plan would replace it (image_id "
                    "cannot change in place); change the file so that it can be updated in place, "
                    "or remove prevent_destroy\n");

@@ -1,5 +1,7 @@
 #include "parse/config_loader.hpp"
 
+#include "support/printing.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
@@ -185,7 +187,6 @@ resources:
       description: [a]
 )");
     CHECK(loaded.errors == std::vector<std::string>{
-        R"(1:3: cloud_space is missing required field "name")",
         R"(2:9: cloud_space: field "name" must be a string, got an integer ("42") (quote it to make it a string: "42"))",
         R"(3:16: cloud_space: field "location_id" must be an integer, got a string ("1"))",
         R"(6:17: machine "m": field "image_id" must be between 1 and 2147483647, got 0)",
@@ -250,8 +251,8 @@ resources:
     CHECK(loaded.errors == std::vector<std::string>{
         R"(5:11: machine "m": unknown parent cloud_space["wbe"]; did you mean "cloud_space["web"]"?)",
         R"(13:16: bucket "b": unknown dependency cloud_space["webb"]; did you mean "cloud_space["web"]"?)",
-        R"(13:38: bucket "b": unknown dependency bucket["nope"])",
-        R"(13:55: bucket "b": bad address "vm.x" in depends_on: unknown resource kind "vm" (kinds: cloud_space, machine, backup, bucket))",
+        R"(13:39: bucket "b": unknown dependency bucket["nope"])",
+        R"(13:57: bucket "b": bad address "vm.x" in depends_on: unknown resource kind "vm" (kinds: cloud_space, machine, backup, bucket))",
     });
   }
 
@@ -329,7 +330,7 @@ resources:
 )");
     CHECK(loaded.errors == std::vector<std::string>{
         R"(6:5: no declared provider can manage cloud_space resources; declare one of type openvcloud or sandbox)",
-        R"(7:40: bucket "b": unknown provider "filez"; did you mean "files"?)",
+        R"(7:39: bucket "b": unknown provider "filez"; did you mean "files"?)",
     });
   }
 
@@ -369,6 +370,6 @@ resources:
   TEST_CASE("JSON errors carry JSON positions") {
     auto loaded = load(R"([{"type": "s3", "name": "b", "versioning": "on"}])", "x.json");
     CHECK(loaded.errors == std::vector<std::string>{
-        R"(1:45: bucket "b": field "versioning" must be one of enabled, suspended, got a string ("on"))"});
+        R"(1:44: bucket "b": field "versioning" must be one of enabled, suspended, got a string ("on"))"});
   }
 }

@@ -2,6 +2,8 @@
 
 #include "plan/plan_fixtures.hpp"
 
+#include "support/printing.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>

@@ -3,6 +3,8 @@
 #include "model/error.hpp"
 #include "plan/plan_fixtures.hpp"
 
+#include "support/printing.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -53,7 +53,7 @@ TEST_SUITE("plan_file") {
 
   TEST_CASE("files that are not plans are refused with the file's name") {
     CHECK_THROWS_WITH(plan_from_json("p.json", "{nope"),
-                      "p.json: not a usable stove plan: invalid JSON at byte 2");
+                      "p.json:1:3: error: not a usable stove plan: invalid JSON");
     CHECK_THROWS_WITH(plan_from_json("p.json", "[1]"),
                       "p.json: not a usable stove plan: it has no format_version and "
                       "resource_changes; save plans with stove plan --out FILE");
