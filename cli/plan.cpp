@@ -31,7 +31,7 @@ int run_plan(const PlanOptions& options, const Context& context) {
   if (inputs.config.implicit_sandbox) {
     print_note("the file declares no providers: using the embedded sandbox cloud");
   }
-  Plan plan = make_plan(inputs.config, inputs.state, state_path);
+  Plan plan = make_plan(std::move(inputs.config), std::move(inputs.state), state_path);
 
   if (options.json) {
     print_out(plan_to_json(plan).dump(2) + "\n");

@@ -127,7 +127,7 @@ std::string replace_cause(const ResourceChange& c) {
 
 } // namespace
 
-Plan make_plan(const Config& config, const State& state, const std::string& state_path) {
+Plan make_plan(Config config, State state, const std::string& state_path) {
   Plan plan;
   plan.config_path = config.path;
   plan.state_path = state_path;
@@ -146,14 +146,14 @@ Plan make_plan(const Config& config, const State& state, const std::string& stat
 
   auto& changes = plan.changes;
   changes.reserve(config.resources.size() + state.resources.size() / 16);
-  for (const Resource& r : config.resources) {
+  for (Resource& r : config.resources) {
     ResourceChange c;
     c.address = r.address;
     c.kind = r.kind;
     c.provider = r.provider;
     c.parent = r.parent_address;
     c.dependencies = r.dependencies();
-    c.after = r.attrs;
+    c.after = std::move(r.attrs);
     auto it = in_state.find(r.address);
     if (it == in_state.end()) {
       c.action = Action::create;
@@ -161,11 +161,10 @@ Plan make_plan(const Config& config, const State& state, const std::string& stat
       changes.push_back(std::move(c));
       continue;
     }
-    const ResourceState& s = state.resources[it->second];
+    ResourceState& s = state.resources[it->second];
     matched[it->second] = true;
-    c.before = s.spec;
-    c.remote_id = s.remote_id;
-    c.prior_dependencies = s.dependencies;
+    c.remote_id = std::move(s.remote_id);
+    c.prior_dependencies = std::move(s.dependencies);
     for (const auto& ignored : r.lifecycle.ignore_changes) {
       if (auto old = s.spec.find(ignored); old != s.spec.end()) {
         c.after[ignored] = *old;
@@ -176,11 +175,10 @@ Plan make_plan(const Config& config, const State& state, const std::string& stat
       c.action = Action::replace;
       c.reason = ChangeReason::provider_changed;
       c.replace_paths = {"provider"};
-    } else if (s.remote_id.empty()) {
+    } else if (c.remote_id.empty()) {
       // Recorded, but its create never finished: create it again.
       c.action = Action::create;
       c.reason = ChangeReason::status_incomplete;
-      c.before = nullptr;
     } else if (!diff.replace_paths.empty()) {
       c.action = Action::replace;
       c.reason = ChangeReason::fields_force_replace;
@@ -192,13 +190,16 @@ Plan make_plan(const Config& config, const State& state, const std::string& stat
       c.action = Action::update;
       c.reason = ChangeReason::status_incomplete;
     }
+    if (c.action != Action::create) {
+      c.before = std::move(s.spec);
+    }
     changes.push_back(std::move(c));
   }
   for (uint32_t i = 0; i < state.resources.size(); ++i) {
     if (matched[i]) {
       continue;
     }
-    const ResourceState& s = state.resources[i];
+    ResourceState& s = state.resources[i];
     ResourceChange c;
     c.address = s.address;
     auto kind = find_kind(s.kind);
@@ -211,11 +212,11 @@ Plan make_plan(const Config& config, const State& state, const std::string& stat
     c.provider = s.provider;
     c.action = Action::destroy;
     c.reason = ChangeReason::removed_from_file;
-    c.before = s.spec;
+    c.before = std::move(s.spec);
     c.after = nullptr;
-    c.remote_id = s.remote_id;
+    c.remote_id = std::move(s.remote_id);
     c.parent = s.parent;
-    c.prior_dependencies = s.dependencies;
+    c.prior_dependencies = std::move(s.dependencies);
     changes.push_back(std::move(c));
   }
 
