@@ -52,8 +52,9 @@ private:
 struct SourceFile {
   std::string path;
   std::string text;
-  // Cache for the line functions; not part of the value. Editing `text` in
-  // place after they were called is not supported (assigning it is).
+  // Cache for the line functions; not part of the value. It assumes that
+  // `text` does not change once they were called (it only notices a new size
+  // or buffer): to change the text, assign a whole new SourceFile.
   detail::LineIndex m_lines = {};
 
   // Reads the file. Throws stove::Error(io) naming the path on failure.
@@ -102,7 +103,8 @@ private:
 
 // Renders `file:line:col: error: message`, then the offending line and a caret
 // under the column. Long lines are cut to a window around the column.
-std::string render_diagnostic(const SourceFile& source, const Diagnostic& diagnostic, bool color);
+std::string render_diagnostic(const SourceFile& source, const Diagnostic& diagnostic,
+                              bool color);
 
 // Renders every diagnostic in order.
 std::string render_diagnostics(const SourceFile& source, const Diagnostics& diagnostics,

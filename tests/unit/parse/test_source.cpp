@@ -113,12 +113,15 @@ TEST_SUITE("SourceFile") {
     CHECK(file.line_text(200001) == "");
   }
 
-  TEST_CASE("a copy answers for its own text after the text is replaced") {
+  TEST_CASE("copied, moved and reassigned files answer for their own text") {
     SourceFile original{"f.yaml", "a\nb\n"};
     CHECK(original.line_text(2) == "b");
     SourceFile copy = original;
     CHECK(copy.line_text(2) == "b");
-    copy.text = "x\ny\nz\n";
+    copy = SourceFile{"f.yaml", "ab\n\n"};  // same size, same small-string buffer
+    CHECK(copy.line_text(1) == "ab");
+    CHECK(copy.line_text(2) == "");
+    copy = SourceFile{"f.yaml", "x\ny\nz\n"};
     CHECK(copy.line_text(2) == "y");
     CHECK(copy.line_count() == 3);
     CHECK(original.line_text(2) == "b");
