@@ -10,9 +10,9 @@
 #include <cerrno>
 #include <cstddef>
 #include <iterator>
-#include <unordered_map>
+#include <functional>
+#include <vector>
 #include <utility>
-#include <unistd.h>
 
 namespace stove {
 
@@ -20,11 +20,15 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::size_t k_read_block = 256 * 1024;
+// Where nlohmann's parser is in the text, for positions: an input iterator
+// whose copies share one cursor.
+struct TextCursor {
+  const char* begin = nullptr;
+  const char* current = nullptr;
+  const char* end = nullptr;
+};
 
-// The JSON parser's view of a ByteSource: an input iterator whose copies
-// share the source. Only "at the end or not" tells iterators apart.
-class ByteIterator {
+class CursorIterator {
 public:
   using iterator_category = std::input_iterator_tag;
   using value_type = char;
@@ -32,27 +36,27 @@ public:
   using pointer = const char*;
   using reference = char;
 
-  ByteIterator() = default; // the end
-  explicit ByteIterator(ByteSource* source) : m_source(source) {}
+  CursorIterator() = default; // the end
+  explicit CursorIterator(TextCursor* cursor) : m_cursor(cursor) {}
 
-  char operator*() const { return m_source->peek(); }
-  ByteIterator& operator++() {
-    m_source->advance();
+  char operator*() const { return *m_cursor->current; }
+  CursorIterator& operator++() {
+    ++m_cursor->current;
     return *this;
   }
-  ByteIterator operator++(int) {
-    ByteIterator before = *this;
-    m_source->advance();
+  CursorIterator operator++(int) {
+    CursorIterator before = *this;
+    ++m_cursor->current;
     return before;
   }
-  friend bool operator==(const ByteIterator& a, const ByteIterator& b) {
+  friend bool operator==(const CursorIterator& a, const CursorIterator& b) {
     return a.done() == b.done();
   }
 
 private:
-  bool done() const { return m_source == nullptr || m_source->at_end(); }
+  bool done() const { return m_cursor == nullptr || m_cursor->current == m_cursor->end; }
 
-  ByteSource* m_source = nullptr;
+  TextCursor* m_cursor = nullptr;
 };
 
 // The fields of one resource; the order is that of k_field_names.
@@ -97,7 +101,8 @@ template <typename Enum, std::size_t N>
 Enum classify(const std::array<std::string_view, N>& names, std::string_view name,
               Enum unknown) {
   for (std::size_t i = 0; i < N; ++i) {
-    if (names[i] == name) {
+    // The first byte settles most comparisons without a call to memcmp.
+    if (names[i].size() == name.size() && names[i][0] == name[0] && names[i] == name) {
       return static_cast<Enum>(i);
     }
   }
@@ -109,22 +114,9 @@ unsigned bit(Enum e) {
   return 1u << static_cast<unsigned>(e);
 }
 
-std::string quoted(const std::string& text) {
-  return Json(text).dump();
+std::string json_quoted(std::string_view text) {
+  return Json(std::string(text)).dump();
 }
-
-// What a SAX event carries: a scalar, or the start of an object or array.
-struct Value {
-  enum class Kind : uint8_t { null, boolean, integer, unsigned_integer, real, string, object, array };
-  Kind kind = Kind::null;
-  bool boolean = false;
-  int64_t integer = 0;
-  uint64_t unsigned_integer = 0;
-  double real = 0;
-  const std::string* string = nullptr;
-
-  bool is_container() const { return kind == Kind::object || kind == Kind::array; }
-};
 
 // nlohmann's message without "[json.exception.parse_error.101] parse error
 // at line 1, column 5: ", whose position counts bytes.
@@ -151,80 +143,24 @@ std::string parser_message(const Json::exception& e) {
 // are built as JSON. Problems are recorded, not thrown. The first one found
 // in the document is kept, but format_version decides before anything else:
 // reading goes on until it is known.
-class StateSax {
+class StateSax final : public JsonEvents {
 public:
-  StateSax(ByteSource& source, State& state) : m_source(source), m_state(state) {}
+  explicit StateSax(State& state) : m_state(state) {}
 
-  bool null() {
-    step();
-    return on_value(Value{});
-  }
-  bool boolean(bool b) {
-    step();
-    Value v;
-    v.kind = Value::Kind::boolean;
-    v.boolean = b;
+  bool value(const JsonValue& v, uint64_t offset) override {
+    step(offset);
     return on_value(v);
   }
-  bool number_integer(Json::number_integer_t i) {
-    step();
-    Value v;
-    v.kind = Value::Kind::integer;
-    v.integer = i;
-    return on_value(v);
-  }
-  bool number_unsigned(Json::number_unsigned_t u) {
-    step();
-    Value v;
-    v.kind = Value::Kind::unsigned_integer;
-    v.unsigned_integer = u;
-    return on_value(v);
-  }
-  bool number_float(Json::number_float_t d, const Json::string_t&) {
-    step();
-    Value v;
-    v.kind = Value::Kind::real;
-    v.real = d;
-    return on_value(v);
-  }
-  bool string(Json::string_t& s) {
-    step();
-    Value v;
-    v.kind = Value::Kind::string;
-    v.string = &s;
-    return on_value(v);
-  }
-  bool binary(Json::binary_t&) { return true; } // JSON text has none
-  bool start_object(std::size_t) {
-    step();
-    Value v;
-    v.kind = Value::Kind::object;
-    return on_value(v);
-  }
-  bool start_array(std::size_t) {
-    step();
-    Value v;
-    v.kind = Value::Kind::array;
-    return on_value(v);
-  }
-  bool end_object() {
-    step();
-    return on_end();
-  }
-  bool end_array() {
-    step();
-    return on_end();
-  }
-  bool key(Json::string_t& name) {
-    step();
+  bool key(std::string_view name, uint64_t offset) override {
+    step(offset);
     return on_key(name);
   }
-  bool parse_error(std::size_t position, const std::string&, const Json::exception& e) {
-    // `position` counts the bytes read, the offending one included.
-    TextPosition where{TextPosition::Anchor::at, position > 0 ? position - 1 : 0};
-    m_syntax_problem = StateProblem{where, "invalid JSON: " + parser_message(e), true};
-    return false;
+  bool end(uint64_t offset) override {
+    step(offset);
+    return on_end();
   }
+  // The text turned out not to be JSON: that comes before any other problem.
+  void syntax_problem(StateProblem problem) { m_syntax_problem = std::move(problem); }
 
   // The problem that makes the document unusable, in order of precedence.
   std::optional<StateProblem> conclude() {
@@ -259,9 +195,9 @@ public:
 private:
   enum class Frame : uint8_t { top, resources, resource, dependencies };
 
-  void step() {
+  void step(uint64_t offset) {
     m_previous_offset = m_offset;
-    m_offset = m_source.offset();
+    m_offset = offset;
   }
   // Where the value of the current event starts.
   TextPosition value_position() const {
@@ -285,17 +221,17 @@ private:
       m_resource_problem = StateProblem{where, std::move(message)};
     }
   }
-  void skip(const Value& v) {
+  void skip(const JsonValue& v) {
     if (v.is_container()) {
       m_skip_depth = 1;
     }
   }
-  void build(Json& root, const Value& v) {
-    root = v.kind == Value::Kind::object ? Json::object() : Json::array();
+  void build(Json& root, const JsonValue& v) {
+    root = v.kind == JsonValue::Kind::object ? Json::object() : Json::array();
     m_build.push_back(&root);
   }
 
-  bool on_value(const Value& v) {
+  bool on_value(const JsonValue& v) {
     if (m_skip_depth > 0) {
       if (v.is_container()) {
         ++m_skip_depth;
@@ -318,7 +254,7 @@ private:
     return true;
   }
 
-  bool on_key(const std::string& name) {
+  bool on_key(std::string_view name) {
     if (m_skip_depth > 0) {
       return true;
     }
@@ -350,7 +286,7 @@ private:
     return true;
   }
 
-  void build_value(const Value& v) {
+  void build_value(const JsonValue& v) {
     Json& parent = *m_build.back();
     Json* slot = nullptr;
     if (parent.is_array()) {
@@ -358,22 +294,24 @@ private:
       array.emplace_back();
       slot = &array.back();
     } else {
-      slot = &parent.get_ref<Json::object_t&>()[m_build_key];
+      // Keys come sorted from stove's writer, so the end is the right hint.
+      auto& object = parent.get_ref<Json::object_t&>();
+      slot = &object.try_emplace(object.end(), m_build_key)->second;
     }
     switch (v.kind) {
-    case Value::Kind::null: *slot = nullptr; break;
-    case Value::Kind::boolean: *slot = v.boolean; break;
-    case Value::Kind::integer: *slot = v.integer; break;
-    case Value::Kind::unsigned_integer: *slot = v.unsigned_integer; break;
-    case Value::Kind::real: *slot = v.real; break;
-    case Value::Kind::string: *slot = *v.string; break;
-    case Value::Kind::object:
-    case Value::Kind::array: build(*slot, v); break;
+    case JsonValue::Kind::null: *slot = nullptr; break;
+    case JsonValue::Kind::boolean: *slot = v.boolean; break;
+    case JsonValue::Kind::integer: *slot = v.integer; break;
+    case JsonValue::Kind::unsigned_integer: *slot = v.unsigned_integer; break;
+    case JsonValue::Kind::real: *slot = v.real; break;
+    case JsonValue::Kind::string: *slot = std::string(v.string); break;
+    case JsonValue::Kind::object:
+    case JsonValue::Kind::array: build(*slot, v); break;
     }
   }
 
-  bool document_value(const Value& v) {
-    if (v.kind != Value::Kind::object) {
+  bool document_value(const JsonValue& v) {
+    if (v.kind != JsonValue::Kind::object) {
       m_version_problem = StateProblem{value_position(), "a state file must hold a JSON object"};
       return false;
     }
@@ -381,7 +319,7 @@ private:
     return true;
   }
 
-  bool top_key(const std::string& name) {
+  bool top_key(std::string_view name) {
     m_top_field = classify(k_top_field_names, name, TopField::unknown);
     if (m_top_field == TopField::unknown) {
       return true;
@@ -394,11 +332,11 @@ private:
     return true;
   }
 
-  bool top_field_value(const Value& v) {
+  bool top_field_value(const JsonValue& v) {
     switch (m_top_field) {
     case TopField::format_version: return format_version(v);
     case TopField::serial:
-      if (v.kind == Value::Kind::unsigned_integer) {
+      if (v.kind == JsonValue::Kind::unsigned_integer) {
         m_state.serial = v.unsigned_integer;
         return true;
       }
@@ -407,14 +345,14 @@ private:
     case TopField::lineage: return top_string(v, m_state.lineage, "lineage");
     case TopField::stove_version: return top_string(v, m_state.stove_version, "stove_version");
     case TopField::resources:
-      if (v.kind == Value::Kind::array) {
+      if (v.kind == JsonValue::Kind::array) {
         m_frames.push_back(Frame::resources);
         return true;
       }
       skip(v);
       return record(value_position(), R"(field "resources" must be an array)");
     case TopField::outputs:
-      if (v.kind == Value::Kind::object) {
+      if (v.kind == JsonValue::Kind::object) {
         build(m_state.outputs, v);
         return true;
       }
@@ -426,18 +364,18 @@ private:
     return true;
   }
 
-  bool top_string(const Value& v, std::string& target, std::string_view name) {
-    if (v.kind == Value::Kind::string) {
-      target = *v.string;
+  bool top_string(const JsonValue& v, std::string& target, std::string_view name) {
+    if (v.kind == JsonValue::Kind::string) {
+      target = v.string;
       return true;
     }
     skip(v);
     return record(value_position(), fmt::format(R"(field "{}" must be a string)", name));
   }
 
-  bool format_version(const Value& v) {
+  bool format_version(const JsonValue& v) {
     m_version_seen = true;
-    if (v.kind != Value::Kind::unsigned_integer || v.unsigned_integer < 1) {
+    if (v.kind != JsonValue::Kind::unsigned_integer || v.unsigned_integer < 1) {
       m_version_problem =
         StateProblem{value_position(), R"(field "format_version" must be a positive integer)"};
       return false;
@@ -454,9 +392,9 @@ private:
     return !m_problem;
   }
 
-  bool resource_element(const Value& v) {
+  bool resource_element(const JsonValue& v) {
     std::size_t index = m_resource_count++;
-    if (v.kind != Value::Kind::object) {
+    if (v.kind != JsonValue::Kind::object) {
       skip(v);
       return record(value_position(), fmt::format("resource {} must be an object", index));
     }
@@ -470,7 +408,7 @@ private:
     return true;
   }
 
-  void resource_key(const std::string& name) {
+  void resource_key(std::string_view name) {
     m_field = classify(k_field_names, name, Field::unknown);
     if (m_field == Field::unknown) {
       return;
@@ -483,7 +421,7 @@ private:
     m_resource_seen |= bit(m_field);
   }
 
-  bool resource_field_value(const Value& v) {
+  bool resource_field_value(const JsonValue& v) {
     ResourceState& resource = m_state.resources.back();
     switch (m_field) {
     case Field::address:
@@ -498,12 +436,12 @@ private:
     case Field::created_at: resource_string(v, resource.created_at); break;
     case Field::updated_at: resource_string(v, resource.updated_at); break;
     case Field::status:
-      if (v.kind == Value::Kind::string) {
-        if (!parse_status(*v.string, resource.status)) {
+      if (v.kind == JsonValue::Kind::string) {
+        if (!parse_status(v.string, resource.status)) {
           resource_problem(value_position(),
                            fmt::format(R"(field "status" must be "processing", "completed" or )"
                                        R"("failed", not {})",
-                                       quoted(*v.string)));
+                                       json_quoted(v.string)));
         }
       } else {
         type_problem(v, "a string");
@@ -511,14 +449,14 @@ private:
       break;
     case Field::spec:
     case Field::observed:
-      if (v.kind == Value::Kind::object) {
+      if (v.kind == JsonValue::Kind::object) {
         build(m_field == Field::spec ? resource.spec : resource.observed, v);
       } else {
         type_problem(v, "an object");
       }
       break;
     case Field::dependencies:
-      if (v.kind == Value::Kind::array) {
+      if (v.kind == JsonValue::Kind::array) {
         m_frames.push_back(Frame::dependencies);
       } else {
         type_problem(v, "an array of strings");
@@ -530,25 +468,25 @@ private:
     return true;
   }
 
-  bool resource_string(const Value& v, std::string& target) {
-    if (v.kind == Value::Kind::string) {
-      target = *v.string;
+  bool resource_string(const JsonValue& v, std::string& target) {
+    if (v.kind == JsonValue::Kind::string) {
+      target = v.string;
       return true;
     }
     type_problem(v, "a string");
     return false;
   }
 
-  void type_problem(const Value& v, std::string_view expected) {
+  void type_problem(const JsonValue& v, std::string_view expected) {
     skip(v);
     resource_problem(value_position(),
                      fmt::format(R"(field "{}" must be {})",
                                  k_field_names[static_cast<std::size_t>(m_field)], expected));
   }
 
-  bool dependency(const Value& v) {
-    if (v.kind == Value::Kind::string) {
-      m_state.resources.back().dependencies.push_back(*v.string);
+  bool dependency(const JsonValue& v) {
+    if (v.kind == JsonValue::Kind::string) {
+      m_state.resources.back().dependencies.emplace_back(v.string);
     } else {
       skip(v);
       resource_problem(value_position(), R"(field "dependencies" must be an array of strings)");
@@ -575,7 +513,7 @@ private:
       std::string which = resource.address.empty()
                             ? fmt::format("resource {}", m_resource_index)
                             : fmt::format("resource {} ({})", m_resource_index,
-                                          quoted(resource.address));
+                                          json_quoted(resource.address));
       return record(m_resource_problem->position,
                     fmt::format("{}: {}", which, m_resource_problem->message));
     }
@@ -584,22 +522,32 @@ private:
   }
 
   std::optional<StateProblem> find_duplicate_address() const {
+    // An open-addressing table of resource indexes (plus one; 0 is empty):
+    // one allocation, where a std::unordered_map makes one per resource.
     const auto& resources = m_state.resources;
-    std::unordered_map<std::string_view, std::size_t> first;
-    first.reserve(resources.size());
+    std::size_t capacity = 16;
+    while (capacity < 2 * resources.size()) {
+      capacity *= 2;
+    }
+    std::vector<std::size_t> table(capacity, 0);
+    std::hash<std::string_view> hash;
     for (std::size_t i = 0; i < resources.size(); ++i) {
-      auto [it, inserted] = first.emplace(resources[i].address, i);
-      if (!inserted) {
-        return StateProblem{
-          {TextPosition::Anchor::value_after, m_address_offsets[i]},
-          fmt::format("resource {} ({}): duplicate address, also used by resource {}", i,
-                      quoted(resources[i].address), it->second)};
+      std::string_view address = resources[i].address;
+      std::size_t slot = hash(address) & (capacity - 1);
+      for (; table[slot] != 0; slot = (slot + 1) & (capacity - 1)) {
+        std::size_t other = table[slot] - 1;
+        if (resources[other].address == address) {
+          return StateProblem{
+            {TextPosition::Anchor::value_after, m_address_offsets[i]},
+            fmt::format("resource {} ({}): duplicate address, also used by resource {}", i,
+                        json_quoted(address), other)};
+        }
       }
+      table[slot] = i + 1;
     }
     return std::nullopt;
   }
 
-  ByteSource& m_source;
   State& m_state;
 
   uint64_t m_offset = 0;          // of the current event
@@ -625,6 +573,72 @@ private:
   std::optional<StateProblem> m_syntax_problem;
   std::optional<StateProblem> m_version_problem;
   std::optional<StateProblem> m_problem;
+};
+
+// Drives a StateSax from nlohmann's SAX parser over text in memory, taking
+// positions from the parser's cursor.
+class NlohmannEvents {
+public:
+  NlohmannEvents(TextCursor& cursor, StateSax& sax) : m_cursor(cursor), m_sax(sax) {}
+
+  bool null() { return value(JsonValue{}); }
+  bool boolean(bool b) {
+    JsonValue v;
+    v.kind = JsonValue::Kind::boolean;
+    v.boolean = b;
+    return value(v);
+  }
+  bool number_integer(Json::number_integer_t i) {
+    JsonValue v;
+    v.kind = JsonValue::Kind::integer;
+    v.integer = i;
+    return value(v);
+  }
+  bool number_unsigned(Json::number_unsigned_t u) {
+    JsonValue v;
+    v.kind = JsonValue::Kind::unsigned_integer;
+    v.unsigned_integer = u;
+    return value(v);
+  }
+  bool number_float(Json::number_float_t d, const Json::string_t&) {
+    JsonValue v;
+    v.kind = JsonValue::Kind::real;
+    v.real = d;
+    return value(v);
+  }
+  bool string(Json::string_t& s) {
+    JsonValue v;
+    v.kind = JsonValue::Kind::string;
+    v.string = s;
+    return value(v);
+  }
+  bool binary(Json::binary_t&) { return true; } // JSON text has none
+  bool start_object(std::size_t) {
+    JsonValue v;
+    v.kind = JsonValue::Kind::object;
+    return value(v);
+  }
+  bool start_array(std::size_t) {
+    JsonValue v;
+    v.kind = JsonValue::Kind::array;
+    return value(v);
+  }
+  bool end_object() { return m_sax.end(offset()); }
+  bool end_array() { return m_sax.end(offset()); }
+  bool key(Json::string_t& name) { return m_sax.key(name, offset()); }
+  bool parse_error(std::size_t position, const std::string&, const Json::exception& e) {
+    // `position` counts the bytes read, the offending one included.
+    TextPosition where{TextPosition::Anchor::at, position > 0 ? position - 1 : 0};
+    m_sax.syntax_problem(StateProblem{where, "invalid JSON: " + parser_message(e), true});
+    return false;
+  }
+
+private:
+  uint64_t offset() const { return static_cast<uint64_t>(m_cursor.current - m_cursor.begin); }
+  bool value(const JsonValue& v) { return m_sax.value(v, offset()); }
+
+  TextCursor& m_cursor;
+  StateSax& m_sax;
 };
 
 bool is_blank(char c) {
@@ -675,41 +689,20 @@ std::size_t resolve(std::string_view text, const TextPosition& position) {
 
 } // namespace
 
-ByteSource::ByteSource(std::string_view text)
-  : m_data(text.data()), m_size(text.size()), m_eof(true) {}
-
-ByteSource::ByteSource(int fd) : m_fd(fd), m_buffer(k_read_block) {
-  m_data = m_buffer.data();
+FastReadOutcome read_state_fast(JsonInput& input, State& out) {
+  StateSax sax(out);
+  if (read_json(input, sax) == JsonReadResult::invalid) {
+    return FastReadOutcome{false, std::nullopt};
+  }
+  return FastReadOutcome{true, sax.conclude()};
 }
 
-bool ByteSource::refill() {
-  if (m_eof) {
-    return false;
-  }
-  m_base += m_size;
-  m_pos = 0;
-  m_size = 0;
-  while (true) {
-    ssize_t got = ::read(m_fd, m_buffer.data(), m_buffer.size());
-    if (got > 0) {
-      m_size = static_cast<std::size_t>(got);
-      return true;
-    }
-    if (got < 0 && errno == EINTR) {
-      continue;
-    }
-    if (got < 0) {
-      m_read_error = errno;
-    }
-    m_eof = true;
-    return false;
-  }
-}
-
-std::optional<StateProblem> read_state(ByteSource& source, State& out) {
-  StateSax sax(source, out);
-  // The outcome is in `sax`: it stops the parser itself when it has seen enough.
-  Json::sax_parse(ByteIterator(&source), ByteIterator(), &sax);
+std::optional<StateProblem> read_state_text(std::string_view text, State& out) {
+  StateSax sax(out);
+  TextCursor cursor{text.data(), text.data(), text.data() + text.size()};
+  NlohmannEvents events(cursor, sax);
+  // The outcome is in `sax`, which may stop the parser when it has seen enough.
+  Json::sax_parse(CursorIterator(&cursor), CursorIterator(), &events);
   return sax.conclude();
 }
 

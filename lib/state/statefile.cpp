@@ -274,35 +274,48 @@ State load_state(const std::string& path) {
     cannot_read(path, errno);
   }
   State state;
-  std::optional<StateProblem> problem;
+  FastReadOutcome outcome;
   {
     FdCloser closer(fd);
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    ByteSource source(fd);
-    problem = read_state(source, state);
-    if (source.read_error() != 0) {
-      cannot_read(path, source.read_error());
+    JsonInput input(fd);
+    outcome = read_state_fast(input, state);
+    if (input.read_error() != 0) {
+      cannot_read(path, input.read_error());
     }
   }
-  if (problem) {
-    // Positions were recorded as byte offsets; lines and columns need the
-    // text, read again only now that it is needed.
-    state = State{};
-    std::optional<std::string> text = read_whole_file(path);
-    std::optional<std::string_view> view;
-    if (text) {
-      view = *text;
-    }
-    throw Error(ErrorKind::state, format_problem(path, *problem, view));
+  if (outcome.understood && !outcome.problem) {
+    state.exists = true;
+    return state;
   }
-  state.exists = true;
-  return state;
+  // Only now is the whole text needed: to explain malformed JSON, and to turn
+  // byte offsets into lines and columns.
+  state = State{};
+  std::optional<std::string> text = read_whole_file(path);
+  if (!text) {
+    cannot_read(path, errno);
+  }
+  std::optional<StateProblem> problem = outcome.problem;
+  if (!outcome.understood) {
+    problem = read_state_text(*text, state);
+    if (!problem) {
+      state.exists = true;
+      return state;
+    }
+  }
+  throw Error(ErrorKind::state, format_problem(path, *problem, std::string_view(*text)));
 }
 
 State parse_state(const std::string& path, const std::string& text) {
   State state;
-  ByteSource source{std::string_view(text)};
-  if (auto problem = read_state(source, state)) {
+  JsonInput input{std::string_view(text)};
+  FastReadOutcome outcome = read_state_fast(input, state);
+  std::optional<StateProblem> problem = outcome.problem;
+  if (!outcome.understood) {
+    state = State{};
+    problem = read_state_text(text, state);
+  }
+  if (problem) {
     throw Error(ErrorKind::state, format_problem(path, *problem, std::string_view(text)));
   }
   state.exists = true;
