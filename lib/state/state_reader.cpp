@@ -7,12 +7,11 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cstddef>
-#include <iterator>
 #include <functional>
-#include <vector>
+#include <iterator>
 #include <utility>
+#include <vector>
 
 namespace stove {
 
@@ -137,15 +136,16 @@ std::string parser_message(const Json::exception& e) {
   return message;
 }
 
-// Receives nlohmann's SAX events and fills a State as they come, so that no
-// document tree of the whole file is ever built: each resource becomes a
+// Receives the JSON events of a state file (from read_json or nlohmann's
+// parser) and fills a State as they come, so that no document tree of the
+// whole file is ever built: each resource becomes a
 // ResourceState as soon as its fields arrive; only spec, observed and outputs
 // are built as JSON. Problems are recorded, not thrown. The first one found
 // in the document is kept, but format_version decides before anything else:
 // reading goes on until it is known.
-class StateSax final : public JsonEvents {
+class StateBuilder final : public JsonEvents {
 public:
-  explicit StateSax(State& state) : m_state(state) {}
+  explicit StateBuilder(State& state) : m_state(state) {}
 
   bool value(const JsonValue& v, uint64_t offset) override {
     step(offset);
@@ -575,11 +575,11 @@ private:
   std::optional<StateProblem> m_problem;
 };
 
-// Drives a StateSax from nlohmann's SAX parser over text in memory, taking
+// Drives a StateBuilder from nlohmann's SAX parser over text in memory, taking
 // positions from the parser's cursor.
 class NlohmannEvents {
 public:
-  NlohmannEvents(TextCursor& cursor, StateSax& sax) : m_cursor(cursor), m_sax(sax) {}
+  NlohmannEvents(TextCursor& cursor, StateBuilder& builder) : m_cursor(cursor), m_builder(builder) {}
 
   bool null() { return value(JsonValue{}); }
   bool boolean(bool b) {
@@ -623,22 +623,22 @@ public:
     v.kind = JsonValue::Kind::array;
     return value(v);
   }
-  bool end_object() { return m_sax.end(offset()); }
-  bool end_array() { return m_sax.end(offset()); }
-  bool key(Json::string_t& name) { return m_sax.key(name, offset()); }
+  bool end_object() { return m_builder.end(offset()); }
+  bool end_array() { return m_builder.end(offset()); }
+  bool key(Json::string_t& name) { return m_builder.key(name, offset()); }
   bool parse_error(std::size_t position, const std::string&, const Json::exception& e) {
     // `position` counts the bytes read, the offending one included.
     TextPosition where{TextPosition::Anchor::at, position > 0 ? position - 1 : 0};
-    m_sax.syntax_problem(StateProblem{where, "invalid JSON: " + parser_message(e), true});
+    m_builder.syntax_problem(StateProblem{where, "invalid JSON: " + parser_message(e), true});
     return false;
   }
 
 private:
   uint64_t offset() const { return static_cast<uint64_t>(m_cursor.current - m_cursor.begin); }
-  bool value(const JsonValue& v) { return m_sax.value(v, offset()); }
+  bool value(const JsonValue& v) { return m_builder.value(v, offset()); }
 
   TextCursor& m_cursor;
-  StateSax& m_sax;
+  StateBuilder& m_builder;
 };
 
 bool is_blank(char c) {
@@ -670,7 +670,8 @@ std::size_t resolve(std::string_view text, const TextPosition& position) {
     // Inside a JSON string every quote is escaped, so the opening quote is
     // the nearest one before the closing quote not preceded by an odd number
     // of backslashes.
-    for (std::size_t j = i >= 2 ? i - 2 : 0; j > 0; --j) {
+    for (std::size_t k = i >= 1 ? i - 1 : 0; k > 0; --k) {
+      std::size_t j = k - 1; // from the byte before the closing quote down to 0
       if (text[j] != '"') {
         continue;
       }
@@ -690,20 +691,21 @@ std::size_t resolve(std::string_view text, const TextPosition& position) {
 } // namespace
 
 FastReadOutcome read_state_fast(JsonInput& input, State& out) {
-  StateSax sax(out);
-  if (read_json(input, sax) == JsonReadResult::invalid) {
+  StateBuilder builder(out);
+  if (read_json(input, builder) == JsonReadResult::invalid) {
     return FastReadOutcome{false, std::nullopt};
   }
-  return FastReadOutcome{true, sax.conclude()};
+  return FastReadOutcome{true, builder.conclude()};
 }
 
 std::optional<StateProblem> read_state_text(std::string_view text, State& out) {
-  StateSax sax(out);
+  StateBuilder builder(out);
   TextCursor cursor{text.data(), text.data(), text.data() + text.size()};
-  NlohmannEvents events(cursor, sax);
-  // The outcome is in `sax`, which may stop the parser when it has seen enough.
+  NlohmannEvents events(cursor, builder);
+  // The outcome is in `builder`, which may stop the parser when it has seen
+  // enough.
   Json::sax_parse(CursorIterator(&cursor), CursorIterator(), &events);
-  return sax.conclude();
+  return builder.conclude();
 }
 
 std::string format_problem(const std::string& path, const StateProblem& problem,
