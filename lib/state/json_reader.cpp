@@ -241,15 +241,18 @@ private:
   // Skips blanks; the byte that follows them, or -1 at the end.
   int next_token() {
     while (true) {
+      // A local position lets the compiler keep it in a register.
       const char* d = data();
       std::size_t n = size();
-      while (m_pos < n && is_blank(d[m_pos])) {
-        ++m_pos;
+      std::size_t pos = m_pos;
+      while (pos < n && is_blank(d[pos])) {
+        ++pos;
         // Indentation comes in runs of spaces.
-        while (m_pos + 8 <= n && load8(d + m_pos) == k_ones * ' ') {
-          m_pos += 8;
+        while (pos + 8 <= n && load8(d + pos) == k_ones * ' ') {
+          pos += 8;
         }
       }
+      m_pos = pos;
       m_token = m_run = m_pos;
       if (m_pos < n) {
         return static_cast<unsigned char>(d[m_pos]);
@@ -350,17 +353,19 @@ private:
     while (true) {
       const char* d = data();
       std::size_t n = size();
-      while (m_pos + 8 <= n) {
-        uint64_t special = special_bytes(load8(d + m_pos));
+      std::size_t pos = m_pos;
+      while (pos + 8 <= n) {
+        uint64_t special = special_bytes(load8(d + pos));
         if (special != 0) {
-          m_pos += static_cast<std::size_t>(std::countr_zero(special)) / 8;
+          pos += static_cast<std::size_t>(std::countr_zero(special)) / 8;
           break;
         }
-        m_pos += 8;
+        pos += 8;
       }
-      while (m_pos < n && k_plain[static_cast<unsigned char>(d[m_pos])]) {
-        ++m_pos;
+      while (pos < n && k_plain[static_cast<unsigned char>(d[pos])]) {
+        ++pos;
       }
+      m_pos = pos;
       if (m_pos == n) {
         if (!more()) {
           return Step::invalid;
