@@ -266,6 +266,9 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
   if (text == "0") {
     return std::chrono::milliseconds(0);
   }
+  if (text.empty()) {
+    return std::nullopt;
+  }
   constexpr int64_t k_max = std::numeric_limits<int64_t>::max();
   struct Unit {
     std::string_view name;
@@ -277,9 +280,6 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
   int64_t total = 0;
   std::size_t next_unit = 0; // units before this one may no longer appear
   std::size_t i = 0;
-  if (text.empty()) {
-    return std::nullopt;
-  }
   while (i < text.size()) {
     if (text[i] < '0' || text[i] > '9') {
       return std::nullopt;
@@ -294,16 +294,14 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
       ++i;
     }
     std::string_view rest = std::string_view(text).substr(i);
-    // "ms" before "m", or "5ms" would read as five minutes and an "s".
+    // "ms" is tried before "m", or "5ms" would read as five minutes and an "s".
+    static constexpr std::size_t k_match_order[] = {3, 0, 1, 2};
     std::size_t unit = k_unit_count;
-    if (rest.starts_with("ms")) {
-      unit = 3;
-    } else if (rest.starts_with("h")) {
-      unit = 0;
-    } else if (rest.starts_with("m")) {
-      unit = 1;
-    } else if (rest.starts_with("s")) {
-      unit = 2;
+    for (std::size_t candidate : k_match_order) {
+      if (rest.starts_with(k_units[candidate].name)) {
+        unit = candidate;
+        break;
+      }
     }
     if (unit == k_unit_count || unit < next_unit) {
       return std::nullopt;

@@ -332,24 +332,16 @@ void write_state(const std::string& path, State& state) {
   if (state.serial == std::numeric_limits<uint64_t>::max()) {
     throw Error(ErrorKind::state, fmt::format("{}: error: serial cannot grow any more", path));
   }
-  const uint64_t old_serial = state.serial;
-  std::string old_lineage = state.lineage;
-  std::string old_version = state.stove_version;
+  // Bumped even if the write fails: a gap in serials is harmless, but a
+  // serial written twice with different content (the write may fail after
+  // the rename, at the directory's fsync) is not.
   state.serial += 1;
   if (state.lineage.empty()) {
     state.lineage = new_uuid();
   }
   state.stove_version = k_version;
-  try {
-    write_file_atomically(path, serialize_state(state), path + ".backup");
-  } catch (...) {
-    // The file was not replaced, so neither is what describes it.
-    state.serial = old_serial;
-    state.lineage = std::move(old_lineage);
-    state.stove_version = std::move(old_version);
-    throw;
-  }
   state.format_version = k_state_format_version;
+  write_file_atomically(path, serialize_state(state), path + ".backup");
   state.exists = true;
 }
 

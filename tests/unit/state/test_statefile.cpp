@@ -353,17 +353,20 @@ TEST_CASE("write_state keeps the file it replaces as PATH.backup") {
   CHECK(stove::load_state(path).serial == 5);
 }
 
-TEST_CASE("a failed write_state leaves the state as it was") {
+TEST_CASE("a failed write_state writes nothing and never reuses the serial it took") {
   TempDir dir;
   std::string blocker = dir.write("file", "not a directory");
   auto path = blocker + "/s.json";
-  State state;
+  State state = sample_state();
   std::string message = error_of([&] { stove::write_state(path, state); }, ErrorKind::io);
   CHECK(message == path + ": cannot write: Not a directory");
-  CHECK(state.serial == 0);
-  CHECK(state.lineage.empty());
-  CHECK(state.stove_version.empty());
-  CHECK_FALSE(state.exists);
+  CHECK(stove::test::read_file(blocker) == "not a directory");
+  CHECK(state.serial == 4);
+
+  auto good = (dir / "s.json").string();
+  stove::write_state(good, state);
+  CHECK(state.serial == 5);
+  CHECK(stove::load_state(good).serial == 5);
 }
 
 TEST_CASE("a newer format_version is refused with an upgrade hint") {
