@@ -98,7 +98,7 @@ void append_utf8(std::string& out, unsigned long code_point) {
 } // namespace
 
 JsonInput::JsonInput(std::string_view text)
-  : m_data(text.data()), m_size(text.size()), m_eof(true) {}
+    : m_data(text.data()), m_size(text.size()), m_eof(true) {}
 
 JsonInput::JsonInput(int fd) : m_fd(fd), m_buffer(k_block_size) {
   m_data = m_buffer.data();
@@ -307,7 +307,8 @@ private:
     case 'f':
       v.kind = JsonValue::Kind::boolean;
       return literal("false", v);
-    case 'n': return literal("null", v);
+    case 'n':
+      return literal("null", v);
     default:
       if (c == '-' || is_digit(c)) {
         return number(v);
@@ -413,16 +414,34 @@ private:
     char c = data()[m_pos + 1];
     m_pos += 2;
     switch (c) {
-    case '"': m_scratch.push_back('"'); return true;
-    case '\\': m_scratch.push_back('\\'); return true;
-    case '/': m_scratch.push_back('/'); return true;
-    case 'b': m_scratch.push_back('\b'); return true;
-    case 'f': m_scratch.push_back('\f'); return true;
-    case 'n': m_scratch.push_back('\n'); return true;
-    case 'r': m_scratch.push_back('\r'); return true;
-    case 't': m_scratch.push_back('\t'); return true;
-    case 'u': break;
-    default: return false;
+    case '"':
+      m_scratch.push_back('"');
+      return true;
+    case '\\':
+      m_scratch.push_back('\\');
+      return true;
+    case '/':
+      m_scratch.push_back('/');
+      return true;
+    case 'b':
+      m_scratch.push_back('\b');
+      return true;
+    case 'f':
+      m_scratch.push_back('\f');
+      return true;
+    case 'n':
+      m_scratch.push_back('\n');
+      return true;
+    case 'r':
+      m_scratch.push_back('\r');
+      return true;
+    case 't':
+      m_scratch.push_back('\t');
+      return true;
+    case 'u':
+      break;
+    default:
+      return false;
     }
     if (!have(4)) {
       return false;
@@ -509,7 +528,7 @@ private:
         magnitude = magnitude * 10 + digit;
       }
       constexpr uint64_t k_int_min_magnitude =
-        static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1;
+          static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1;
       if (!overflow && !negative) {
         v.kind = JsonValue::Kind::unsigned_integer;
         v.unsigned_integer = magnitude;

@@ -16,13 +16,22 @@ namespace stove {
 // One JSON value as an event reports it: a scalar, or the start of an object
 // or an array (whose members follow as further events, closed by end()).
 struct JsonValue {
-  enum class Kind : uint8_t { null, boolean, integer, unsigned_integer, real, string, object, array };
+  enum class Kind : uint8_t {
+    null,
+    boolean,
+    integer,
+    unsigned_integer,
+    real,
+    string,
+    object,
+    array
+  };
   Kind kind = Kind::null;
   bool boolean = false;
-  int64_t integer = 0;            // negative integers
-  uint64_t unsigned_integer = 0;  // non-negative integers
-  double real = 0;                // numbers with a fraction or exponent, or too big
-  std::string_view string;        // valid only during the event
+  int64_t integer = 0;           // negative integers
+  uint64_t unsigned_integer = 0; // non-negative integers
+  double real = 0;               // numbers with a fraction or exponent, or too big
+  std::string_view string;       // valid only during the event
 
   bool is_container() const { return kind == Kind::object || kind == Kind::array; }
 };

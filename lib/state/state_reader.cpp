@@ -71,12 +71,12 @@ enum class Field : uint8_t {
   dependencies,
   created_at,
   updated_at,
-  unknown, // not ours: ignored
+  unknown,  // not ours: ignored
   repeated, // already seen: an error, its value is skipped
 };
 constexpr std::array<std::string_view, 11> k_field_names = {
-  "address", "kind",   "provider",     "remote_id",  "parent",    "spec",
-  "observed", "status", "dependencies", "created_at", "updated_at"};
+    "address",  "kind",   "provider",     "remote_id",  "parent",    "spec",
+    "observed", "status", "dependencies", "created_at", "updated_at"};
 constexpr std::array<Field, 4> k_required_fields = {Field::address, Field::kind, Field::spec,
                                                     Field::status};
 
@@ -92,13 +92,12 @@ enum class TopField : uint8_t {
   repeated,
 };
 constexpr std::array<std::string_view, 6> k_top_field_names = {
-  "format_version", "serial", "lineage", "stove_version", "resources", "outputs"};
+    "format_version", "serial", "lineage", "stove_version", "resources", "outputs"};
 constexpr std::array<TopField, 3> k_required_top_fields = {TopField::serial, TopField::lineage,
                                                            TopField::resources};
 
 template <typename Enum, std::size_t N>
-Enum classify(const std::array<std::string_view, N>& names, std::string_view name,
-              Enum unknown) {
+Enum classify(const std::array<std::string_view, N>& names, std::string_view name, Enum unknown) {
   for (std::size_t i = 0; i < N; ++i) {
     // The first byte settles most comparisons without a call to memcmp.
     if (names[i].size() == name.size() && names[i][0] == name[0] && names[i] == name) {
@@ -178,9 +177,9 @@ public:
     }
     for (TopField field : k_required_top_fields) {
       if (!(m_top_seen & bit(field))) {
-        return StateProblem{
-          {}, fmt::format(R"(missing required field "{}")",
-                          k_top_field_names[static_cast<std::size_t>(field)])};
+        return StateProblem{{},
+                            fmt::format(R"(missing required field "{}")",
+                                        k_top_field_names[static_cast<std::size_t>(field)])};
       }
     }
     if (auto duplicate = find_duplicate_address()) {
@@ -246,10 +245,14 @@ private:
       return document_value(v);
     }
     switch (m_frames.back()) {
-    case Frame::top: return top_field_value(v);
-    case Frame::resources: return resource_element(v);
-    case Frame::resource: return resource_field_value(v);
-    case Frame::dependencies: return dependency(v);
+    case Frame::top:
+      return top_field_value(v);
+    case Frame::resources:
+      return resource_element(v);
+    case Frame::resource:
+      return resource_field_value(v);
+    case Frame::dependencies:
+      return dependency(v);
     }
     return true;
   }
@@ -299,14 +302,28 @@ private:
       slot = &object.try_emplace(object.end(), m_build_key)->second;
     }
     switch (v.kind) {
-    case JsonValue::Kind::null: *slot = nullptr; break;
-    case JsonValue::Kind::boolean: *slot = v.boolean; break;
-    case JsonValue::Kind::integer: *slot = v.integer; break;
-    case JsonValue::Kind::unsigned_integer: *slot = v.unsigned_integer; break;
-    case JsonValue::Kind::real: *slot = v.real; break;
-    case JsonValue::Kind::string: *slot = std::string(v.string); break;
+    case JsonValue::Kind::null:
+      *slot = nullptr;
+      break;
+    case JsonValue::Kind::boolean:
+      *slot = v.boolean;
+      break;
+    case JsonValue::Kind::integer:
+      *slot = v.integer;
+      break;
+    case JsonValue::Kind::unsigned_integer:
+      *slot = v.unsigned_integer;
+      break;
+    case JsonValue::Kind::real:
+      *slot = v.real;
+      break;
+    case JsonValue::Kind::string:
+      *slot = std::string(v.string);
+      break;
     case JsonValue::Kind::object:
-    case JsonValue::Kind::array: build(*slot, v); break;
+    case JsonValue::Kind::array:
+      build(*slot, v);
+      break;
     }
   }
 
@@ -334,7 +351,8 @@ private:
 
   bool top_field_value(const JsonValue& v) {
     switch (m_top_field) {
-    case TopField::format_version: return format_version(v);
+    case TopField::format_version:
+      return format_version(v);
     case TopField::serial:
       if (v.kind == JsonValue::Kind::unsigned_integer) {
         m_state.serial = v.unsigned_integer;
@@ -342,8 +360,10 @@ private:
       }
       skip(v);
       return record(value_position(), R"(field "serial" must be a non-negative integer)");
-    case TopField::lineage: return top_string(v, m_state.lineage, "lineage");
-    case TopField::stove_version: return top_string(v, m_state.stove_version, "stove_version");
+    case TopField::lineage:
+      return top_string(v, m_state.lineage, "lineage");
+    case TopField::stove_version:
+      return top_string(v, m_state.stove_version, "stove_version");
     case TopField::resources:
       if (v.kind == JsonValue::Kind::array) {
         m_frames.push_back(Frame::resources);
@@ -359,7 +379,9 @@ private:
       skip(v);
       return record(value_position(), R"(field "outputs" must be an object)");
     case TopField::unknown:
-    case TopField::repeated: skip(v); return true;
+    case TopField::repeated:
+      skip(v);
+      return true;
     }
     return true;
   }
@@ -377,15 +399,15 @@ private:
     m_version_seen = true;
     if (v.kind != JsonValue::Kind::unsigned_integer || v.unsigned_integer < 1) {
       m_version_problem =
-        StateProblem{value_position(), R"(field "format_version" must be a positive integer)"};
+          StateProblem{value_position(), R"(field "format_version" must be a positive integer)"};
       return false;
     }
     if (v.unsigned_integer > static_cast<uint64_t>(k_state_format_version)) {
       m_version_problem = StateProblem{
-        value_position(),
-        fmt::format("state format_version {} is newer than this stove ({}) understands ({}); "
-                    "upgrade stove",
-                    v.unsigned_integer, k_version, k_state_format_version)};
+          value_position(),
+          fmt::format("state format_version {} is newer than this stove ({}) understands ({}); "
+                      "upgrade stove",
+                      v.unsigned_integer, k_version, k_state_format_version)};
       return false;
     }
     // A problem found before now was only waiting for the version.
@@ -429,12 +451,24 @@ private:
         m_address_position = value_position();
       }
       break;
-    case Field::kind: resource_string(v, resource.kind); break;
-    case Field::provider: resource_string(v, resource.provider); break;
-    case Field::remote_id: resource_string(v, resource.remote_id); break;
-    case Field::parent: resource_string(v, resource.parent); break;
-    case Field::created_at: resource_string(v, resource.created_at); break;
-    case Field::updated_at: resource_string(v, resource.updated_at); break;
+    case Field::kind:
+      resource_string(v, resource.kind);
+      break;
+    case Field::provider:
+      resource_string(v, resource.provider);
+      break;
+    case Field::remote_id:
+      resource_string(v, resource.remote_id);
+      break;
+    case Field::parent:
+      resource_string(v, resource.parent);
+      break;
+    case Field::created_at:
+      resource_string(v, resource.created_at);
+      break;
+    case Field::updated_at:
+      resource_string(v, resource.updated_at);
+      break;
     case Field::status:
       if (v.kind == JsonValue::Kind::string) {
         if (!parse_status(v.string, resource.status)) {
@@ -463,7 +497,9 @@ private:
       }
       break;
     case Field::unknown:
-    case Field::repeated: skip(v); break;
+    case Field::repeated:
+      skip(v);
+      break;
     }
     return true;
   }
@@ -510,10 +546,10 @@ private:
       resource_problem(m_address_position, R"(field "address" must not be empty)");
     }
     if (m_resource_problem) {
-      std::string which = resource.address.empty()
-                            ? fmt::format("resource {}", m_resource_index)
-                            : fmt::format("resource {} ({})", m_resource_index,
-                                          json_quoted(resource.address));
+      std::string which =
+          resource.address.empty()
+              ? fmt::format("resource {}", m_resource_index)
+              : fmt::format("resource {} ({})", m_resource_index, json_quoted(resource.address));
       return record(m_resource_problem->position,
                     fmt::format("{}: {}", which, m_resource_problem->message));
     }
@@ -538,9 +574,9 @@ private:
         std::size_t other = table[slot] - 1;
         if (resources[other].address == address) {
           return StateProblem{
-            {TextPosition::Anchor::value_after, m_address_offsets[i]},
-            fmt::format("resource {} ({}): duplicate address, also used by resource {}", i,
-                        json_quoted(address), other)};
+              {TextPosition::Anchor::value_after, m_address_offsets[i]},
+              fmt::format("resource {} ({}): duplicate address, also used by resource {}", i,
+                          json_quoted(address), other)};
         }
       }
       table[slot] = i + 1;
@@ -553,8 +589,8 @@ private:
   uint64_t m_offset = 0;          // of the current event
   uint64_t m_previous_offset = 0; // of the event before it
   std::vector<Frame> m_frames;
-  std::size_t m_skip_depth = 0;   // inside a value being skipped
-  std::vector<Json*> m_build;     // containers of a value being built
+  std::size_t m_skip_depth = 0; // inside a value being skipped
+  std::vector<Json*> m_build;   // containers of a value being built
   std::string m_build_key;
 
   TopField m_top_field = TopField::unknown;
@@ -579,7 +615,8 @@ private:
 // positions from the parser's cursor.
 class NlohmannEvents {
 public:
-  NlohmannEvents(TextCursor& cursor, StateBuilder& builder) : m_cursor(cursor), m_builder(builder) {}
+  NlohmannEvents(TextCursor& cursor, StateBuilder& builder)
+      : m_cursor(cursor), m_builder(builder) {}
 
   bool null() { return value(JsonValue{}); }
   bool boolean(bool b) {
@@ -651,7 +688,8 @@ std::size_t resolve(std::string_view text, const TextPosition& position) {
   std::size_t i = static_cast<std::size_t>(std::min<uint64_t>(position.offset, size));
   switch (position.anchor) {
   case TextPosition::Anchor::none:
-  case TextPosition::Anchor::at: return i;
+  case TextPosition::Anchor::at:
+    return i;
   case TextPosition::Anchor::value_after:
     if (i == 0 && text.starts_with("\xEF\xBB\xBF")) {
       i = 3;

@@ -12,13 +12,13 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <fcntl.h>
 #include <iterator>
 #include <limits>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
-#include <fcntl.h>
 #include <unistd.h>
+#include <unordered_map>
 
 namespace stove {
 
@@ -89,8 +89,7 @@ std::size_t utf8_length(std::string_view text, std::size_t i) {
   if (in(b0, 0xF0, 0xF4)) {
     unsigned low = b0 == 0xF0 ? 0x90 : 0x80;
     unsigned high = b0 == 0xF4 ? 0x8F : 0xBF;
-    return in(byte(1), low, high) && in(byte(2), 0x80, 0xBF) && in(byte(3), 0x80, 0xBF) ? 4
-                                                                                        : 0;
+    return in(byte(1), low, high) && in(byte(2), 0x80, 0xBF) && in(byte(3), 0x80, 0xBF) ? 4 : 0;
   }
   return 0;
 }
@@ -118,13 +117,27 @@ bool append_string(std::string& out, std::string_view text) {
     }
     out.append(text.substr(run, i - run));
     switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\b': out += "\\b"; break;
-    case '\f': out += "\\f"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
     default:
       out += "\\u00";
       out.push_back(k_hex[c >> 4]);
@@ -234,8 +247,7 @@ private:
   }
 
   // An object value, indented as nlohmann::json::dump(2) would at this depth.
-  void json_field(std::string_view indent, std::string_view name, const Json& value,
-                  bool comma) {
+  void json_field(std::string_view indent, std::string_view name, const Json& value, bool comma) {
     if (!value.is_object()) {
       unserialisable(fmt::format(R"({}: field "{}" is not an object)", m_context, name));
     }

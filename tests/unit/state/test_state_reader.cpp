@@ -69,58 +69,63 @@ const std::string k_document = R"({
 
 TEST_SUITE("state reader") {
 
-TEST_CASE("the fast reader and nlohmann's agree on a valid state") {
-  CHECK(check_agreement(k_document));
-}
+  TEST_CASE("the fast reader and nlohmann's agree on a valid state") {
+    CHECK(check_agreement(k_document));
+  }
 
-TEST_CASE("the fast reader and nlohmann's agree on problems and their positions") {
-  const std::string cases[] = {
-    R"({"format_version": 2})",
-    R"({"serial": 1, "format_version": 0})",
-    R"({"resources": [{"address": 1}], "format_version": 1})",
-    R"({"format_version": 1, "serial": 1, "lineage": "l", "resources": [5]})",
-    R"({"format_version": 1, "serial": 1, "lineage": "l", "resources": [{"address": "a"}]})",
-    R"({"format_version": 1, "serial": 1, "lineage": "l", "resources": [
+  TEST_CASE("the fast reader and nlohmann's agree on problems and their positions") {
+    const std::string cases[] = {
+        R"({"format_version": 2})",
+        R"({"serial": 1, "format_version": 0})",
+        R"({"resources": [{"address": 1}], "format_version": 1})",
+        R"({"format_version": 1, "serial": 1, "lineage": "l", "resources": [5]})",
+        R"({"format_version": 1, "serial": 1, "lineage": "l", "resources": [{"address": "a"}]})",
+        R"({"format_version": 1, "serial": 1, "lineage": "l", "resources": [
          {"address": "a", "kind": "k", "spec": {}, "status": "failed"},
          {"address": "a", "kind": "k", "spec": {}, "status": "failed"}]})",
-    R"({"format_version": 1, "serial": 1, "lineage": "l", "resources": [
+        R"({"format_version": 1, "serial": 1, "lineage": "l", "resources": [
          {"address": "a", "kind": "k", "spec": {}, "status": "failed", "dependencies": [1]}]})",
-    "[1, 2]",
-    R"({"format_version": 1, "serial": -4})",
-    R"({"format_version": 1, "serial": 1, "serial": 1})",
-  };
-  for (const auto& text : cases) {
-    CHECK(check_agreement(text));
-  }
-}
-
-TEST_CASE("a number only nlohmann converts falls back to it with the same result") {
-  std::string text = k_document;
-  text.replace(text.find("3.5"), 3, "1e-400");
-  State fast_state;
-  stove::JsonInput input{std::string_view(text)};
-  CHECK_FALSE(stove::read_state_fast(input, fast_state).understood);
-  State state = stove::parse_state("x.json", text);
-  CHECK(state.resources[0].spec["n"][2] == 0.0);
-}
-
-TEST_CASE("the fast reader and nlohmann's agree on mangled states") {
-  const std::string alphabet = "{}[]:,\"\\ \n0123456789-.eadkinsptu";
-  std::mt19937 random(7);
-  int understood = 0;
-  for (int round = 0; round < 2000; ++round) {
-    std::string text = k_document;
-    std::size_t at = random() % text.size();
-    char c = alphabet[random() % alphabet.size()];
-    switch (random() % 3) {
-    case 0: text.insert(at, 1, c); break;
-    case 1: text.erase(at, 1); break;
-    default: text[at] = c;
+        "[1, 2]",
+        R"({"format_version": 1, "serial": -4})",
+        R"({"format_version": 1, "serial": 1, "serial": 1})",
+    };
+    for (const auto& text : cases) {
+      CHECK(check_agreement(text));
     }
-    understood += check_agreement(text) ? 1 : 0;
   }
-  // Most single-byte edits leave valid JSON with or without state problems.
-  CHECK(understood > 200);
-}
+
+  TEST_CASE("a number only nlohmann converts falls back to it with the same result") {
+    std::string text = k_document;
+    text.replace(text.find("3.5"), 3, "1e-400");
+    State fast_state;
+    stove::JsonInput input{std::string_view(text)};
+    CHECK_FALSE(stove::read_state_fast(input, fast_state).understood);
+    State state = stove::parse_state("x.json", text);
+    CHECK(state.resources[0].spec["n"][2] == 0.0);
+  }
+
+  TEST_CASE("the fast reader and nlohmann's agree on mangled states") {
+    const std::string alphabet = "{}[]:,\"\\ \n0123456789-.eadkinsptu";
+    std::mt19937 random(7);
+    int understood = 0;
+    for (int round = 0; round < 2000; ++round) {
+      std::string text = k_document;
+      std::size_t at = random() % text.size();
+      char c = alphabet[random() % alphabet.size()];
+      switch (random() % 3) {
+      case 0:
+        text.insert(at, 1, c);
+        break;
+      case 1:
+        text.erase(at, 1);
+        break;
+      default:
+        text[at] = c;
+      }
+      understood += check_agreement(text) ? 1 : 0;
+    }
+    // Most single-byte edits leave valid JSON with or without state problems.
+    CHECK(understood > 200);
+  }
 
 } // TEST_SUITE
