@@ -747,18 +747,18 @@ std::optional<StateProblem> read_state_text(std::string_view text, State& out) {
 }
 
 std::string format_problem(const std::string& path, const StateProblem& problem,
-                           const std::optional<std::string_view>& text) {
-  if (problem.syntax && text && std::all_of(text->begin(), text->end(), is_blank)) {
+                           std::string_view text) {
+  if (problem.syntax && std::all_of(text.begin(), text.end(), is_blank)) {
     return fmt::format("{}: error: state file is empty", path);
   }
-  if (problem.position.anchor == TextPosition::Anchor::none || !text) {
+  if (problem.position.anchor == TextPosition::Anchor::none) {
     return fmt::format("{}: error: {}", path, problem.message);
   }
-  std::size_t offset = resolve(*text, problem.position);
+  std::size_t offset = resolve(text, problem.position);
   std::size_t line = 1;
   std::size_t line_start = 0;
   for (std::size_t i = 0; i < offset; ++i) {
-    if ((*text)[i] == '\n') {
+    if (text[i] == '\n') {
       ++line;
       line_start = i + 1;
     }
@@ -766,7 +766,7 @@ std::string format_problem(const std::string& path, const StateProblem& problem,
   std::size_t column = 1;
   for (std::size_t i = line_start; i < offset; ++i) {
     // Count code points: every byte but UTF-8 continuation bytes.
-    if ((static_cast<unsigned char>((*text)[i]) & 0xC0) != 0x80) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
       ++column;
     }
   }

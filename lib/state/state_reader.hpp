@@ -50,10 +50,9 @@ FastReadOutcome read_state_fast(JsonInput& input, State& out);
 // read_state_fast on any text read_state_fast understands.
 std::optional<StateProblem> read_state_text(std::string_view text, State& out);
 
-// Formats `problem` as "PATH:LINE:COL: error: MESSAGE", or "PATH: error:
-// MESSAGE" when its position is unknown or `text` (the whole file) is not at
-// hand.
+// Formats `problem` in `text` (the whole file) as "PATH:LINE:COL: error:
+// MESSAGE", or "PATH: error: MESSAGE" when it has no position.
 std::string format_problem(const std::string& path, const StateProblem& problem,
-                           const std::optional<std::string_view>& text);
+                           std::string_view text);
 
 } // namespace stove

@@ -4,6 +4,7 @@
 #include "state/atomic_file.hpp"
 #include "state/random.hpp"
 #include "state/state_reader.hpp"
+#include "state/utf8.hpp"
 #include "stove/version.hpp"
 
 #include <fmt/format.h>
@@ -42,11 +43,11 @@ private:
   throw Error(ErrorKind::io, fmt::format("{}: cannot read: {}", path, std::strerror(err)));
 }
 
-// The whole file, or nullopt if it cannot be read (any more).
-std::optional<std::string> read_whole_file(const std::string& path) {
+// The whole file. Throws stove::Error(io).
+std::string read_whole_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return std::nullopt;
+    cannot_read(path, errno);
   }
   FdCloser closer(fd);
   std::string text;
@@ -58,40 +59,13 @@ std::optional<std::string> read_whole_file(const std::string& path) {
     } else if (got == 0) {
       return text;
     } else if (errno != EINTR) {
-      return std::nullopt;
+      cannot_read(path, errno);
     }
   }
 }
 
 [[noreturn]] void unserialisable(const std::string& what) {
   throw Error(ErrorKind::internal, "cannot serialise state: " + what);
-}
-
-// The length of the well-formed UTF-8 sequence starting at text[i], or 0
-// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
-std::size_t utf8_length(std::string_view text, std::size_t i) {
-  auto byte = [&](std::size_t k) {
-    return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0u;
-  };
-  auto in = [](unsigned b, unsigned low, unsigned high) { return b >= low && b <= high; };
-  unsigned b0 = byte(0);
-  if (b0 < 0x80) {
-    return 1;
-  }
-  if (in(b0, 0xC2, 0xDF)) {
-    return in(byte(1), 0x80, 0xBF) ? 2 : 0;
-  }
-  if (in(b0, 0xE0, 0xEF)) {
-    unsigned low = b0 == 0xE0 ? 0xA0 : 0x80;
-    unsigned high = b0 == 0xED ? 0x9F : 0xBF;
-    return in(byte(1), low, high) && in(byte(2), 0x80, 0xBF) ? 3 : 0;
-  }
-  if (in(b0, 0xF0, 0xF4)) {
-    unsigned low = b0 == 0xF0 ? 0x90 : 0x80;
-    unsigned high = b0 == 0xF4 ? 0x8F : 0xBF;
-    return in(byte(1), low, high) && in(byte(2), 0x80, 0xBF) && in(byte(3), 0x80, 0xBF) ? 4 : 0;
-  }
-  return 0;
 }
 
 // Appends `text` as a JSON string, escaped exactly as nlohmann::json::dump
@@ -104,7 +78,7 @@ bool append_string(std::string& out, std::string_view text) {
   while (i < text.size()) {
     auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
-      std::size_t length = utf8_length(text, i);
+      std::size_t length = utf8_sequence_length(text, i);
       if (length == 0) {
         return false;
       }
@@ -303,19 +277,16 @@ State load_state(const std::string& path) {
   // Only now is the whole text needed: to explain malformed JSON, and to turn
   // byte offsets into lines and columns.
   state = State{};
-  std::optional<std::string> text = read_whole_file(path);
-  if (!text) {
-    cannot_read(path, errno);
-  }
+  std::string text = read_whole_file(path);
   std::optional<StateProblem> problem = outcome.problem;
   if (!outcome.understood) {
-    problem = read_state_text(*text, state);
+    problem = read_state_text(text, state);
     if (!problem) {
       state.exists = true;
       return state;
     }
   }
-  throw Error(ErrorKind::state, format_problem(path, *problem, std::string_view(*text)));
+  throw Error(ErrorKind::state, format_problem(path, *problem, text));
 }
 
 State parse_state(const std::string& path, const std::string& text) {
@@ -328,7 +299,7 @@ State parse_state(const std::string& path, const std::string& text) {
     problem = read_state_text(text, state);
   }
   if (problem) {
-    throw Error(ErrorKind::state, format_problem(path, *problem, std::string_view(text)));
+    throw Error(ErrorKind::state, format_problem(path, *problem, text));
   }
   state.exists = true;
   return state;

@@ -16,7 +16,7 @@ namespace {
 std::string outcome_text(const std::optional<StateProblem>& problem, const State& state,
                          const std::string& text) {
   if (problem) {
-    return "problem: " + stove::format_problem("x.json", *problem, std::string_view(text));
+    return "problem: " + stove::format_problem("x.json", *problem, text);
   }
   return "state: " + stove::serialize_state(state);
 }
