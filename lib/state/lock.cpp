@@ -10,15 +10,15 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <limits>
-#include <system_error>
-#include <thread>
-#include <vector>
-#include <fcntl.h>
 #include <pwd.h>
 #include <sys/file.h>
+#include <system_error>
+#include <thread>
 #include <unistd.h>
+#include <vector>
 
 namespace stove {
 
@@ -32,8 +32,7 @@ std::string lock_path_for(const std::string& state_path) {
 }
 
 [[noreturn]] void lock_io_error(const std::string& lock_path, std::string_view what, int err) {
-  throw Error(ErrorKind::io,
-              fmt::format("{}: cannot {}: {}", lock_path, what, std::strerror(err)));
+  throw Error(ErrorKind::io, fmt::format("{}: cannot {}: {}", lock_path, what, std::strerror(err)));
 }
 
 std::string host_name() {
@@ -132,8 +131,8 @@ std::string locked_message(const std::optional<LockInfo>& holder, const std::str
   return fmt::format("state is locked by pid {} on host {} (user {}) for \"{}\" since {}; lock id "
                      "{}\n  wait for it with --lock-timeout DURATION, or if that process is gone, "
                      "run: stove force-unlock {}",
-                     holder->pid, holder->host, holder->user, holder->operation,
-                     holder->created_at, holder->id, holder->id);
+                     holder->pid, holder->host, holder->user, holder->operation, holder->created_at,
+                     holder->id, holder->id);
 }
 
 // Replaces the file's content with `record` and makes it durable.
@@ -143,8 +142,8 @@ bool write_record(int fd, const std::string& record) {
   }
   std::size_t done = 0;
   while (done < record.size()) {
-    ssize_t put = ::pwrite(fd, record.data() + done, record.size() - done,
-                           static_cast<off_t>(done));
+    ssize_t put =
+        ::pwrite(fd, record.data() + done, record.size() - done, static_cast<off_t>(done));
     if (put < 0) {
       if (errno == EINTR) {
         continue;
@@ -191,8 +190,8 @@ StateLock StateLock::acquire(const std::string& state_path, const std::string& o
       ::close(fd);
       throw Error(ErrorKind::state, locked_message(holder, lock_path));
     }
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-      k_poll_interval, deadline - now));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(k_poll_interval, deadline - now));
   }
 
   LockInfo info;
@@ -217,11 +216,10 @@ StateLock StateLock::acquire(const std::string& state_path, const std::string& o
 }
 
 StateLock::StateLock(int fd, std::string lock_path, LockInfo info)
-  : m_fd(fd), m_lock_path(std::move(lock_path)), m_info(std::move(info)) {}
+    : m_fd(fd), m_lock_path(std::move(lock_path)), m_info(std::move(info)) {}
 
 StateLock::StateLock(StateLock&& other) noexcept
-  : m_fd(other.m_fd), m_lock_path(std::move(other.m_lock_path)),
-    m_info(std::move(other.m_info)) {
+    : m_fd(other.m_fd), m_lock_path(std::move(other.m_lock_path)), m_info(std::move(other.m_info)) {
   other.m_fd = -1;
 }
 
@@ -266,6 +264,9 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
   if (text == "0") {
     return std::chrono::milliseconds(0);
   }
+  if (text.empty()) {
+    return std::nullopt;
+  }
   constexpr int64_t k_max = std::numeric_limits<int64_t>::max();
   struct Unit {
     std::string_view name;
@@ -277,9 +278,6 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
   int64_t total = 0;
   std::size_t next_unit = 0; // units before this one may no longer appear
   std::size_t i = 0;
-  if (text.empty()) {
-    return std::nullopt;
-  }
   while (i < text.size()) {
     if (text[i] < '0' || text[i] > '9') {
       return std::nullopt;
@@ -294,16 +292,14 @@ std::optional<std::chrono::milliseconds> parse_duration(const std::string& text)
       ++i;
     }
     std::string_view rest = std::string_view(text).substr(i);
-    // "ms" before "m", or "5ms" would read as five minutes and an "s".
+    // "ms" is tried before "m", or "5ms" would read as five minutes and an "s".
+    static constexpr std::size_t k_match_order[] = {3, 0, 1, 2};
     std::size_t unit = k_unit_count;
-    if (rest.starts_with("ms")) {
-      unit = 3;
-    } else if (rest.starts_with("h")) {
-      unit = 0;
-    } else if (rest.starts_with("m")) {
-      unit = 1;
-    } else if (rest.starts_with("s")) {
-      unit = 2;
+    for (std::size_t candidate : k_match_order) {
+      if (rest.starts_with(k_units[candidate].name)) {
+        unit = candidate;
+        break;
+      }
     }
     if (unit == k_unit_count || unit < next_unit) {
       return std::nullopt;

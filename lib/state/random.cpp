@@ -6,10 +6,10 @@
 
 #include <cerrno>
 #include <cstring>
-#include <vector>
 #include <fcntl.h>
 #include <sys/random.h>
 #include <unistd.h>
+#include <vector>
 
 namespace stove {
 

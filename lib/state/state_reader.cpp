@@ -7,12 +7,11 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cstddef>
+#include <functional>
 #include <iterator>
-#include <unordered_map>
 #include <utility>
-#include <unistd.h>
+#include <vector>
 
 namespace stove {
 
@@ -20,11 +19,15 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::size_t k_read_block = 256 * 1024;
+// Where nlohmann's parser is in the text, for positions: an input iterator
+// whose copies share one cursor.
+struct TextCursor {
+  const char* begin = nullptr;
+  const char* current = nullptr;
+  const char* end = nullptr;
+};
 
-// The JSON parser's view of a ByteSource: an input iterator whose copies
-// share the source. Only "at the end or not" tells iterators apart.
-class ByteIterator {
+class CursorIterator {
 public:
   using iterator_category = std::input_iterator_tag;
   using value_type = char;
@@ -32,27 +35,27 @@ public:
   using pointer = const char*;
   using reference = char;
 
-  ByteIterator() = default; // the end
-  explicit ByteIterator(ByteSource* source) : m_source(source) {}
+  CursorIterator() = default; // the end
+  explicit CursorIterator(TextCursor* cursor) : m_cursor(cursor) {}
 
-  char operator*() const { return m_source->peek(); }
-  ByteIterator& operator++() {
-    m_source->advance();
+  char operator*() const { return *m_cursor->current; }
+  CursorIterator& operator++() {
+    ++m_cursor->current;
     return *this;
   }
-  ByteIterator operator++(int) {
-    ByteIterator before = *this;
-    m_source->advance();
+  CursorIterator operator++(int) {
+    CursorIterator before = *this;
+    ++m_cursor->current;
     return before;
   }
-  friend bool operator==(const ByteIterator& a, const ByteIterator& b) {
+  friend bool operator==(const CursorIterator& a, const CursorIterator& b) {
     return a.done() == b.done();
   }
 
 private:
-  bool done() const { return m_source == nullptr || m_source->at_end(); }
+  bool done() const { return m_cursor == nullptr || m_cursor->current == m_cursor->end; }
 
-  ByteSource* m_source = nullptr;
+  TextCursor* m_cursor = nullptr;
 };
 
 // The fields of one resource; the order is that of k_field_names.
@@ -68,12 +71,12 @@ enum class Field : uint8_t {
   dependencies,
   created_at,
   updated_at,
-  unknown, // not ours: ignored
+  unknown,  // not ours: ignored
   repeated, // already seen: an error, its value is skipped
 };
 constexpr std::array<std::string_view, 11> k_field_names = {
-  "address", "kind",   "provider",     "remote_id",  "parent",    "spec",
-  "observed", "status", "dependencies", "created_at", "updated_at"};
+    "address",  "kind",   "provider",     "remote_id",  "parent",    "spec",
+    "observed", "status", "dependencies", "created_at", "updated_at"};
 constexpr std::array<Field, 4> k_required_fields = {Field::address, Field::kind, Field::spec,
                                                     Field::status};
 
@@ -89,15 +92,15 @@ enum class TopField : uint8_t {
   repeated,
 };
 constexpr std::array<std::string_view, 6> k_top_field_names = {
-  "format_version", "serial", "lineage", "stove_version", "resources", "outputs"};
+    "format_version", "serial", "lineage", "stove_version", "resources", "outputs"};
 constexpr std::array<TopField, 3> k_required_top_fields = {TopField::serial, TopField::lineage,
                                                            TopField::resources};
 
 template <typename Enum, std::size_t N>
-Enum classify(const std::array<std::string_view, N>& names, std::string_view name,
-              Enum unknown) {
+Enum classify(const std::array<std::string_view, N>& names, std::string_view name, Enum unknown) {
   for (std::size_t i = 0; i < N; ++i) {
-    if (names[i] == name) {
+    // The first byte settles most comparisons without a call to memcmp.
+    if (names[i].size() == name.size() && names[i][0] == name[0] && names[i] == name) {
       return static_cast<Enum>(i);
     }
   }
@@ -109,22 +112,9 @@ unsigned bit(Enum e) {
   return 1u << static_cast<unsigned>(e);
 }
 
-std::string quoted(const std::string& text) {
-  return Json(text).dump();
+std::string json_quoted(std::string_view text) {
+  return Json(std::string(text)).dump();
 }
-
-// What a SAX event carries: a scalar, or the start of an object or array.
-struct Value {
-  enum class Kind : uint8_t { null, boolean, integer, unsigned_integer, real, string, object, array };
-  Kind kind = Kind::null;
-  bool boolean = false;
-  int64_t integer = 0;
-  uint64_t unsigned_integer = 0;
-  double real = 0;
-  const std::string* string = nullptr;
-
-  bool is_container() const { return kind == Kind::object || kind == Kind::array; }
-};
 
 // nlohmann's message without "[json.exception.parse_error.101] parse error
 // at line 1, column 5: ", whose position counts bytes.
@@ -145,86 +135,31 @@ std::string parser_message(const Json::exception& e) {
   return message;
 }
 
-// Receives nlohmann's SAX events and fills a State as they come, so that no
-// document tree of the whole file is ever built: each resource becomes a
+// Receives the JSON events of a state file (from read_json or nlohmann's
+// parser) and fills a State as they come, so that no document tree of the
+// whole file is ever built: each resource becomes a
 // ResourceState as soon as its fields arrive; only spec, observed and outputs
 // are built as JSON. Problems are recorded, not thrown. The first one found
 // in the document is kept, but format_version decides before anything else:
 // reading goes on until it is known.
-class StateSax {
+class StateBuilder final : public JsonEvents {
 public:
-  StateSax(ByteSource& source, State& state) : m_source(source), m_state(state) {}
+  explicit StateBuilder(State& state) : m_state(state) {}
 
-  bool null() {
-    step();
-    return on_value(Value{});
-  }
-  bool boolean(bool b) {
-    step();
-    Value v;
-    v.kind = Value::Kind::boolean;
-    v.boolean = b;
+  bool value(const JsonValue& v, uint64_t offset) override {
+    step(offset);
     return on_value(v);
   }
-  bool number_integer(Json::number_integer_t i) {
-    step();
-    Value v;
-    v.kind = Value::Kind::integer;
-    v.integer = i;
-    return on_value(v);
-  }
-  bool number_unsigned(Json::number_unsigned_t u) {
-    step();
-    Value v;
-    v.kind = Value::Kind::unsigned_integer;
-    v.unsigned_integer = u;
-    return on_value(v);
-  }
-  bool number_float(Json::number_float_t d, const Json::string_t&) {
-    step();
-    Value v;
-    v.kind = Value::Kind::real;
-    v.real = d;
-    return on_value(v);
-  }
-  bool string(Json::string_t& s) {
-    step();
-    Value v;
-    v.kind = Value::Kind::string;
-    v.string = &s;
-    return on_value(v);
-  }
-  bool binary(Json::binary_t&) { return true; } // JSON text has none
-  bool start_object(std::size_t) {
-    step();
-    Value v;
-    v.kind = Value::Kind::object;
-    return on_value(v);
-  }
-  bool start_array(std::size_t) {
-    step();
-    Value v;
-    v.kind = Value::Kind::array;
-    return on_value(v);
-  }
-  bool end_object() {
-    step();
-    return on_end();
-  }
-  bool end_array() {
-    step();
-    return on_end();
-  }
-  bool key(Json::string_t& name) {
-    step();
+  bool key(std::string_view name, uint64_t offset) override {
+    step(offset);
     return on_key(name);
   }
-  bool parse_error(std::size_t position, const std::string&, const Json::exception& e) {
-    // `position` counts the bytes read, the offending one included.
-    TextPosition where{TextPosition::Anchor::at, position > 0 ? position - 1 : 0};
-    m_syntax_problem = StateProblem{where, "invalid JSON: " + parser_message(e), true};
-    return false;
+  bool end(uint64_t offset) override {
+    step(offset);
+    return on_end();
   }
+  // The text turned out not to be JSON: that comes before any other problem.
+  void syntax_problem(StateProblem problem) { m_syntax_problem = std::move(problem); }
 
   // The problem that makes the document unusable, in order of precedence.
   std::optional<StateProblem> conclude() {
@@ -242,9 +177,9 @@ public:
     }
     for (TopField field : k_required_top_fields) {
       if (!(m_top_seen & bit(field))) {
-        return StateProblem{
-          {}, fmt::format(R"(missing required field "{}")",
-                          k_top_field_names[static_cast<std::size_t>(field)])};
+        return StateProblem{{},
+                            fmt::format(R"(missing required field "{}")",
+                                        k_top_field_names[static_cast<std::size_t>(field)])};
       }
     }
     if (auto duplicate = find_duplicate_address()) {
@@ -259,9 +194,9 @@ public:
 private:
   enum class Frame : uint8_t { top, resources, resource, dependencies };
 
-  void step() {
+  void step(uint64_t offset) {
     m_previous_offset = m_offset;
-    m_offset = m_source.offset();
+    m_offset = offset;
   }
   // Where the value of the current event starts.
   TextPosition value_position() const {
@@ -285,17 +220,17 @@ private:
       m_resource_problem = StateProblem{where, std::move(message)};
     }
   }
-  void skip(const Value& v) {
+  void skip(const JsonValue& v) {
     if (v.is_container()) {
       m_skip_depth = 1;
     }
   }
-  void build(Json& root, const Value& v) {
-    root = v.kind == Value::Kind::object ? Json::object() : Json::array();
+  void build(Json& root, const JsonValue& v) {
+    root = v.kind == JsonValue::Kind::object ? Json::object() : Json::array();
     m_build.push_back(&root);
   }
 
-  bool on_value(const Value& v) {
+  bool on_value(const JsonValue& v) {
     if (m_skip_depth > 0) {
       if (v.is_container()) {
         ++m_skip_depth;
@@ -310,15 +245,19 @@ private:
       return document_value(v);
     }
     switch (m_frames.back()) {
-    case Frame::top: return top_field_value(v);
-    case Frame::resources: return resource_element(v);
-    case Frame::resource: return resource_field_value(v);
-    case Frame::dependencies: return dependency(v);
+    case Frame::top:
+      return top_field_value(v);
+    case Frame::resources:
+      return resource_element(v);
+    case Frame::resource:
+      return resource_field_value(v);
+    case Frame::dependencies:
+      return dependency(v);
     }
     return true;
   }
 
-  bool on_key(const std::string& name) {
+  bool on_key(std::string_view name) {
     if (m_skip_depth > 0) {
       return true;
     }
@@ -350,7 +289,7 @@ private:
     return true;
   }
 
-  void build_value(const Value& v) {
+  void build_value(const JsonValue& v) {
     Json& parent = *m_build.back();
     Json* slot = nullptr;
     if (parent.is_array()) {
@@ -358,22 +297,38 @@ private:
       array.emplace_back();
       slot = &array.back();
     } else {
-      slot = &parent.get_ref<Json::object_t&>()[m_build_key];
+      // Keys come sorted from stove's writer, so the end is the right hint.
+      auto& object = parent.get_ref<Json::object_t&>();
+      slot = &object.try_emplace(object.end(), m_build_key)->second;
     }
     switch (v.kind) {
-    case Value::Kind::null: *slot = nullptr; break;
-    case Value::Kind::boolean: *slot = v.boolean; break;
-    case Value::Kind::integer: *slot = v.integer; break;
-    case Value::Kind::unsigned_integer: *slot = v.unsigned_integer; break;
-    case Value::Kind::real: *slot = v.real; break;
-    case Value::Kind::string: *slot = *v.string; break;
-    case Value::Kind::object:
-    case Value::Kind::array: build(*slot, v); break;
+    case JsonValue::Kind::null:
+      *slot = nullptr;
+      break;
+    case JsonValue::Kind::boolean:
+      *slot = v.boolean;
+      break;
+    case JsonValue::Kind::integer:
+      *slot = v.integer;
+      break;
+    case JsonValue::Kind::unsigned_integer:
+      *slot = v.unsigned_integer;
+      break;
+    case JsonValue::Kind::real:
+      *slot = v.real;
+      break;
+    case JsonValue::Kind::string:
+      *slot = std::string(v.string);
+      break;
+    case JsonValue::Kind::object:
+    case JsonValue::Kind::array:
+      build(*slot, v);
+      break;
     }
   }
 
-  bool document_value(const Value& v) {
-    if (v.kind != Value::Kind::object) {
+  bool document_value(const JsonValue& v) {
+    if (v.kind != JsonValue::Kind::object) {
       m_version_problem = StateProblem{value_position(), "a state file must hold a JSON object"};
       return false;
     }
@@ -381,7 +336,7 @@ private:
     return true;
   }
 
-  bool top_key(const std::string& name) {
+  bool top_key(std::string_view name) {
     m_top_field = classify(k_top_field_names, name, TopField::unknown);
     if (m_top_field == TopField::unknown) {
       return true;
@@ -394,69 +349,74 @@ private:
     return true;
   }
 
-  bool top_field_value(const Value& v) {
+  bool top_field_value(const JsonValue& v) {
     switch (m_top_field) {
-    case TopField::format_version: return format_version(v);
+    case TopField::format_version:
+      return format_version(v);
     case TopField::serial:
-      if (v.kind == Value::Kind::unsigned_integer) {
+      if (v.kind == JsonValue::Kind::unsigned_integer) {
         m_state.serial = v.unsigned_integer;
         return true;
       }
       skip(v);
       return record(value_position(), R"(field "serial" must be a non-negative integer)");
-    case TopField::lineage: return top_string(v, m_state.lineage, "lineage");
-    case TopField::stove_version: return top_string(v, m_state.stove_version, "stove_version");
+    case TopField::lineage:
+      return top_string(v, m_state.lineage, "lineage");
+    case TopField::stove_version:
+      return top_string(v, m_state.stove_version, "stove_version");
     case TopField::resources:
-      if (v.kind == Value::Kind::array) {
+      if (v.kind == JsonValue::Kind::array) {
         m_frames.push_back(Frame::resources);
         return true;
       }
       skip(v);
       return record(value_position(), R"(field "resources" must be an array)");
     case TopField::outputs:
-      if (v.kind == Value::Kind::object) {
+      if (v.kind == JsonValue::Kind::object) {
         build(m_state.outputs, v);
         return true;
       }
       skip(v);
       return record(value_position(), R"(field "outputs" must be an object)");
     case TopField::unknown:
-    case TopField::repeated: skip(v); return true;
+    case TopField::repeated:
+      skip(v);
+      return true;
     }
     return true;
   }
 
-  bool top_string(const Value& v, std::string& target, std::string_view name) {
-    if (v.kind == Value::Kind::string) {
-      target = *v.string;
+  bool top_string(const JsonValue& v, std::string& target, std::string_view name) {
+    if (v.kind == JsonValue::Kind::string) {
+      target = v.string;
       return true;
     }
     skip(v);
     return record(value_position(), fmt::format(R"(field "{}" must be a string)", name));
   }
 
-  bool format_version(const Value& v) {
+  bool format_version(const JsonValue& v) {
     m_version_seen = true;
-    if (v.kind != Value::Kind::unsigned_integer || v.unsigned_integer < 1) {
+    if (v.kind != JsonValue::Kind::unsigned_integer || v.unsigned_integer < 1) {
       m_version_problem =
-        StateProblem{value_position(), R"(field "format_version" must be a positive integer)"};
+          StateProblem{value_position(), R"(field "format_version" must be a positive integer)"};
       return false;
     }
     if (v.unsigned_integer > static_cast<uint64_t>(k_state_format_version)) {
       m_version_problem = StateProblem{
-        value_position(),
-        fmt::format("state format_version {} is newer than this stove ({}) understands ({}); "
-                    "upgrade stove",
-                    v.unsigned_integer, k_version, k_state_format_version)};
+          value_position(),
+          fmt::format("state format_version {} is newer than this stove ({}) understands ({}); "
+                      "upgrade stove",
+                      v.unsigned_integer, k_version, k_state_format_version)};
       return false;
     }
     // A problem found before now was only waiting for the version.
     return !m_problem;
   }
 
-  bool resource_element(const Value& v) {
+  bool resource_element(const JsonValue& v) {
     std::size_t index = m_resource_count++;
-    if (v.kind != Value::Kind::object) {
+    if (v.kind != JsonValue::Kind::object) {
       skip(v);
       return record(value_position(), fmt::format("resource {} must be an object", index));
     }
@@ -470,7 +430,7 @@ private:
     return true;
   }
 
-  void resource_key(const std::string& name) {
+  void resource_key(std::string_view name) {
     m_field = classify(k_field_names, name, Field::unknown);
     if (m_field == Field::unknown) {
       return;
@@ -483,7 +443,7 @@ private:
     m_resource_seen |= bit(m_field);
   }
 
-  bool resource_field_value(const Value& v) {
+  bool resource_field_value(const JsonValue& v) {
     ResourceState& resource = m_state.resources.back();
     switch (m_field) {
     case Field::address:
@@ -491,19 +451,31 @@ private:
         m_address_position = value_position();
       }
       break;
-    case Field::kind: resource_string(v, resource.kind); break;
-    case Field::provider: resource_string(v, resource.provider); break;
-    case Field::remote_id: resource_string(v, resource.remote_id); break;
-    case Field::parent: resource_string(v, resource.parent); break;
-    case Field::created_at: resource_string(v, resource.created_at); break;
-    case Field::updated_at: resource_string(v, resource.updated_at); break;
+    case Field::kind:
+      resource_string(v, resource.kind);
+      break;
+    case Field::provider:
+      resource_string(v, resource.provider);
+      break;
+    case Field::remote_id:
+      resource_string(v, resource.remote_id);
+      break;
+    case Field::parent:
+      resource_string(v, resource.parent);
+      break;
+    case Field::created_at:
+      resource_string(v, resource.created_at);
+      break;
+    case Field::updated_at:
+      resource_string(v, resource.updated_at);
+      break;
     case Field::status:
-      if (v.kind == Value::Kind::string) {
-        if (!parse_status(*v.string, resource.status)) {
+      if (v.kind == JsonValue::Kind::string) {
+        if (!parse_status(v.string, resource.status)) {
           resource_problem(value_position(),
                            fmt::format(R"(field "status" must be "processing", "completed" or )"
                                        R"("failed", not {})",
-                                       quoted(*v.string)));
+                                       json_quoted(v.string)));
         }
       } else {
         type_problem(v, "a string");
@@ -511,44 +483,46 @@ private:
       break;
     case Field::spec:
     case Field::observed:
-      if (v.kind == Value::Kind::object) {
+      if (v.kind == JsonValue::Kind::object) {
         build(m_field == Field::spec ? resource.spec : resource.observed, v);
       } else {
         type_problem(v, "an object");
       }
       break;
     case Field::dependencies:
-      if (v.kind == Value::Kind::array) {
+      if (v.kind == JsonValue::Kind::array) {
         m_frames.push_back(Frame::dependencies);
       } else {
         type_problem(v, "an array of strings");
       }
       break;
     case Field::unknown:
-    case Field::repeated: skip(v); break;
+    case Field::repeated:
+      skip(v);
+      break;
     }
     return true;
   }
 
-  bool resource_string(const Value& v, std::string& target) {
-    if (v.kind == Value::Kind::string) {
-      target = *v.string;
+  bool resource_string(const JsonValue& v, std::string& target) {
+    if (v.kind == JsonValue::Kind::string) {
+      target = v.string;
       return true;
     }
     type_problem(v, "a string");
     return false;
   }
 
-  void type_problem(const Value& v, std::string_view expected) {
+  void type_problem(const JsonValue& v, std::string_view expected) {
     skip(v);
     resource_problem(value_position(),
                      fmt::format(R"(field "{}" must be {})",
                                  k_field_names[static_cast<std::size_t>(m_field)], expected));
   }
 
-  bool dependency(const Value& v) {
-    if (v.kind == Value::Kind::string) {
-      m_state.resources.back().dependencies.push_back(*v.string);
+  bool dependency(const JsonValue& v) {
+    if (v.kind == JsonValue::Kind::string) {
+      m_state.resources.back().dependencies.emplace_back(v.string);
     } else {
       skip(v);
       resource_problem(value_position(), R"(field "dependencies" must be an array of strings)");
@@ -572,10 +546,10 @@ private:
       resource_problem(m_address_position, R"(field "address" must not be empty)");
     }
     if (m_resource_problem) {
-      std::string which = resource.address.empty()
-                            ? fmt::format("resource {}", m_resource_index)
-                            : fmt::format("resource {} ({})", m_resource_index,
-                                          quoted(resource.address));
+      std::string which =
+          resource.address.empty()
+              ? fmt::format("resource {}", m_resource_index)
+              : fmt::format("resource {} ({})", m_resource_index, json_quoted(resource.address));
       return record(m_resource_problem->position,
                     fmt::format("{}: {}", which, m_resource_problem->message));
     }
@@ -584,29 +558,39 @@ private:
   }
 
   std::optional<StateProblem> find_duplicate_address() const {
+    // An open-addressing table of resource indexes (plus one; 0 is empty):
+    // one allocation, where a std::unordered_map makes one per resource.
     const auto& resources = m_state.resources;
-    std::unordered_map<std::string_view, std::size_t> first;
-    first.reserve(resources.size());
+    std::size_t capacity = 16;
+    while (capacity < 2 * resources.size()) {
+      capacity *= 2;
+    }
+    std::vector<std::size_t> table(capacity, 0);
+    std::hash<std::string_view> hash;
     for (std::size_t i = 0; i < resources.size(); ++i) {
-      auto [it, inserted] = first.emplace(resources[i].address, i);
-      if (!inserted) {
-        return StateProblem{
-          {TextPosition::Anchor::value_after, m_address_offsets[i]},
-          fmt::format("resource {} ({}): duplicate address, also used by resource {}", i,
-                      quoted(resources[i].address), it->second)};
+      std::string_view address = resources[i].address;
+      std::size_t slot = hash(address) & (capacity - 1);
+      for (; table[slot] != 0; slot = (slot + 1) & (capacity - 1)) {
+        std::size_t other = table[slot] - 1;
+        if (resources[other].address == address) {
+          return StateProblem{
+              {TextPosition::Anchor::value_after, m_address_offsets[i]},
+              fmt::format("resource {} ({}): duplicate address, also used by resource {}", i,
+                          json_quoted(address), other)};
+        }
       }
+      table[slot] = i + 1;
     }
     return std::nullopt;
   }
 
-  ByteSource& m_source;
   State& m_state;
 
   uint64_t m_offset = 0;          // of the current event
   uint64_t m_previous_offset = 0; // of the event before it
   std::vector<Frame> m_frames;
-  std::size_t m_skip_depth = 0;   // inside a value being skipped
-  std::vector<Json*> m_build;     // containers of a value being built
+  std::size_t m_skip_depth = 0; // inside a value being skipped
+  std::vector<Json*> m_build;   // containers of a value being built
   std::string m_build_key;
 
   TopField m_top_field = TopField::unknown;
@@ -627,6 +611,73 @@ private:
   std::optional<StateProblem> m_problem;
 };
 
+// Drives a StateBuilder from nlohmann's SAX parser over text in memory, taking
+// positions from the parser's cursor.
+class NlohmannEvents {
+public:
+  NlohmannEvents(TextCursor& cursor, StateBuilder& builder)
+      : m_cursor(cursor), m_builder(builder) {}
+
+  bool null() { return value(JsonValue{}); }
+  bool boolean(bool b) {
+    JsonValue v;
+    v.kind = JsonValue::Kind::boolean;
+    v.boolean = b;
+    return value(v);
+  }
+  bool number_integer(Json::number_integer_t i) {
+    JsonValue v;
+    v.kind = JsonValue::Kind::integer;
+    v.integer = i;
+    return value(v);
+  }
+  bool number_unsigned(Json::number_unsigned_t u) {
+    JsonValue v;
+    v.kind = JsonValue::Kind::unsigned_integer;
+    v.unsigned_integer = u;
+    return value(v);
+  }
+  bool number_float(Json::number_float_t d, const Json::string_t&) {
+    JsonValue v;
+    v.kind = JsonValue::Kind::real;
+    v.real = d;
+    return value(v);
+  }
+  bool string(Json::string_t& s) {
+    JsonValue v;
+    v.kind = JsonValue::Kind::string;
+    v.string = s;
+    return value(v);
+  }
+  bool binary(Json::binary_t&) { return true; } // JSON text has none
+  bool start_object(std::size_t) {
+    JsonValue v;
+    v.kind = JsonValue::Kind::object;
+    return value(v);
+  }
+  bool start_array(std::size_t) {
+    JsonValue v;
+    v.kind = JsonValue::Kind::array;
+    return value(v);
+  }
+  bool end_object() { return m_builder.end(offset()); }
+  bool end_array() { return m_builder.end(offset()); }
+  bool key(Json::string_t& name) { return m_builder.key(name, offset()); }
+  bool parse_error(std::size_t position, const std::string&, const Json::exception& e) {
+    // `position` counts the bytes read, the offending one included.
+    TextPosition where{TextPosition::Anchor::at, position > 0 ? position - 1 : 0};
+    m_builder.syntax_problem(StateProblem{where, "invalid JSON: " + parser_message(e), true});
+    return false;
+  }
+
+private:
+  uint64_t offset() const { return static_cast<uint64_t>(m_cursor.current - m_cursor.begin); }
+  bool value(const JsonValue& v) { return m_builder.value(v, offset()); }
+
+  TextCursor& m_cursor;
+  StateBuilder& m_builder;
+};
+
 bool is_blank(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
@@ -637,7 +688,8 @@ std::size_t resolve(std::string_view text, const TextPosition& position) {
   std::size_t i = static_cast<std::size_t>(std::min<uint64_t>(position.offset, size));
   switch (position.anchor) {
   case TextPosition::Anchor::none:
-  case TextPosition::Anchor::at: return i;
+  case TextPosition::Anchor::at:
+    return i;
   case TextPosition::Anchor::value_after:
     if (i == 0 && text.starts_with("\xEF\xBB\xBF")) {
       i = 3;
@@ -656,7 +708,8 @@ std::size_t resolve(std::string_view text, const TextPosition& position) {
     // Inside a JSON string every quote is escaped, so the opening quote is
     // the nearest one before the closing quote not preceded by an odd number
     // of backslashes.
-    for (std::size_t j = i >= 2 ? i - 2 : 0; j > 0; --j) {
+    for (std::size_t k = i >= 1 ? i - 1 : 0; k > 0; --k) {
+      std::size_t j = k - 1; // from the byte before the closing quote down to 0
       if (text[j] != '"') {
         continue;
       }
@@ -675,57 +728,37 @@ std::size_t resolve(std::string_view text, const TextPosition& position) {
 
 } // namespace
 
-ByteSource::ByteSource(std::string_view text)
-  : m_data(text.data()), m_size(text.size()), m_eof(true) {}
-
-ByteSource::ByteSource(int fd) : m_fd(fd), m_buffer(k_read_block) {
-  m_data = m_buffer.data();
+FastReadOutcome read_state_fast(JsonInput& input, State& out) {
+  StateBuilder builder(out);
+  if (read_json(input, builder) == JsonReadResult::invalid) {
+    return FastReadOutcome{false, std::nullopt};
+  }
+  return FastReadOutcome{true, builder.conclude()};
 }
 
-bool ByteSource::refill() {
-  if (m_eof) {
-    return false;
-  }
-  m_base += m_size;
-  m_pos = 0;
-  m_size = 0;
-  while (true) {
-    ssize_t got = ::read(m_fd, m_buffer.data(), m_buffer.size());
-    if (got > 0) {
-      m_size = static_cast<std::size_t>(got);
-      return true;
-    }
-    if (got < 0 && errno == EINTR) {
-      continue;
-    }
-    if (got < 0) {
-      m_read_error = errno;
-    }
-    m_eof = true;
-    return false;
-  }
-}
-
-std::optional<StateProblem> read_state(ByteSource& source, State& out) {
-  StateSax sax(source, out);
-  // The outcome is in `sax`: it stops the parser itself when it has seen enough.
-  Json::sax_parse(ByteIterator(&source), ByteIterator(), &sax);
-  return sax.conclude();
+std::optional<StateProblem> read_state_text(std::string_view text, State& out) {
+  StateBuilder builder(out);
+  TextCursor cursor{text.data(), text.data(), text.data() + text.size()};
+  NlohmannEvents events(cursor, builder);
+  // The outcome is in `builder`, which may stop the parser when it has seen
+  // enough.
+  Json::sax_parse(CursorIterator(&cursor), CursorIterator(), &events);
+  return builder.conclude();
 }
 
 std::string format_problem(const std::string& path, const StateProblem& problem,
-                           const std::optional<std::string_view>& text) {
-  if (problem.syntax && text && std::all_of(text->begin(), text->end(), is_blank)) {
+                           std::string_view text) {
+  if (problem.syntax && std::all_of(text.begin(), text.end(), is_blank)) {
     return fmt::format("{}: error: state file is empty", path);
   }
-  if (problem.position.anchor == TextPosition::Anchor::none || !text) {
+  if (problem.position.anchor == TextPosition::Anchor::none) {
     return fmt::format("{}: error: {}", path, problem.message);
   }
-  std::size_t offset = resolve(*text, problem.position);
+  std::size_t offset = resolve(text, problem.position);
   std::size_t line = 1;
   std::size_t line_start = 0;
   for (std::size_t i = 0; i < offset; ++i) {
-    if ((*text)[i] == '\n') {
+    if (text[i] == '\n') {
       ++line;
       line_start = i + 1;
     }
@@ -733,7 +766,7 @@ std::string format_problem(const std::string& path, const StateProblem& problem,
   std::size_t column = 1;
   for (std::size_t i = line_start; i < offset; ++i) {
     // Count code points: every byte but UTF-8 continuation bytes.
-    if ((static_cast<unsigned char>((*text)[i]) & 0xC0) != 0x80) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
       ++column;
     }
   }

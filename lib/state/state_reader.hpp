@@ -3,6 +3,7 @@
 // Internal to the state layer: the streaming reader behind load_state and
 // parse_state (state/statefile.hpp).
 
+#include "state/json_reader.hpp"
 #include "state/state.hpp"
 
 #include <cstdint>
@@ -12,34 +13,6 @@
 #include <vector>
 
 namespace stove {
-
-// Bytes for the JSON parser, from memory or from a file descriptor read in
-// blocks. Counts the bytes handed out, so that parser events can be mapped
-// back to positions in the text.
-class ByteSource {
-public:
-  explicit ByteSource(std::string_view text);
-  explicit ByteSource(int fd); // not owned
-
-  bool at_end() { return m_pos == m_size && !refill(); }
-  char peek() const { return m_data[m_pos]; }
-  void advance() { ++m_pos; }
-  uint64_t offset() const { return m_base + m_pos; }
-  // The errno of a failed read(2), or 0. A failed read looks like the end.
-  int read_error() const { return m_read_error; }
-
-private:
-  bool refill();
-
-  const char* m_data = nullptr;
-  std::size_t m_size = 0;
-  std::size_t m_pos = 0;
-  uint64_t m_base = 0; // offset of m_data[0]
-  int m_fd = -1;
-  int m_read_error = 0;
-  bool m_eof = false;
-  std::vector<char> m_buffer;
-};
 
 // A position recorded as a byte offset while streaming; turned into a line
 // and column only when a problem is reported, from the text.
@@ -60,14 +33,26 @@ struct StateProblem {
   bool syntax = false; // the text is not JSON at all
 };
 
-// Reads state JSON from `source` into `out`. Returns the problem that makes
-// the text unusable, if any; `out` is then partly filled and meaningless.
-std::optional<StateProblem> read_state(ByteSource& source, State& out);
+// The outcome of read_state_fast.
+struct FastReadOutcome {
+  // False when the input is not JSON that read_json understands: the caller
+  // must then read the whole text with read_state_text, which says why.
+  bool understood = true;
+  std::optional<StateProblem> problem; // the problem that makes the state unusable
+};
 
-// Formats `problem` as "PATH:LINE:COL: error: MESSAGE", or "PATH: error:
-// MESSAGE" when its position is unknown or `text` (the whole file) is not at
-// hand.
+// Reads state JSON from `input` into `out` with read_json (state/json_reader.hpp).
+// On a problem, or when not understood, `out` is partly filled and meaningless.
+FastReadOutcome read_state_fast(JsonInput& input, State& out);
+
+// Reads state JSON from `text` into `out` with nlohmann's parser: slower, but
+// its messages describe malformed JSON. Gives the same result as
+// read_state_fast on any text read_state_fast understands.
+std::optional<StateProblem> read_state_text(std::string_view text, State& out);
+
+// Formats `problem` in `text` (the whole file) as "PATH:LINE:COL: error:
+// MESSAGE", or "PATH: error: MESSAGE" when it has no position.
 std::string format_problem(const std::string& path, const StateProblem& problem,
-                           const std::optional<std::string_view>& text);
+                           std::string_view text);
 
 } // namespace stove

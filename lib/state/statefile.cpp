@@ -4,6 +4,7 @@
 #include "state/atomic_file.hpp"
 #include "state/random.hpp"
 #include "state/state_reader.hpp"
+#include "state/utf8.hpp"
 #include "stove/version.hpp"
 
 #include <fmt/format.h>
@@ -12,13 +13,13 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <fcntl.h>
 #include <iterator>
 #include <limits>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
-#include <fcntl.h>
 #include <unistd.h>
+#include <unordered_map>
 
 namespace stove {
 
@@ -42,11 +43,11 @@ private:
   throw Error(ErrorKind::io, fmt::format("{}: cannot read: {}", path, std::strerror(err)));
 }
 
-// The whole file, or nullopt if it cannot be read (any more).
-std::optional<std::string> read_whole_file(const std::string& path) {
+// The whole file. Throws stove::Error(io).
+std::string read_whole_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return std::nullopt;
+    cannot_read(path, errno);
   }
   FdCloser closer(fd);
   std::string text;
@@ -58,41 +59,13 @@ std::optional<std::string> read_whole_file(const std::string& path) {
     } else if (got == 0) {
       return text;
     } else if (errno != EINTR) {
-      return std::nullopt;
+      cannot_read(path, errno);
     }
   }
 }
 
 [[noreturn]] void unserialisable(const std::string& what) {
   throw Error(ErrorKind::internal, "cannot serialise state: " + what);
-}
-
-// The length of the well-formed UTF-8 sequence starting at text[i], or 0
-// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
-std::size_t utf8_length(std::string_view text, std::size_t i) {
-  auto byte = [&](std::size_t k) {
-    return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0u;
-  };
-  auto in = [](unsigned b, unsigned low, unsigned high) { return b >= low && b <= high; };
-  unsigned b0 = byte(0);
-  if (b0 < 0x80) {
-    return 1;
-  }
-  if (in(b0, 0xC2, 0xDF)) {
-    return in(byte(1), 0x80, 0xBF) ? 2 : 0;
-  }
-  if (in(b0, 0xE0, 0xEF)) {
-    unsigned low = b0 == 0xE0 ? 0xA0 : 0x80;
-    unsigned high = b0 == 0xED ? 0x9F : 0xBF;
-    return in(byte(1), low, high) && in(byte(2), 0x80, 0xBF) ? 3 : 0;
-  }
-  if (in(b0, 0xF0, 0xF4)) {
-    unsigned low = b0 == 0xF0 ? 0x90 : 0x80;
-    unsigned high = b0 == 0xF4 ? 0x8F : 0xBF;
-    return in(byte(1), low, high) && in(byte(2), 0x80, 0xBF) && in(byte(3), 0x80, 0xBF) ? 4
-                                                                                        : 0;
-  }
-  return 0;
 }
 
 // Appends `text` as a JSON string, escaped exactly as nlohmann::json::dump
@@ -105,7 +78,7 @@ bool append_string(std::string& out, std::string_view text) {
   while (i < text.size()) {
     auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
-      std::size_t length = utf8_length(text, i);
+      std::size_t length = utf8_sequence_length(text, i);
       if (length == 0) {
         return false;
       }
@@ -118,13 +91,27 @@ bool append_string(std::string& out, std::string_view text) {
     }
     out.append(text.substr(run, i - run));
     switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\b': out += "\\b"; break;
-    case '\f': out += "\\f"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
     default:
       out += "\\u00";
       out.push_back(k_hex[c >> 4]);
@@ -234,8 +221,7 @@ private:
   }
 
   // An object value, indented as nlohmann::json::dump(2) would at this depth.
-  void json_field(std::string_view indent, std::string_view name, const Json& value,
-                  bool comma) {
+  void json_field(std::string_view indent, std::string_view name, const Json& value, bool comma) {
     if (!value.is_object()) {
       unserialisable(fmt::format(R"({}: field "{}" is not an object)", m_context, name));
     }
@@ -274,36 +260,46 @@ State load_state(const std::string& path) {
     cannot_read(path, errno);
   }
   State state;
-  std::optional<StateProblem> problem;
+  FastReadOutcome outcome;
   {
     FdCloser closer(fd);
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    ByteSource source(fd);
-    problem = read_state(source, state);
-    if (source.read_error() != 0) {
-      cannot_read(path, source.read_error());
+    JsonInput input(fd);
+    outcome = read_state_fast(input, state);
+    if (input.read_error() != 0) {
+      cannot_read(path, input.read_error());
     }
   }
-  if (problem) {
-    // Positions were recorded as byte offsets; lines and columns need the
-    // text, read again only now that it is needed.
-    state = State{};
-    std::optional<std::string> text = read_whole_file(path);
-    std::optional<std::string_view> view;
-    if (text) {
-      view = *text;
-    }
-    throw Error(ErrorKind::state, format_problem(path, *problem, view));
+  if (outcome.understood && !outcome.problem) {
+    state.exists = true;
+    return state;
   }
-  state.exists = true;
-  return state;
+  // Only now is the whole text needed: to explain malformed JSON, and to turn
+  // byte offsets into lines and columns.
+  state = State{};
+  std::string text = read_whole_file(path);
+  std::optional<StateProblem> problem = outcome.problem;
+  if (!outcome.understood) {
+    problem = read_state_text(text, state);
+    if (!problem) {
+      state.exists = true;
+      return state;
+    }
+  }
+  throw Error(ErrorKind::state, format_problem(path, *problem, text));
 }
 
 State parse_state(const std::string& path, const std::string& text) {
   State state;
-  ByteSource source{std::string_view(text)};
-  if (auto problem = read_state(source, state)) {
-    throw Error(ErrorKind::state, format_problem(path, *problem, std::string_view(text)));
+  JsonInput input{std::string_view(text)};
+  FastReadOutcome outcome = read_state_fast(input, state);
+  std::optional<StateProblem> problem = outcome.problem;
+  if (!outcome.understood) {
+    state = State{};
+    problem = read_state_text(text, state);
+  }
+  if (problem) {
+    throw Error(ErrorKind::state, format_problem(path, *problem, text));
   }
   state.exists = true;
   return state;
@@ -319,24 +315,16 @@ void write_state(const std::string& path, State& state) {
   if (state.serial == std::numeric_limits<uint64_t>::max()) {
     throw Error(ErrorKind::state, fmt::format("{}: error: serial cannot grow any more", path));
   }
-  const uint64_t old_serial = state.serial;
-  std::string old_lineage = state.lineage;
-  std::string old_version = state.stove_version;
+  // Bumped even if the write fails: a gap in serials is harmless, but a
+  // serial written twice with different content (the write may fail after
+  // the rename, at the directory's fsync) is not.
   state.serial += 1;
   if (state.lineage.empty()) {
     state.lineage = new_uuid();
   }
   state.stove_version = k_version;
-  try {
-    write_file_atomically(path, serialize_state(state), path + ".backup");
-  } catch (...) {
-    // The file was not replaced, so neither is what describes it.
-    state.serial = old_serial;
-    state.lineage = std::move(old_lineage);
-    state.stove_version = std::move(old_version);
-    throw;
-  }
   state.format_version = k_state_format_version;
+  write_file_atomically(path, serialize_state(state), path + ".backup");
   state.exists = true;
 }
 

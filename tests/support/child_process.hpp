@@ -1,17 +1,17 @@
 #pragma once
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fcntl.h>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <poll.h>
+#include <signal.h>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <cerrno>
-#include <cstring>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,8 +30,10 @@ public:
   ~Link() { close(); }
 
   void close() {
-    if (m_read >= 0) ::close(m_read);
-    if (m_write >= 0) ::close(m_write);
+    if (m_read >= 0)
+      ::close(m_read);
+    if (m_write >= 0)
+      ::close(m_write);
     m_read = m_write = -1;
   }
 
@@ -42,8 +44,10 @@ public:
     std::size_t done = 0;
     while (done < data.size()) {
       ssize_t put = ::write(m_write, data.data() + done, data.size() - done);
-      if (put < 0 && errno == EINTR) continue;
-      if (put <= 0) return false;
+      if (put < 0 && errno == EINTR)
+        continue;
+      if (put <= 0)
+        return false;
       done += static_cast<std::size_t>(put);
     }
     return true;
@@ -55,17 +59,23 @@ public:
     std::string line;
     while (true) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return std::nullopt;
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0)
+        return std::nullopt;
       pollfd pfd{m_read, POLLIN, 0};
       int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
-      if (ready < 0 && errno == EINTR) continue;
-      if (ready <= 0) return std::nullopt;
+      if (ready < 0 && errno == EINTR)
+        continue;
+      if (ready <= 0)
+        return std::nullopt;
       char c = 0;
       ssize_t got = ::read(m_read, &c, 1);
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) return std::nullopt;
-      if (c == '\n') return line;
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got <= 0)
+        return std::nullopt;
+      if (c == '\n')
+        return line;
       line.push_back(c);
     }
   }

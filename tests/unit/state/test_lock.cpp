@@ -7,13 +7,13 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <fcntl.h>
 #include <filesystem>
 #include <optional>
 #include <regex>
 #include <string>
-#include <thread>
-#include <fcntl.h>
 #include <sys/file.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace std::chrono_literals;
@@ -69,198 +69,220 @@ void check_same(const LockInfo& a, const LockInfo& b) {
 
 TEST_SUITE("StateLock") {
 
-TEST_CASE("acquire writes a holder record into STATE_PATH.lock") {
-  TempDir dir;
-  auto state_path = (dir / "s.json").string();
-  StateLock lock = StateLock::acquire(state_path, "apply", 0ms);
-  CHECK(lock.lock_path() == state_path + ".lock");
-  const LockInfo& info = lock.info();
-  CHECK(info.pid == ::getpid());
-  CHECK(info.operation == "apply");
-  CHECK_FALSE(info.host.empty());
-  CHECK_FALSE(info.user.empty());
-  CHECK(std::regex_match(info.id, std::regex("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")));
-  CHECK(std::regex_match(info.created_at, std::regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")));
-  auto record = stove::read_lock_info(state_path);
-  REQUIRE(record);
-  check_same(*record, info);
-}
-
-TEST_CASE("acquire creates missing parent directories") {
-  TempDir dir;
-  auto state_path = (dir / "state" / "deep" / "s.json").string();
-  StateLock lock = StateLock::acquire(state_path, "apply", 0ms);
-  CHECK(std::filesystem::exists(state_path + ".lock"));
-}
-
-TEST_CASE("a second acquire in the same process is refused, naming the holder") {
-  TempDir dir;
-  auto state_path = (dir / "s.json").string();
-  StateLock lock = StateLock::acquire(state_path, "apply", 0ms);
-  CHECK(refusal(state_path) == expected_refusal(lock.info()));
-  // The refused attempt must not have disturbed the holder's record.
-  auto record = stove::read_lock_info(state_path);
-  REQUIRE(record);
-  check_same(*record, lock.info());
-}
-
-TEST_CASE("the lock is released on destruction, and its file stays") {
-  TempDir dir;
-  auto state_path = (dir / "s.json").string();
-  {
+  TEST_CASE("acquire writes a holder record into STATE_PATH.lock") {
+    TempDir dir;
+    auto state_path = (dir / "s.json").string();
     StateLock lock = StateLock::acquire(state_path, "apply", 0ms);
-    CHECK_FALSE(can_acquire(state_path));
+    CHECK(lock.lock_path() == state_path + ".lock");
+    const LockInfo& info = lock.info();
+    CHECK(info.pid == ::getpid());
+    CHECK(info.operation == "apply");
+    CHECK_FALSE(info.host.empty());
+    CHECK_FALSE(info.user.empty());
+    CHECK(std::regex_match(
+        info.id,
+        std::regex("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")));
+    CHECK(std::regex_match(info.created_at,
+                           std::regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")));
+    auto record = stove::read_lock_info(state_path);
+    REQUIRE(record);
+    check_same(*record, info);
   }
-  CHECK(std::filesystem::exists(state_path + ".lock"));
-  CHECK(std::filesystem::file_size(state_path + ".lock") == 0);
-  CHECK_FALSE(stove::read_lock_info(state_path));
-  CHECK(can_acquire(state_path));
-}
 
-TEST_CASE("moving a lock moves the ownership") {
-  TempDir dir;
-  auto a = (dir / "a.json").string();
-  auto b = (dir / "b.json").string();
-  std::optional<StateLock> holder;
-  {
-    StateLock first = StateLock::acquire(a, "apply", 0ms);
-    holder.emplace(std::move(first));
-  } // the moved-from lock is destroyed here and must not release
-  CHECK_FALSE(can_acquire(a));
-  CHECK(holder->lock_path() == a + ".lock");
-  CHECK(holder->info().operation == "apply");
-
-  StateLock other = StateLock::acquire(b, "destroy", 0ms);
-  other = std::move(*holder); // releases b, takes over a
-  CHECK(can_acquire(b));
-  CHECK_FALSE(can_acquire(a));
-  CHECK(other.info().operation == "apply");
-  holder.reset();
-  CHECK_FALSE(can_acquire(a));
-  { StateLock sink = std::move(other); }
-  CHECK(can_acquire(a));
-}
-
-TEST_CASE("a lock held by another process is refused, naming that process") {
-  TempDir dir;
-  auto state_path = (dir / "s.json").string();
-  ChildProcess child([&](Link& link) {
+  TEST_CASE("acquire creates missing parent directories") {
+    TempDir dir;
+    auto state_path = (dir / "state" / "deep" / "s.json").string();
     StateLock lock = StateLock::acquire(state_path, "apply", 0ms);
-    link.send(lock.info().id);
-    return link.receive() == "done" ? 0 : 1;
-  });
-  auto id = child.link().receive();
-  REQUIRE(id);
-  auto holder = stove::read_lock_info(state_path);
-  REQUIRE(holder);
-  CHECK(holder->pid == child.pid());
-  CHECK(holder->id == *id);
-  CHECK(holder->operation == "apply");
-  std::string message = refusal(state_path);
-  CHECK(message == expected_refusal(*holder));
-  CHECK(message.find(fmt::format("pid {} ", child.pid())) != std::string::npos);
-  child.link().send("done");
-  CHECK(child.wait() == 0);
-  CHECK(can_acquire(state_path));
-}
+    CHECK(std::filesystem::exists(state_path + ".lock"));
+  }
 
-TEST_CASE("acquire waits for a holder that lets go within the timeout") {
-  TempDir dir;
-  auto state_path = (dir / "s.json").string();
-  ChildProcess child([&](Link& link) {
+  TEST_CASE("a second acquire in the same process is refused, naming the holder") {
+    TempDir dir;
+    auto state_path = (dir / "s.json").string();
     StateLock lock = StateLock::acquire(state_path, "apply", 0ms);
-    link.send("locked");
-    if (link.receive() != "release soon") {
-      return 1;
+    CHECK(refusal(state_path) == expected_refusal(lock.info()));
+    // The refused attempt must not have disturbed the holder's record.
+    auto record = stove::read_lock_info(state_path);
+    REQUIRE(record);
+    check_same(*record, lock.info());
+  }
+
+  TEST_CASE("the lock is released on destruction, and its file stays") {
+    TempDir dir;
+    auto state_path = (dir / "s.json").string();
+    {
+      StateLock lock = StateLock::acquire(state_path, "apply", 0ms);
+      CHECK_FALSE(can_acquire(state_path));
     }
-    std::this_thread::sleep_for(200ms);
-    return 0;
-  });
-  REQUIRE(child.link().receive() == "locked");
-  CHECK_FALSE(can_acquire(state_path));
-  child.link().send("release soon");
-  StateLock lock = StateLock::acquire(state_path, "apply", 30s);
-  CHECK(lock.info().pid == ::getpid());
-  CHECK(child.wait() == 0);
-}
-
-TEST_CASE("a holder without a readable record is reported as such") {
-  TempDir dir;
-  auto state_path = (dir / "s.json").string();
-  int fd = ::open((state_path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  REQUIRE(fd >= 0);
-  REQUIRE(::flock(fd, LOCK_EX) == 0);
-  CHECK(refusal(state_path) ==
-        "state is locked by another process, which has left no readable record in " +
-          state_path + ".lock\n  wait for it with --lock-timeout DURATION");
-  ::close(fd);
-  CHECK(can_acquire(state_path));
-}
-
-TEST_CASE("read_lock_info gives nothing for a missing, empty or garbled record") {
-  TempDir dir;
-  auto state_path = (dir / "s.json").string();
-  CHECK_FALSE(stove::read_lock_info(state_path));
-  for (std::string text :
-       {"", "{", "[]", R"({"id": "x"})", R"({"id": 1, "pid": 2, "host": "h", "user": "u", )"
-                                         R"("operation": "o", "created_at": "t"})"}) {
-    CAPTURE(text);
-    dir.write("s.json.lock", text);
+    CHECK(std::filesystem::exists(state_path + ".lock"));
+    CHECK(std::filesystem::file_size(state_path + ".lock") == 0);
     CHECK_FALSE(stove::read_lock_info(state_path));
+    CHECK(can_acquire(state_path));
   }
-  dir.write("s.json.lock", R"({"id": "x", "pid": 2, "host": "h", "user": "u", )"
-                           R"("operation": "o", "created_at": "t"})");
-  auto info = stove::read_lock_info(state_path);
-  REQUIRE(info);
-  CHECK(info->id == "x");
-  CHECK(info->pid == 2);
-  CHECK(info->host == "h");
-  CHECK(info->user == "u");
-  CHECK(info->operation == "o");
-  CHECK(info->created_at == "t");
-}
 
-TEST_CASE("an unusable lock path is an io error") {
-  TempDir dir;
-  auto blocker = dir.write("blocker", "x");
-  try {
-    StateLock::acquire(blocker + "/s.json", "apply", 0ms);
-    FAIL("the lock was granted");
-  } catch (const Error& e) {
-    CHECK(e.kind() == ErrorKind::io);
-    CHECK(std::string(e.what()) ==
-          blocker + "/s.json.lock: cannot create its directory: Not a directory");
+  TEST_CASE("moving a lock moves the ownership") {
+    TempDir dir;
+    auto a = (dir / "a.json").string();
+    auto b = (dir / "b.json").string();
+    std::optional<StateLock> holder;
+    {
+      StateLock first = StateLock::acquire(a, "apply", 0ms);
+      holder.emplace(std::move(first));
+    } // the moved-from lock is destroyed here and must not release
+    CHECK_FALSE(can_acquire(a));
+    CHECK(holder->lock_path() == a + ".lock");
+    CHECK(holder->info().operation == "apply");
+
+    StateLock other = StateLock::acquire(b, "destroy", 0ms);
+    other = std::move(*holder); // releases b, takes over a
+    CHECK(can_acquire(b));
+    CHECK_FALSE(can_acquire(a));
+    CHECK(other.info().operation == "apply");
+    holder.reset();
+    CHECK_FALSE(can_acquire(a));
+    { StateLock sink = std::move(other); }
+    CHECK(can_acquire(a));
   }
-}
+
+  TEST_CASE("a lock held by another process is refused, naming that process") {
+    TempDir dir;
+    auto state_path = (dir / "s.json").string();
+    ChildProcess child([&](Link& link) {
+      StateLock lock = StateLock::acquire(state_path, "apply", 0ms);
+      link.send(lock.info().id);
+      return link.receive() == "done" ? 0 : 1;
+    });
+    auto id = child.link().receive();
+    REQUIRE(id);
+    auto holder = stove::read_lock_info(state_path);
+    REQUIRE(holder);
+    CHECK(holder->pid == child.pid());
+    CHECK(holder->id == *id);
+    CHECK(holder->operation == "apply");
+    std::string message = refusal(state_path);
+    CHECK(message == expected_refusal(*holder));
+    CHECK(message.find(fmt::format("pid {} ", child.pid())) != std::string::npos);
+    child.link().send("done");
+    CHECK(child.wait() == 0);
+    CHECK(can_acquire(state_path));
+  }
+
+  TEST_CASE("acquire waits for a holder that lets go within the timeout") {
+    TempDir dir;
+    auto state_path = (dir / "s.json").string();
+    ChildProcess child([&](Link& link) {
+      StateLock lock = StateLock::acquire(state_path, "apply", 0ms);
+      link.send("locked");
+      if (link.receive() != "release soon") {
+        return 1;
+      }
+      std::this_thread::sleep_for(200ms);
+      return 0;
+    });
+    REQUIRE(child.link().receive() == "locked");
+    CHECK_FALSE(can_acquire(state_path));
+    child.link().send("release soon");
+    StateLock lock = StateLock::acquire(state_path, "apply", 30s);
+    CHECK(lock.info().pid == ::getpid());
+    CHECK(child.wait() == 0);
+  }
+
+  TEST_CASE("a holder without a readable record is reported as such") {
+    TempDir dir;
+    auto state_path = (dir / "s.json").string();
+    int fd = ::open((state_path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    REQUIRE(fd >= 0);
+    REQUIRE(::flock(fd, LOCK_EX) == 0);
+    CHECK(refusal(state_path) ==
+          "state is locked by another process, which has left no readable record in " + state_path +
+              ".lock\n  wait for it with --lock-timeout DURATION");
+    ::close(fd);
+    CHECK(can_acquire(state_path));
+  }
+
+  TEST_CASE("read_lock_info gives nothing for a missing, empty or garbled record") {
+    TempDir dir;
+    auto state_path = (dir / "s.json").string();
+    CHECK_FALSE(stove::read_lock_info(state_path));
+    for (std::string text : {"", "{", "[]", R"({"id": "x"})",
+                             R"({"id": 1, "pid": 2, "host": "h", "user": "u", )"
+                             R"("operation": "o", "created_at": "t"})"}) {
+      CAPTURE(text);
+      dir.write("s.json.lock", text);
+      CHECK_FALSE(stove::read_lock_info(state_path));
+    }
+    dir.write("s.json.lock", R"({"id": "x", "pid": 2, "host": "h", "user": "u", )"
+                             R"("operation": "o", "created_at": "t"})");
+    auto info = stove::read_lock_info(state_path);
+    REQUIRE(info);
+    CHECK(info->id == "x");
+    CHECK(info->pid == 2);
+    CHECK(info->host == "h");
+    CHECK(info->user == "u");
+    CHECK(info->operation == "o");
+    CHECK(info->created_at == "t");
+  }
+
+  TEST_CASE("an unusable lock path is an io error") {
+    TempDir dir;
+    auto blocker = dir.write("blocker", "x");
+    try {
+      StateLock::acquire(blocker + "/s.json", "apply", 0ms);
+      FAIL("the lock was granted");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::io);
+      CHECK(std::string(e.what()) ==
+            blocker + "/s.json.lock: cannot create its directory: Not a directory");
+    }
+  }
 
 } // TEST_SUITE
 
 TEST_SUITE("parse_duration") {
 
-TEST_CASE("parse_duration accepts integers with units in descending order") {
-  struct Case {
-    const char* text;
-    long long milliseconds;
-  };
-  for (auto [text, milliseconds] : {Case{"0", 0}, Case{"0s", 0}, Case{"0ms", 0}, Case{"500ms", 500},
-                                    Case{"30s", 30000}, Case{"5m", 300000}, Case{"1h", 3600000},
-                                    Case{"1m30s", 90000}, Case{"1h2m3s4ms", 3723004},
-                                    Case{"2h500ms", 7200500}, Case{"007s", 7000}}) {
-    CAPTURE(text);
-    auto parsed = stove::parse_duration(text);
-    REQUIRE(parsed);
-    CHECK(parsed->count() == milliseconds);
+  TEST_CASE("parse_duration accepts integers with units in descending order") {
+    struct Case {
+      const char* text;
+      long long milliseconds;
+    };
+    for (auto [text, milliseconds] :
+         {Case{"0", 0}, Case{"0s", 0}, Case{"0ms", 0}, Case{"500ms", 500}, Case{"30s", 30000},
+          Case{"5m", 300000}, Case{"1h", 3600000}, Case{"1m30s", 90000}, Case{"1h2m3s4ms", 3723004},
+          Case{"2h500ms", 7200500}, Case{"007s", 7000}}) {
+      CAPTURE(text);
+      auto parsed = stove::parse_duration(text);
+      REQUIRE(parsed);
+      CHECK(parsed->count() == milliseconds);
+    }
   }
-}
 
-TEST_CASE("parse_duration refuses anything else") {
-  for (const char* text : {"", "-1s", "5", "5x", "s", "ms", "1.5s", "1s1m", "1m1m", "1s1s",
-                           "1ms1s", " 1s", "1s ", "1 s", "1S", "+1s", "1h1", "0x10s", "1d",
-                           "9223372036854775807s", "99999999999999999999ms", "00"}) {
-    CAPTURE(text);
-    CHECK_FALSE(stove::parse_duration(text));
+  TEST_CASE("parse_duration refuses anything else") {
+    for (const char* text : {"",
+                             "-1s",
+                             "5",
+                             "5x",
+                             "s",
+                             "ms",
+                             "1.5s",
+                             "1s1m",
+                             "1m1m",
+                             "1s1s",
+                             "1ms1s",
+                             " 1s",
+                             "1s ",
+                             "1 s",
+                             "1S",
+                             "+1s",
+                             "1h1",
+                             "0x10s",
+                             "1d",
+                             "9223372036854775807s",
+                             "99999999999999999999ms",
+                             "00"}) {
+      CAPTURE(text);
+      CHECK_FALSE(stove::parse_duration(text));
+    }
+    CHECK(stove::parse_duration("9223372036854775807ms")->count() == 9223372036854775807LL);
   }
-  CHECK(stove::parse_duration("9223372036854775807ms")->count() == 9223372036854775807LL);
-}
 
 } // TEST_SUITE
