@@ -84,7 +84,7 @@ std::string_view to_view(const yaml_char_t* text) {
 
 // `text` in double quotes, escaped so that it prints as one clean line, and
 // cut if long.
-std::string quoted(std::string_view text) {
+std::string in_quotes(std::string_view text) {
   std::string out = "\"";
   size_t i = 0;
   for (; i < text.size() && i < k_max_quoted; ++i) {
@@ -534,7 +534,7 @@ void Builder::resolve_scalar(Node& node, Tag tag, std::string_view tag_text) {
   case Tag::real:
     if (!resolve_as(node, tag)) {
       error(node.mark,
-            fmt::format("{} is not a valid {}", quoted(node.text), display_tag(tag_text)));
+            fmt::format("{} is not a valid {}", in_quotes(node.text), display_tag(tag_text)));
       node.type = NodeType::string;
     }
     return;
@@ -544,7 +544,7 @@ void Builder::resolve_scalar(Node& node, Tag tag, std::string_view tag_text) {
     node.type = NodeType::string;
     return;
   case Tag::unsupported:
-    error(node.mark, fmt::format("unsupported tag {}", quoted(display_tag(tag_text))));
+    error(node.mark, fmt::format("unsupported tag {}", in_quotes(display_tag(tag_text))));
     node.type = NodeType::string;
     return;
   }
@@ -650,7 +650,7 @@ void Builder::on_collection_start(const yaml_event_t& event, NodeType type) {
       to_view(sequence ? event.data.sequence_start.tag : event.data.mapping_start.tag);
   const Tag tag = classify_tag(tag_text);
   if (tag == Tag::unsupported) {
-    error(mark, fmt::format("unsupported tag {}", quoted(display_tag(tag_text))));
+    error(mark, fmt::format("unsupported tag {}", in_quotes(display_tag(tag_text))));
   } else if (tag != Tag::none && tag != (sequence ? Tag::seq : Tag::map)) {
     error(mark, fmt::format("tag {} cannot be used on {}", display_tag(tag_text), describe(type)));
   }
@@ -781,7 +781,7 @@ void Builder::check_duplicate_key(Frame& frame, size_t key) {
   if (node.type != NodeType::string)
     return;
   const auto report = [&](size_t first) {
-    error(node.mark, fmt::format("duplicate key {} (first defined at line {})", quoted(node.text),
+    error(node.mark, fmt::format("duplicate key {} (first defined at line {})", in_quotes(node.text),
                                  m_pending[first].mark.line));
   };
   if (frame.keys) {
