@@ -133,7 +133,8 @@ std::string in_quotes(std::string_view text) {
 std::string shortened(std::string_view text) {
   if (text.size() <= k_max_quoted)
     return std::string(text);
-  return std::string(text.substr(0, k_max_quoted)) + "...";
+  // Not operator+: GCC 12 warns wrongly (-Warray-bounds) on the string copy.
+  return fmt::format("{}...", text.substr(0, k_max_quoted));
 }
 
 std::string display_tag(std::string_view tag) {
