@@ -75,10 +75,10 @@ public:
     m_config.path = source.path;
   }
 
-  Config run(const Node& root) {
+  Config run(Node& root) {
     switch (root.type) {
     case NodeType::sequence:
-      load_list(root, std::nullopt, -1, "");
+      load_top_level(root);
       break;
     case NodeType::mapping:
       load_root_mapping(root);
@@ -102,19 +102,23 @@ public:
 
 private:
   // What resolution needs to remember about an entry, beside the model.
+  // It holds copies, not pointers into the document: each top-level entry's
+  // nodes are freed as soon as the entry is loaded.
   struct Pending {
-    const Node* parent_node = nullptr;    // top-level `parent:` value
-    const Node* provider_node = nullptr;
-    const Node* name_node = nullptr;
-    bool valid = true;                    // false: address unknown, skip resolution
+    bool has_parent = false;     // placed with a top-level `parent:`
+    Mark parent_mark;
+    bool has_provider = false;   // `provider:` given
+    Mark provider_mark;
+    std::string provider;
+    bool valid = true;           // false: address unknown, skip resolution
   };
 
-  void load_root_mapping(const Node& root) {
+  void load_root_mapping(Node& root) {
     static constexpr std::string_view k_keys[] = {"providers", "resources"};
-    const Node* resources = nullptr;
+    Node* resources = nullptr;
     for (size_t i = 0; i < root.mapping_size(); ++i) {
       const Node& key = root.key_at(i);
-      const Node& value = root.value_at(i);
+      Node& value = root.children[2 * i + 1];
       if (key.text == "providers") {
         load_providers(value);
       } else if (key.text == "resources") {
@@ -136,7 +140,16 @@ private:
       m_diag.error(resources->mark, "\"resources\" must be a list, got " + got(*resources));
       return;
     }
-    load_list(*resources, std::nullopt, -1, "");
+    load_top_level(*resources);
+  }
+
+  // Loads the top-level entries, freeing each one's nodes once it is loaded:
+  // at 100k resources the document tree is the largest thing in memory.
+  void load_top_level(Node& list) {
+    for (Node& entry : list.children) {
+      load_entry(entry, std::nullopt, -1, "");
+      entry = Node();
+    }
   }
 
   void load_providers(const Node& node) {
@@ -310,6 +323,14 @@ private:
     return std::string(to_string(kind));
   }
 
+  static std::string owner(const Resource& r) {
+    auto name = r.attrs.find("name");
+    if (name != r.attrs.end() && name->is_string()) {
+      return fmt::format("{} {}", to_string(r.kind), in_quotes(name->get_ref<const std::string&>()));
+    }
+    return std::string(to_string(r.kind));
+  }
+
   void load_entry(const Node& entry, std::optional<Kind> implied, int32_t parent,
                   std::string_view list_key) {
     if (entry.type != NodeType::mapping) {
@@ -349,8 +370,9 @@ private:
     resource.parent = parent;
     resource.attrs = json::object();
     Pending pending;
-    pending.name_node = entry.find("name");
-    const std::string who = owner(*kind, pending.name_node);
+    const Node* name_node = entry.find("name");
+    const Node* parent_node = nullptr;
+    const std::string who = owner(*kind, name_node);
     std::vector<const Node*> children;
     const Node* key_node = nullptr;
 
@@ -379,10 +401,12 @@ private:
           m_diag.error(v.mark, fmt::format("{}: \"provider\" must be a provider name, got {}",
                                            who, got(v)));
         } else {
-          pending.provider_node = &v;
+          pending.has_provider = true;
+          pending.provider_mark = v.mark;
+          pending.provider = v.text;
         }
       } else if (field_name == "parent") {
-        pending.parent_node = &v;
+        parent_node = &v;
       } else if (field_name == "depends_on") {
         read_depends_on(v, who, resource);
       } else if (field_name == "lifecycle") {
@@ -422,18 +446,18 @@ private:
 
     // Where it sits: nested under its parent, or placed with `parent:`.
     std::string parent_address;
-    if (pending.parent_node != nullptr) {
+    if (parent_node != nullptr) {
       if (parent >= 0 || implied) {
-        m_diag.error(pending.parent_node->mark,
+        m_diag.error(parent_node->mark,
                      fmt::format("{} is nested under its parent already; \"parent\" is only "
                                  "for top-level entries", who));
-        pending.parent_node = nullptr;
       } else if (!schema.parent) {
-        m_diag.error(pending.parent_node->mark,
+        m_diag.error(parent_node->mark,
                      fmt::format("a {} has no parent; remove \"parent\"", schema.name));
-        pending.parent_node = nullptr;
       } else {
-        parent_address = read_parent(*pending.parent_node, schema, who);
+        parent_address = read_parent(*parent_node, schema, who);
+        pending.has_parent = true;
+        pending.parent_mark = parent_node->mark;
         if (parent_address.empty()) {
           pending.valid = false;
         }
@@ -473,7 +497,7 @@ private:
       auto [it, inserted] = m_config.index.emplace(resource.address, static_cast<uint32_t>(index));
       if (!inserted) {
         const Resource& first = m_config.resources[it->second];
-        const Node* at = key_node != nullptr ? key_node : pending.name_node;
+        const Node* at = key_node != nullptr ? key_node : name_node;
         m_diag.error(at != nullptr ? at->mark : entry.mark,
                      fmt::format("duplicate resource {} (first defined at line {}); names must "
                                  "be unique within their parent, or set key: to tell them apart",
@@ -731,13 +755,13 @@ private:
     for (uint32_t i = 0; i < resources.size(); ++i) {
       Resource& r = resources[i];
       const Pending& p = m_pending[i];
-      if (!p.valid || p.parent_node == nullptr) {
+      if (!p.valid || !p.has_parent) {
         continue;
       }
       auto it = m_config.index.find(r.parent_address);
       if (it == m_config.index.end()) {
-        m_diag.error(p.parent_node->mark,
-                     fmt::format("{}: unknown parent {}{}", owner(r.kind, p.name_node),
+        m_diag.error(p.parent_mark,
+                     fmt::format("{}: unknown parent {}{}", owner(r),
                                  r.parent_address, suggest_address(r.parent_address, r.address)));
         continue;
       }
@@ -757,7 +781,7 @@ private:
                        fmt::format("dependency cycle: {} depends on itself", r.address));
         } else if (!m_config.index.contains(target)) {
           m_diag.error(r.depends_on_marks[d],
-                       fmt::format("{}: unknown dependency {}{}", owner(r.kind, p.name_node),
+                       fmt::format("{}: unknown dependency {}{}", owner(r),
                                    target, suggest_address(target, r.address)));
         }
       }
@@ -793,19 +817,19 @@ private:
     for (uint32_t i : order) {
       Resource& r = resources[i];
       const Pending& p = m_pending[i];
-      const std::string who = owner(r.kind, p.name_node);
-      if (p.provider_node != nullptr) {
-        const std::string& wanted = p.provider_node->text;
+      const std::string who = owner(r);
+      if (p.has_provider) {
+        const std::string& wanted = p.provider;
         const ProviderConfig* provider = m_config.provider(wanted);
         if (provider == nullptr) {
-          m_diag.error(p.provider_node->mark,
+          m_diag.error(p.provider_mark,
                        m_config.implicit_sandbox
                            ? fmt::format("{}: unknown provider {}; the file declares no "
                                          "providers", who, in_quotes(wanted))
                            : fmt::format("{}: unknown provider {}{}", who, in_quotes(wanted),
                                          did_you_mean(wanted, names)));
         } else if (!provider->serves(r.kind)) {
-          m_diag.error(p.provider_node->mark,
+          m_diag.error(p.provider_mark,
                        fmt::format("{}: provider {} is of type {}, which cannot manage {} "
                                    "resources", who, in_quotes(wanted), provider->type,
                                    to_string(r.kind)));
@@ -894,7 +918,7 @@ private:
 
 } // namespace
 
-Config load_config(const SourceFile& source, const Node& root, Diagnostics& diagnostics) {
+Config load_config(const SourceFile& source, Node root, Diagnostics& diagnostics) {
   Loader loader(source, diagnostics);
   return loader.run(root);
 }
@@ -906,7 +930,7 @@ Config load_config_file(const SourceFile& source, Diagnostics& diagnostics) {
     empty.path = source.path;
     return empty;
   }
-  return load_config(source, root, diagnostics);
+  return load_config(source, std::move(root), diagnostics);
 }
 
 } // namespace stove

@@ -13,7 +13,8 @@ namespace stove {
 //
 // Accepted shapes: the original schema (a top-level list of entries), or a
 // mapping with `providers:` and `resources:`.
-Config load_config(const SourceFile& source, const Node& root, Diagnostics& diagnostics);
+// Consumes the document, freeing it entry by entry as it goes.
+Config load_config(const SourceFile& source, Node root, Diagnostics& diagnostics);
 
 // Reads, parses and loads `path` in one step.
 Config load_config_file(const SourceFile& source, Diagnostics& diagnostics);

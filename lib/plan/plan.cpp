@@ -151,8 +151,8 @@ Plan make_plan(Config config, State state, const std::string& state_path) {
     c.address = r.address;
     c.kind = r.kind;
     c.provider = r.provider;
-    c.parent = r.parent_address;
     c.dependencies = r.dependencies();
+    c.parent = std::move(r.parent_address);
     c.after = std::move(r.attrs);
     auto it = in_state.find(r.address);
     if (it == in_state.end()) {
@@ -286,17 +286,34 @@ Plan make_plan(Config config, State state, const std::string& state_path) {
                 fmt::format("{}: the dependencies recorded in the state form a cycle: {}",
                             state_path, fmt::join(names, " -> ")));
   }
-  std::vector<ResourceChange> ordered;
-  ordered.reserve(changes.size());
+  // Each change goes where its first operation is; permute in place rather
+  // than copy, since a large plan is most of the memory in use.
+  std::vector<uint32_t> source;  // source[new position] = old position
+  source.reserve(changes.size());
   std::vector<bool> placed(changes.size(), false);
   for (uint32_t op : order) {
     uint32_t index = graph.operations[op].change;
     if (!placed[index]) {
       placed[index] = true;
-      ordered.push_back(std::move(changes[index]));
+      source.push_back(index);
     }
   }
-  changes = std::move(ordered);
+  graph = OperationGraph();
+  std::vector<bool> done(changes.size(), false);
+  for (uint32_t start = 0; start < changes.size(); ++start) {
+    if (done[start]) {
+      continue;
+    }
+    ResourceChange held = std::move(changes[start]);
+    uint32_t at = start;
+    while (source[at] != start) {
+      changes[at] = std::move(changes[source[at]]);
+      done[at] = true;
+      at = source[at];
+    }
+    changes[at] = std::move(held);
+    done[at] = true;
+  }
   return plan;
 }
 
