@@ -60,10 +60,10 @@ std::string render_kind(const KindSchema& k) {
                        fmt::join(k.child_keys, ", "));
   }
   out += fmt::format("  provider types: {}\n\n", fmt::join(k.provider_types, ", "));
-  out += fmt::format("  {:<16} {:<16} {:<9} {:<10} {:<28} {}\n", "FIELD", "TYPE", "REQUIRED",
+  out += fmt::format("  {:<16} {:<16} {:<9} {:<12} {:<28} {}\n", "FIELD", "TYPE", "REQUIRED",
                      "DEFAULT", "VALUES", "CHANGE");
   for (const auto& f : k.fields) {
-    out += fmt::format("  {:<16} {:<16} {:<9} {:<10} {:<28} {}\n", f.name, to_string(f.type),
+    out += fmt::format("  {:<16} {:<16} {:<9} {:<12} {:<28} {}\n", f.name, to_string(f.type),
                        f.required ? "yes" : "no",
                        f.default_value.is_null() ? "-" : render_value(f.default_value),
                        describe_values(f), describe_change(f));
@@ -109,6 +109,7 @@ void set_schema_command(CLI::App& app, Context& context) {
       "schema", "Describe the resource kinds: fields, types, defaults, ranges, update rules");
   cmd->add_option("KIND", options->kind, "One kind (cloud_space, machine, backup, bucket)");
   cmd->add_flag("--json", options->json, "Print the declarations as JSON");
+  cmd->footer("Exit status: 0 success, 1 error (for example, an unknown kind).");
   context.on_run(cmd, [options] { return run_schema(*options); });
 }
 

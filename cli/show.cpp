@@ -39,6 +39,7 @@ void set_show_command(CLI::App& app, Context& context) {
   CLI::App* cmd = app.add_subcommand("show", "Render a plan saved with `stove plan --out FILE`");
   cmd->add_option("PLANFILE", options->file, "The saved plan")->required();
   cmd->add_flag("--json", options->json, "Print the saved plan as JSON");
+  cmd->footer("Exit status: 0 success, 1 error (for example, a file that is not a saved plan).");
   context.on_run(cmd, [options, &context] { return run_show(*options, context); });
 }
 

@@ -101,7 +101,7 @@ int run_show(const StateOptions& options) {
     out += fmt::format("{:<12} = {}\n", key, value);
   };
   row("kind", r.kind);
-  row("provider", r.provider);
+  row("provider", r.provider.empty() ? "(none)" : r.provider);
   row("remote_id", r.remote_id.empty() ? "(none)" : r.remote_id);
   row("status", std::string(to_string(r.status)));
   row("parent", r.parent.empty() ? "(none)" : r.parent);
@@ -131,6 +131,7 @@ int run_show(const StateOptions& options) {
 
 void set_state_command(CLI::App& app, Context& context) {
   CLI::App* state = app.add_subcommand("state", "Inspect the state file");
+  state->footer("Exit status: 0 success, 1 error (no state file, an unknown address, ...).");
   state->require_subcommand(1);
 
   auto list_options = std::make_shared<StateOptions>();

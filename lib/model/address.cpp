@@ -153,7 +153,8 @@ std::optional<Address> parse_address(std::string_view text, AddressError* error)
       return address;
     }
     if (text[i] != '.') {
-      return fail(i, "expected '.' between address segments");
+      return fail(i, "expected '.' between address segments (quote keys that hold spaces or "
+                     "other characters: kind[\"my key\"])");
     }
     ++i;
   }

@@ -51,7 +51,7 @@ struct ResourceChange {
   std::string remote_id;                   // from the state, for update/replace/destroy
   std::string parent;                      // the parent's address, wanted side (or state's
                                            // for a destroy)
-  std::vector<std::string> dependencies;   // wanted side; the state's for a destroy
+  std::vector<std::string> dependencies;   // wanted side; empty for a destroy
   std::vector<std::string> prior_dependencies;  // the state's, for the destroy half
 };
 

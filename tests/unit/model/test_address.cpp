@@ -52,7 +52,9 @@ TEST_SUITE("Address") {
         {"machine[\"x\"]", 0,
          "a machine must be addressed inside its cloud_space, e.g. cloud_space[\"...\"].machine[\"x\"]"},
         {"bucket[\"a\"].machine[\"b\"]", 12, "a machine cannot be inside a bucket"},
-        {"bucket[\"a\"]x", 11, "expected '.' between address segments"},
+        {"bucket[\"a\"]x", 11,
+         "expected '.' between address segments (quote keys that hold spaces or other "
+         "characters: kind[\"my key\"])"},
         {"bucket.", 7,
          "expected a key after '.' (quote keys with other characters: kind[\"my key\"])"},
     };
