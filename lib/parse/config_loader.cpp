@@ -13,6 +13,32 @@ namespace stove {
 
 namespace {
 
+// Names the entry a message is about ("machine \"drupal\""), formatted only
+// when a message is actually produced.
+struct Owner {
+  Kind kind;
+  const Node* name = nullptr;
+};
+
+} // namespace
+} // namespace stove
+
+template <>
+struct fmt::formatter<stove::Owner> : fmt::formatter<std::string_view> {
+  auto format(const stove::Owner& owner, fmt::format_context& ctx) const {
+    std::string text(stove::to_string(owner.kind));
+    if (owner.name != nullptr && owner.name->type == stove::NodeType::string) {
+      text += " " + nlohmann::json(owner.name->text).dump(-1, ' ', false,
+                                                         nlohmann::json::error_handler_t::replace);
+    }
+    return fmt::formatter<std::string_view>::format(text, ctx);
+  }
+};
+
+namespace stove {
+
+namespace {
+
 using nlohmann::json;
 
 std::string in_quotes(std::string_view s) { return json(std::string(s)).dump(); }
@@ -316,13 +342,6 @@ private:
     }
   }
 
-  std::string owner(Kind kind, const Node* name_node) const {
-    if (name_node != nullptr && name_node->type == NodeType::string) {
-      return fmt::format("{} {}", to_string(kind), in_quotes(name_node->text));
-    }
-    return std::string(to_string(kind));
-  }
-
   static std::string owner(const Resource& r) {
     auto name = r.attrs.find("name");
     if (name != r.attrs.end() && name->is_string()) {
@@ -372,7 +391,7 @@ private:
     Pending pending;
     const Node* name_node = entry.find("name");
     const Node* parent_node = nullptr;
-    const std::string who = owner(*kind, name_node);
+    const Owner who{*kind, name_node};
     std::vector<const Node*> children;
     const Node* key_node = nullptr;
 
@@ -522,7 +541,7 @@ private:
     return {};
   }
 
-  std::string read_parent(const Node& v, const KindSchema& schema, const std::string& who) {
+  std::string read_parent(const Node& v, const KindSchema& schema, const Owner& who) {
     if (v.type != NodeType::string) {
       m_diag.error(v.mark, fmt::format("{}: \"parent\" must be an address such as {}[\"NAME\"], "
                                        "got {}", who, to_string(*schema.parent), got(v)));
@@ -544,7 +563,7 @@ private:
     return address->str();
   }
 
-  void read_depends_on(const Node& v, const std::string& who, Resource& resource) {
+  void read_depends_on(const Node& v, const Owner& who, Resource& resource) {
     if (v.type == NodeType::null) {
       return;
     }
@@ -571,7 +590,7 @@ private:
     }
   }
 
-  void read_lifecycle(const Node& v, const KindSchema& schema, const std::string& who,
+  void read_lifecycle(const Node& v, const KindSchema& schema, const Owner& who,
                       Lifecycle& lifecycle) {
     if (v.type == NodeType::null) {
       return;
@@ -623,7 +642,7 @@ private:
     }
   }
 
-  bool read_field(const FieldSchema& field, const Node& v, const std::string& who, json& attrs) {
+  bool read_field(const FieldSchema& field, const Node& v, const Owner& who, json& attrs) {
     std::string name(field.name);
     auto mismatch = [&](std::string_view expected) {
       std::string hint;
@@ -739,18 +758,27 @@ private:
     return false;
   }
 
+  static uint32_t kind_depth(Kind kind) {
+    uint32_t depth = 0;
+    for (auto parent = schema_of(kind).parent; parent; parent = schema_of(*parent).parent) {
+      ++depth;
+    }
+    return depth;
+  }
+
   // Links parents, dependencies and providers, then looks for cycles.
   void resolve() {
     auto& resources = m_config.resources;
-    std::vector<uint32_t> by_depth(resources.size());
-    for (uint32_t i = 0; i < resources.size(); ++i) {
-      by_depth[i] = i;
+    // Parents before children: a kind's nesting depth is fixed by its schema.
+    std::vector<uint32_t> by_depth;
+    by_depth.reserve(resources.size());
+    for (uint32_t depth = 0; depth < 3; ++depth) {
+      for (uint32_t i = 0; i < resources.size(); ++i) {
+        if (kind_depth(resources[i].kind) == depth) {
+          by_depth.push_back(i);
+        }
+      }
     }
-    auto depth = [&](uint32_t i) {
-      return std::count(resources[i].address.begin(), resources[i].address.end(), ']');
-    };
-    std::stable_sort(by_depth.begin(), by_depth.end(),
-                     [&](uint32_t a, uint32_t b) { return depth(a) < depth(b); });
 
     for (uint32_t i = 0; i < resources.size(); ++i) {
       Resource& r = resources[i];
