@@ -27,6 +27,11 @@ bool color_allowed(int fd, bool no_color) {
 bool Context::color_stdout() const { return color_allowed(STDOUT_FILENO, no_color); }
 bool Context::color_stderr() const { return color_allowed(STDERR_FILENO, no_color); }
 
+void keep_pointer_until_exit(const void* object) {
+  static auto* kept = new std::vector<const void*>();
+  kept->push_back(object);
+}
+
 void print_out(std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);

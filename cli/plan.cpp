@@ -24,14 +24,18 @@ struct PlanOptions {
 int run_plan(const PlanOptions& options, const Context& context) {
   std::string state_path = options.state.empty() ? default_state_path(options.file)
                                                  : options.state;
-  Inputs inputs = load_inputs(options.file, state_path);
-  if (report_diagnostics(inputs, context)) {
+  auto inputs = std::make_unique<Inputs>(load_inputs(options.file, state_path));
+  if (report_diagnostics(*inputs, context)) {
     return k_exit_error;
   }
-  if (inputs.config.implicit_sandbox) {
+  if (inputs->config.implicit_sandbox) {
     print_note("the file declares no providers: using the embedded sandbox cloud");
   }
-  Plan plan = make_plan(std::move(inputs.config), std::move(inputs.state), state_path);
+  auto owned_plan = std::make_unique<Plan>(
+      make_plan(std::move(inputs->config), std::move(inputs->state), state_path));
+  const Plan& plan = *owned_plan;
+  keep_until_exit(std::move(inputs));
+  keep_until_exit(std::move(owned_plan));
 
   if (options.json) {
     print_out(plan_to_json(plan).dump(2) + "\n");

@@ -127,7 +127,7 @@ std::string replace_cause(const ResourceChange& c) {
 
 } // namespace
 
-Plan make_plan(Config config, State state, const std::string& state_path) {
+Plan make_plan(Config&& config, State&& state, const std::string& state_path) {
   Plan plan;
   plan.config_path = config.path;
   plan.state_path = state_path;
@@ -148,13 +148,13 @@ Plan make_plan(Config config, State state, const std::string& state_path) {
   changes.reserve(config.resources.size() + state.resources.size() / 16);
   for (Resource& r : config.resources) {
     ResourceChange c;
-    c.address = r.address;
+    auto it = in_state.find(r.address);
+    c.address = std::move(r.address);
     c.kind = r.kind;
     c.provider = r.provider;
     c.dependencies = r.dependencies();
     c.parent = std::move(r.parent_address);
     c.after = std::move(r.attrs);
-    auto it = in_state.find(r.address);
     if (it == in_state.end()) {
       c.action = Action::create;
       c.reason = ChangeReason::new_resource;
@@ -315,6 +315,12 @@ Plan make_plan(Config config, State state, const std::string& state_path) {
     done[at] = true;
   }
   return plan;
+}
+
+Plan make_plan(const Config& config, const State& state, const std::string& state_path) {
+  Config config_copy = config;
+  State state_copy = state;
+  return make_plan(std::move(config_copy), std::move(state_copy), state_path);
 }
 
 void check_plan_is_current(const Plan& plan, const State& state) {

@@ -79,13 +79,16 @@ struct Plan {
   PlanSummary summary() const;
 };
 
-// Diffs the wanted resources against the state. Takes both by value and
-// moves their specs into the plan, so that a large plan is not held twice;
-// std::move them in when they are no longer needed. Throws
+// Diffs the wanted resources against the state. Moves the specs, addresses
+// and dependency lists out of `config` and `state` into the plan, so that a
+// large plan is not held twice: afterwards both are fit only to be destroyed.
+// Throws
 // stove::Error(ErrorKind::input) naming every resource whose
 // lifecycle.prevent_destroy the plan would break, and
 // stove::Error(ErrorKind::state) if the state's dependencies form a cycle.
-Plan make_plan(Config config, State state, const std::string& state_path);
+Plan make_plan(Config&& config, State&& state, const std::string& state_path);
+// The same, on copies, for callers that keep their inputs.
+Plan make_plan(const Config& config, const State& state, const std::string& state_path);
 
 // Refuses a saved plan whose state has moved on since it was made: another
 // lineage, or another serial. Throws stove::Error(ErrorKind::state).
