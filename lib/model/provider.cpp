@@ -124,11 +124,4 @@ ProviderConfig implicit_sandbox_provider() {
   return p;
 }
 
-nlohmann::json provider_to_json(const ProviderConfig& provider) {
-  return {{"name", provider.name},
-          {"type", provider.type},
-          {"endpoint", provider.endpoint},
-          {"settings", provider.settings}};
-}
-
 } // namespace stove

@@ -58,6 +58,4 @@ inline constexpr std::string_view k_sandbox_provider = "sandbox";
 
 ProviderConfig implicit_sandbox_provider();
 
-nlohmann::json provider_to_json(const ProviderConfig& provider);
-
 } // namespace stove

@@ -205,7 +205,7 @@ stove: error: bad.yaml has 3 errors
 }
 
 TEST_SUITE("stove plan") {
-  TEST_CASE("the example plans a cloud space, a machine and a bucket; detailed exit code 2") {
+  TEST_CASE("the example plans a cloud space, a machine and a bucket, and detailed exit code 2") {
     TempDir dir;
     dir.write("example.json", k_example_json);
     dir.write("example.yaml", k_example_yaml);

@@ -210,7 +210,7 @@ resources:
         R"(1:9: unknown resource type "buckett"; did you mean "bucket"? (types: cloud_space, machine, backup, bucket (or the aliases bacula, s3)))"});
   }
 
-  TEST_CASE("duplicate names within a parent are errors; the same name in two parents is not") {
+  TEST_CASE("duplicate names within a parent are errors, and the same name in two parents is not") {
     auto loaded = load(R"(- type: s3
   name: logs
 - type: bucket
@@ -294,7 +294,7 @@ resources:
         R"(5:13: "machines" holds machine entries, not bucket)"});
   }
 
-  TEST_CASE("credentials written in clear are refused; env names are checked") {
+  TEST_CASE("credentials written in clear are refused, and env names are checked") {
     auto loaded = load(R"(providers:
   ovc:
     type: openvcloud

@@ -310,7 +310,7 @@ TEST_SUITE("parse_document") {
         "   ^\n");
   }
 
-  TEST_CASE("a number too large for a double is an error; a tiny one rounds to zero") {
+  TEST_CASE("a number too large for a double is an error, and a tiny one rounds to zero") {
     const Parsed parsed = parse("a: 1e400\nb: -1.5E+309\nc: 1e-400\nd: 0.00001e-330\n");
     CHECK(parsed.messages() == "1:4: number 1e400 is out of range\n"
                                "2:4: number -1.5E+309 is out of range\n");
