@@ -17,6 +17,7 @@ namespace stove::test {
 namespace {
 
 std::mutex g_mutex;
+std::atomic<size_t> g_started{0};
 std::vector<std::filesystem::path>& live_dirs() {
   static std::vector<std::filesystem::path> dirs;
   return dirs;
@@ -29,7 +30,7 @@ struct TempDirListener : doctest::IReporter {
   void report_query(const doctest::QueryData&) override {}
   void test_run_start() override {}
   void test_run_end(const doctest::TestRunStats&) override {}
-  void test_case_start(const doctest::TestCaseData&) override {}
+  void test_case_start(const doctest::TestCaseData&) override { ++g_started; }
   void test_case_reenter(const doctest::TestCaseData&) override {}
   void test_case_end(const doctest::CurrentTestCaseStats& stats) override {
     std::lock_guard lock(g_mutex);
@@ -54,6 +55,8 @@ struct TempDirListener : doctest::IReporter {
 } // namespace
 
 REGISTER_LISTENER("temp_dir", 1, TempDirListener);
+
+size_t test_cases_started() { return g_started; }
 
 TempDir::TempDir() {
   static std::atomic<unsigned> counter{0};

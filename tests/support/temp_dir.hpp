@@ -23,4 +23,7 @@ private:
 
 std::string read_file(const std::filesystem::path& path);
 
+// How many test cases this run has started (see support/main.cpp).
+size_t test_cases_started();
+
 } // namespace stove::test
