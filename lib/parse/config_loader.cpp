@@ -845,7 +845,6 @@ private:
     for (uint32_t i : order) {
       Resource& r = resources[i];
       const Pending& p = m_pending[i];
-      const std::string who = owner(r);
       if (p.has_provider) {
         const std::string& wanted = p.provider;
         const ProviderConfig* provider = m_config.provider(wanted);
@@ -853,13 +852,13 @@ private:
           m_diag.error(p.provider_mark,
                        m_config.implicit_sandbox
                            ? fmt::format("{}: unknown provider {}; the file declares no "
-                                         "providers", who, in_quotes(wanted))
-                           : fmt::format("{}: unknown provider {}{}", who, in_quotes(wanted),
+                                         "providers", owner(r), in_quotes(wanted))
+                           : fmt::format("{}: unknown provider {}{}", owner(r), in_quotes(wanted),
                                          did_you_mean(wanted, names)));
         } else if (!provider->serves(r.kind)) {
           m_diag.error(p.provider_mark,
                        fmt::format("{}: provider {} is of type {}, which cannot manage {} "
-                                   "resources", who, in_quotes(wanted), provider->type,
+                                   "resources", owner(r), in_quotes(wanted), provider->type,
                                    to_string(r.kind)));
         } else {
           r.provider = wanted;
@@ -897,7 +896,7 @@ private:
       } else {
         m_diag.error(r.mark, fmt::format("{}: several providers can manage {} resources ({}); "
                                          "choose one with provider:",
-                                         who, to_string(r.kind), fmt::join(serving, ", ")));
+                                         owner(r), to_string(r.kind), fmt::join(serving, ", ")));
       }
     }
   }

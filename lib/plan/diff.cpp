@@ -9,12 +9,11 @@ FieldDiff diff_fields(const KindSchema& schema, const nlohmann::json& before,
   static const nlohmann::json k_null;
   FieldDiff result;
   for (const auto& field : schema.fields) {
-    std::string name(field.name);
-    if (std::find(ignored.begin(), ignored.end(), name) != ignored.end()) {
+    if (std::find(ignored.begin(), ignored.end(), field.name) != ignored.end()) {
       continue;
     }
-    auto b = before.find(name);
-    auto a = after.find(name);
+    auto b = before.find(field.name);
+    auto a = after.find(field.name);
     const nlohmann::json& old_value = b == before.end() ? k_null : *b;
     const nlohmann::json& new_value = a == after.end() ? k_null : *a;
     if (old_value == new_value) {
@@ -27,7 +26,7 @@ FieldDiff diff_fields(const KindSchema& schema, const nlohmann::json& before,
                    new_value.get<int64_t>() > old_value.get<int64_t>());
     }
     if (replaces) {
-      result.replace_paths.push_back(name);
+      result.replace_paths.emplace_back(field.name);
     }
   }
   return result;

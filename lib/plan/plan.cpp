@@ -170,7 +170,11 @@ Plan make_plan(Config&& config, State&& state, const std::string& state_path) {
         c.after[ignored] = *old;
       }
     }
-    FieldDiff diff = diff_fields(schema_of(r.kind), s.spec, c.after, r.lifecycle.ignore_changes);
+    // Most resources are unchanged: one comparison settles those.
+    FieldDiff diff;
+    if (s.spec != c.after) {
+      diff = diff_fields(schema_of(r.kind), s.spec, c.after, r.lifecycle.ignore_changes);
+    }
     if (!s.provider.empty() && s.provider != r.provider) {
       c.action = Action::replace;
       c.reason = ChangeReason::provider_changed;
@@ -224,15 +228,18 @@ Plan make_plan(Config&& config, State&& state, const std::string& state_path) {
 
   // Replacing a parent replaces what lives inside it; parents come first in
   // address length order.
+  bool any_replace = std::any_of(changes.begin(), changes.end(), [](const ResourceChange& c) {
+    return c.action == Action::replace;
+  });
   std::unordered_map<std::string_view, uint32_t> by_address;
-  by_address.reserve(changes.size());
-  for (uint32_t i = 0; i < changes.size(); ++i) {
+  by_address.reserve(any_replace ? changes.size() : 0);
+  for (uint32_t i = 0; any_replace && i < changes.size(); ++i) {
     if (changes[i].action != Action::destroy) {
       by_address.emplace(changes[i].address, i);
     }
   }
   std::vector<uint32_t> nested;
-  for (uint32_t i = 0; i < changes.size(); ++i) {
+  for (uint32_t i = 0; any_replace && i < changes.size(); ++i) {
     if (!changes[i].parent.empty() && changes[i].action != Action::destroy) {
       nested.push_back(i);
     }
