@@ -7,8 +7,9 @@
 //
 // Why not a library: Debian 12's RapidJSON (1.1.0) was tried and measured
 // 50% slower here, and its full-precision number parsing reads out of
-// bounds on crafted input; simdjson would need the whole file in memory
-// twice. Tests compare this reader with nlohmann's event by event.
+// bounds on crafted input. simdjson (libsimdjson-dev) was not tried; it
+// needs the whole file in one padded buffer. Tests compare this reader with
+// nlohmann's event by event.
 
 #include <cstddef>
 #include <cstdint>
