@@ -89,8 +89,6 @@ int main(int argc, char** argv) {
   }
   try {
     return runner->second();
-  } catch (const stove::ReportedError&) {
-    return stove::k_exit_error;
   } catch (const stove::Error& e) {
     std::string message = e.what();
     // Messages that already carry a position are printed as they are.

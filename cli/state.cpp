@@ -28,20 +28,12 @@ State load_existing_state(const std::string& path) {
   return state;
 }
 
+// The resource's record exactly as the state file holds it: serialised by
+// the state writer, so that the two never drift apart.
 nlohmann::ordered_json resource_json(const ResourceState& r) {
-  nlohmann::ordered_json j;
-  j["address"] = r.address;
-  j["kind"] = r.kind;
-  j["provider"] = r.provider;
-  j["remote_id"] = r.remote_id;
-  j["parent"] = r.parent;
-  j["spec"] = r.spec;
-  j["observed"] = r.observed;
-  j["status"] = to_string(r.status);
-  j["dependencies"] = r.dependencies;
-  j["created_at"] = r.created_at;
-  j["updated_at"] = r.updated_at;
-  return j;
+  State single;
+  single.resources.push_back(r);
+  return nlohmann::ordered_json::parse(serialize_state(single))["resources"][0];
 }
 
 int run_list(const StateOptions& options) {

@@ -28,10 +28,4 @@ private:
   ErrorKind m_kind;
 };
 
-// Diagnostics were already printed; the caller only needs to exit 1.
-class ReportedError : public std::runtime_error {
-public:
-  explicit ReportedError(const std::string& summary) : std::runtime_error(summary) {}
-};
-
 } // namespace stove

@@ -97,7 +97,7 @@ std::string got(const Node& node) {
 class Loader {
 public:
   Loader(const SourceFile& source, Diagnostics& diagnostics)
-    : m_source(source), m_diag(diagnostics) {
+    : m_diag(diagnostics) {
     m_config.path = source.path;
   }
 
@@ -937,7 +937,6 @@ private:
     }
   }
 
-  const SourceFile& m_source;
   Diagnostics& m_diag;
   Config m_config;
   std::vector<Pending> m_pending;
