@@ -1,0 +1,157 @@
+#pragma once
+
+// A small HTTP client on libcurl for the provider adapters. curl stays out of
+// this header: the handles live in client.cpp.
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace stove::http {
+
+using Clock = std::chrono::steady_clock;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method = "GET";  // GET, POST, PUT, DELETE, HEAD
+  std::string url;             // absolute: http://host:port/path?query
+  Headers headers;             // besides those the client adds (Content-Type for JSON)
+  std::string body;
+  // Whether sending it twice is harmless. A request that is not idempotent
+  // is retried only when it certainly never reached the server (connection
+  // refused, 429, 503); the caller deals with the rest (see
+  // providers/provider.hpp: creates adopt what a lost response created).
+  bool idempotent = true;
+
+  static Request json(std::string method, std::string url, const nlohmann::json& body);
+};
+
+struct Response {
+  long status = 0;
+  Headers headers;  // names lowercased
+  std::string body;
+  int attempts = 1; // how many times it was sent
+
+  // The first header of that (case-insensitive) name, or nullopt.
+  std::optional<std::string> header(std::string_view name) const;
+  // Parses the body as JSON; throws TransportError naming the URL if it is
+  // not JSON.
+  nlohmann::json json() const;
+  bool ok() const { return status >= 200 && status < 300; }
+};
+
+// Raised when no usable response came: the connection failed every attempt,
+// the deadline passed, or the operation was cancelled. Responses with an
+// error status are returned, not thrown (after retries for 429 and 5xx).
+class TransportError : public std::runtime_error {
+public:
+  enum class Reason { connection, timeout, cancelled, bad_response };
+  TransportError(Reason reason, const std::string& message)
+    : std::runtime_error(message), m_reason(reason) {}
+  Reason reason() const { return m_reason; }
+
+private:
+  Reason m_reason;
+};
+
+struct RetryPolicy {
+  int max_attempts = 6;                          // first try included
+  std::chrono::milliseconds base{100};           // backoff: random in [0, min(cap, base*2^n)]
+  std::chrono::milliseconds cap{5000};
+  std::chrono::milliseconds max_retry_after{30000};  // longer Retry-After values are capped
+};
+
+// Cancels operations: the engine trips it on the second Ctrl-C, and every
+// request and backoff sleep in flight gives up with TransportError
+// (cancelled) at once.
+class CancelToken {
+public:
+  void cancel() { m_cancelled.store(true); }
+  bool cancelled() const { return m_cancelled.load(); }
+
+private:
+  std::atomic<bool> m_cancelled{false};
+};
+
+// When an operation (a create, with its polling) must be finished by, and
+// how to give up early.
+struct Deadline {
+  Clock::time_point at = Clock::time_point::max();
+  const CancelToken* cancel = nullptr;
+
+  static Deadline after(std::chrono::milliseconds d, const CancelToken* cancel = nullptr) {
+    return Deadline{Clock::now() + d, cancel};
+  }
+  bool expired() const { return Clock::now() >= at; }
+  bool cancelled() const { return cancel != nullptr && cancel->cancelled(); }
+  // Sleeps for `d` or until the deadline or a cancel, whichever is first.
+  // Throws TransportError (timeout or cancelled) if it was cut short.
+  void sleep(std::chrono::milliseconds d) const;
+};
+
+struct ClientOptions {
+  std::string name;                                   // the provider's name, for logs
+  std::chrono::milliseconds request_timeout{30000};   // one attempt, connect to last byte
+  std::chrono::milliseconds connect_timeout{10000};
+  RetryPolicy retry;
+  size_t max_in_flight = 16;                          // concurrent requests, across threads
+  // Strings to blank out of anything logged (tokens, secrets): besides
+  // these, the Authorization header is never logged and query values whose
+  // names look like credentials (X-Amz-Signature, token, ...) are redacted.
+  std::vector<std::string> secrets;
+  uint64_t seed = 0;                                  // jitter; 0: random
+};
+
+struct Stats {
+  uint64_t requests = 0;  // attempts sent, retries included
+  uint64_t retries = 0;
+};
+
+// Thread-safe: adapters share one client per provider across the engine's
+// worker threads. Connections are kept alive and reused.
+class Client {
+public:
+  explicit Client(ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Sends with retries (connection errors, 429, 5xx; exponential backoff
+  // with full jitter; Retry-After honoured, capped), waiting for a slot
+  // under max_in_flight. Returns the final response, whatever its status.
+  Response send(const Request& request, const Deadline& deadline = {});
+
+  // Adds secrets to redact (e.g. a token fetched after construction).
+  void add_secret(std::string secret);
+  Stats stats() const;
+  const ClientOptions& options() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+// Logging of requests: `--log-level debug` or STOVE_LOG=debug. Lines go to
+// stderr as "stove: debug: http: POST http://127.0.0.1:8080/restmachine/... -> 200 (12 ms)".
+enum class LogLevel { error, warn, info, debug };
+void set_log_level(LogLevel level);
+LogLevel log_level();
+// Parses "error", "warn", "info" or "debug".
+std::optional<LogLevel> parse_log_level(std::string_view text);
+// Redacts credentials from a URL: userinfo, and the values of query
+// parameters whose names look like credentials.
+std::string redact_url(std::string_view url);
+
+// Percent-encodes per RFC 3986 (unreserved characters kept, uppercase hex).
+std::string url_encode(std::string_view text);
+
+} // namespace stove::http

@@ -1,0 +1,125 @@
+#pragma once
+
+// What the apply engine knows of a cloud: one adapter per kind, reached
+// through a provider made by the factory registered for its `type`. The
+// engine never sees HTTP, wire formats or the sandbox.
+
+#include "http/client.hpp"
+#include "model/kind.hpp"
+#include "model/provider.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stove::providers {
+
+// A resource's parent as it stands when the operation runs: its remote id
+// and the attributes last observed (the cloud space's id for a machine, the
+// machine's IP address for a backup).
+struct Parent {
+  Kind kind = Kind::cloud_space;
+  std::string address;
+  std::string remote_id;
+  nlohmann::json observed = nlohmann::json::object();
+};
+
+// The object an operation is about.
+struct Target {
+  Kind kind = Kind::cloud_space;
+  std::string address;
+  std::string remote_id;                              // empty for a create
+  nlohmann::json spec = nlohmann::json::object();     // wanted (create, update) or applied (destroy)
+  nlohmann::json prior_spec = nlohmann::json::object();     // applied, for an update
+  nlohmann::json prior_observed = nlohmann::json::object(); // last observed, if any
+  std::vector<Parent> parents;                        // nearest first; empty at the top
+};
+
+// What the provider reports of an object.
+struct Remote {
+  std::string remote_id;
+  nlohmann::json observed = nlohmann::json::object();  // e.g. status, ip_address, disk ids
+};
+
+// How an operation may run: by when it must finish, and where to report
+// progress notes ("waiting for DEPLOYED", "stopping to resize").
+struct OpContext {
+  http::Deadline deadline;
+  std::function<void(std::string_view note)> note;  // may be empty
+};
+
+// Raised by adapters when the provider refuses or fails an operation. The
+// message is for the user: what was asked, what the API answered (never a
+// credential).
+class ProviderError : public std::runtime_error {
+public:
+  explicit ProviderError(const std::string& message, long http_status = 0)
+    : std::runtime_error(message), m_status(http_status) {}
+  long http_status() const { return m_status; }
+
+private:
+  long m_status;
+};
+
+class KindAdapter {
+public:
+  virtual ~KindAdapter() = default;
+
+  // The object as it is now; nullopt if it no longer exists.
+  virtual std::optional<Remote> read(const Target& target, const OpContext& context) = 0;
+  // Creates it and waits until it is usable (DEPLOYED, RUNNING). A create
+  // whose response was lost and that is retried must not make a second
+  // object: adapters find what the first attempt made and adopt it.
+  virtual Remote create(const Target& target, const OpContext& context) = 0;
+  // Brings the object from prior_spec to spec, in place.
+  virtual Remote update(const Target& target, const OpContext& context) = 0;
+  // Deletes it and waits until it is gone. An object already gone is not an
+  // error.
+  virtual void destroy(const Target& target, const OpContext& context) = 0;
+  // Finds the object `target` names by its unique name inside its parent,
+  // ignoring target.remote_id: how an interrupted create is adopted.
+  virtual std::optional<Remote> find(const Target& target, const OpContext& context) = 0;
+  // Every object of this kind inside `parents` (at the top: all of them).
+  // Each Remote's observed carries the object's "name".
+  virtual std::vector<Remote> list(const std::vector<Parent>& parents,
+                                   const OpContext& context) = 0;
+};
+
+class Provider {
+public:
+  virtual ~Provider() = default;
+  // The adapter for `kind`, or nullptr when this provider does not serve it.
+  virtual KindAdapter* adapter(Kind kind) = 0;
+  // HTTP requests made so far, for summaries and benchmarks.
+  virtual http::Stats stats() const = 0;
+};
+
+// Reads an environment variable; tests substitute their own.
+using Environment = std::function<std::optional<std::string>(std::string_view name)>;
+Environment process_environment();
+
+// Everything a factory gets besides the provider's configuration.
+struct ProviderOptions {
+  Environment environment = process_environment();
+  http::ClientOptions http;  // name, timeouts, retries, concurrency; the factory adds secrets
+};
+
+using Factory =
+    std::function<std::unique_ptr<Provider>(const ProviderConfig& config, const ProviderOptions& options)>;
+
+// Registers the factory for a provider `type`, replacing any earlier one.
+void register_provider_type(std::string type, Factory factory);
+// Registers stove's own adapters (openvcloud, sandbox, ...). Idempotent.
+void register_builtin_provider_types();
+// Makes the provider for `config`. Throws stove::Error(ErrorKind::input) for
+// a type with no factory, or a missing credential (naming the variable,
+// never its value).
+std::unique_ptr<Provider> make_provider(const ProviderConfig& config,
+                                        const ProviderOptions& options);
+
+} // namespace stove::providers
