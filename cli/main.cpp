@@ -1,5 +1,6 @@
 #include "command.hpp"
 
+#include "http/client.hpp"
 #include "model/error.hpp"
 #include "stove/version.hpp"
 
@@ -8,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <vector>
@@ -17,8 +19,9 @@ namespace {
 // Terraform users type single-dash long options (-out=FILE, -json); accept
 // the ones stove shares with it.
 std::vector<std::string> normalise_arguments(int argc, char** argv) {
-  static constexpr std::array<std::string_view, 5> k_terraform_style = {
-      "out", "json", "state", "detailed-exitcode", "no-color"};
+  static constexpr std::array<std::string_view, 9> k_terraform_style = {
+      "out",          "json",        "state",        "detailed-exitcode", "no-color",
+      "auto-approve", "parallelism", "lock-timeout", "log-level"};
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -49,6 +52,11 @@ int main(int argc, char** argv) {
   app.add_flag("--no-color", context.no_color,
                "Never colour the output (colour is also off when NO_COLOR is set or the output "
                "is not a terminal)");
+  std::string log_level;
+  app.add_option("--log-level", log_level,
+                 "error, warn, info or debug; debug logs every HTTP request (method, redacted "
+                 "URL, status, duration). Default: STOVE_LOG, else warn")
+      ->type_name("LEVEL");
   app.require_subcommand(1);
   app.fallthrough();
   app.footer("Exit status: 0 success, 1 error, 2 changes present (plan --detailed-exitcode).\n"
@@ -56,6 +64,8 @@ int main(int argc, char** argv) {
 
   stove::set_validate_command(app, context);
   stove::set_plan_command(app, context);
+  stove::set_apply_command(app, context);
+  stove::set_destroy_command(app, context);
   stove::set_show_command(app, context);
   stove::set_state_command(app, context);
   stove::set_schema_command(app, context);
@@ -75,6 +85,20 @@ int main(int argc, char** argv) {
                                  "for usage.\n",
                                  e.what()));
     return stove::k_exit_error;
+  }
+
+  if (log_level.empty()) {
+    const char* env = std::getenv("STOVE_LOG");
+    log_level = env != nullptr ? env : "";
+  }
+  if (!log_level.empty()) {
+    auto level = stove::http::parse_log_level(log_level);
+    if (!level) {
+      stove::print_err(fmt::format("stove: error: log level \"{}\": use error, warn, info or "
+                                   "debug\n", log_level));
+      return stove::k_exit_error;
+    }
+    stove::http::set_log_level(*level);
   }
 
   // The deepest subcommand picked is the one to run.

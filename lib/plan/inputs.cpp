@@ -21,6 +21,7 @@ Inputs load_inputs(const std::string& config_path, const std::string& state_path
   std::thread state_reader([&] {
     try {
       inputs.state = load_state(state_path);
+      inputs.journal = replay_journal(state_path, inputs.state);
     } catch (...) {
       state_error = std::current_exception();
     }

@@ -125,6 +125,35 @@ std::string replace_cause(const ResourceChange& c) {
   }
 }
 
+// prevent_destroy guards the resources the file declares: a plan that would
+// destroy or replace one is refused as a whole.
+void refuse_prevented_destroys(const Config& config, const std::vector<ResourceChange>& changes) {
+  std::vector<std::string> refusals;
+  for (const auto& c : changes) {
+    if (c.action != Action::replace && c.action != Action::destroy) {
+      continue;
+    }
+    const Resource* r = config.find(c.address);
+    if (r == nullptr || !r->lifecycle.prevent_destroy) {
+      continue;
+    }
+    if (c.action == Action::destroy) {
+      refusals.push_back(fmt::format(
+          "{}:{}:{}: error: {} has lifecycle.prevent_destroy set, but this plan would destroy "
+          "it; remove prevent_destroy from the file first if it is really meant to go",
+          config.path, r->mark.line, r->mark.column, c.address));
+      continue;
+    }
+    refusals.push_back(fmt::format(
+        "{}:{}:{}: error: {} has lifecycle.prevent_destroy set, but this plan would replace it "
+        "({}); change the file so that it can be updated in place, or remove prevent_destroy",
+        config.path, r->mark.line, r->mark.column, c.address, replace_cause(c)));
+  }
+  if (!refusals.empty()) {
+    throw Error(ErrorKind::input, fmt::format("{}", fmt::join(refusals, "\n")));
+  }
+}
+
 } // namespace
 
 Plan make_plan(Config&& config, State&& state, const std::string& state_path) {
@@ -260,24 +289,7 @@ Plan make_plan(Config&& config, State&& state, const std::string& state_path) {
     }
   }
 
-  // prevent_destroy guards the resources the file still declares.
-  std::vector<std::string> refusals;
-  for (const auto& c : changes) {
-    if (c.action != Action::replace && c.action != Action::destroy) {
-      continue;
-    }
-    const Resource* r = config.find(c.address);
-    if (r == nullptr || !r->lifecycle.prevent_destroy) {
-      continue;
-    }
-    refusals.push_back(fmt::format(
-        "{}:{}:{}: error: {} has lifecycle.prevent_destroy set, but this plan would replace it "
-        "({}); change the file so that it can be updated in place, or remove prevent_destroy",
-        config.path, r->mark.line, r->mark.column, c.address, replace_cause(c)));
-  }
-  if (!refusals.empty()) {
-    throw Error(ErrorKind::input, fmt::format("{}", fmt::join(refusals, "\n")));
-  }
+  refuse_prevented_destroys(config, changes);
 
   OperationGraph graph = build_operation_graph(changes);
   std::vector<uint32_t> order;
@@ -347,6 +359,16 @@ void check_plan_is_current(const Plan& plan, const State& state) {
                             "is now at serial {}; run stove plan again",
                             plan.state_serial, plan.state_path, state.serial));
   }
+}
+
+Plan make_destroy_plan(const Config& config, State&& state, const std::string& state_path) {
+  Config nothing;
+  nothing.path = config.path;
+  nothing.providers = config.providers;
+  nothing.implicit_sandbox = config.implicit_sandbox;
+  Plan plan = make_plan(std::move(nothing), std::move(state), state_path);
+  refuse_prevented_destroys(config, plan.changes);
+  return plan;
 }
 
 } // namespace stove

@@ -90,6 +90,11 @@ Plan make_plan(Config&& config, State&& state, const std::string& state_path);
 // The same, on copies, for callers that keep their inputs.
 Plan make_plan(const Config& config, const State& state, const std::string& state_path);
 
+// A plan that destroys everything in the state, children before parents
+// (`stove destroy`). `config` only lends its providers and its
+// lifecycle.prevent_destroy guards, which refuse the plan as make_plan does.
+Plan make_destroy_plan(const Config& config, State&& state, const std::string& state_path);
+
 // Refuses a saved plan whose state has moved on since it was made: another
 // lineage, or another serial. Throws stove::Error(ErrorKind::state).
 void check_plan_is_current(const Plan& plan, const State& state);

@@ -38,6 +38,11 @@ struct Target {
   nlohmann::json prior_spec = nlohmann::json::object();     // applied, for an update
   nlohmann::json prior_observed = nlohmann::json::object(); // last observed, if any
   std::vector<Parent> parents;                        // nearest first; empty at the top
+  // Set when an earlier run may already have made this object (its create
+  // was interrupted): create() then adopts an object of the same name in
+  // the same parent instead of failing because the name is taken. Without
+  // it, a name taken by an object stove does not manage is an error.
+  bool adopt = false;
 };
 
 // What the provider reports of an object.

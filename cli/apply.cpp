@@ -1,0 +1,301 @@
+// `stove apply` and `stove destroy`: plan (or load a saved plan), ask, and
+// carry the plan out through the providers.
+
+#include "command.hpp"
+
+#include "apply/engine.hpp"
+#include "http/client.hpp"
+#include "model/error.hpp"
+#include "plan/inputs.hpp"
+#include "plan/plan.hpp"
+#include "plan/plan_file.hpp"
+#include "plan/render.hpp"
+#include "providers/provider.hpp"
+#include "sandbox/embedded.hpp"
+#include "state/journal.hpp"
+#include "state/lock.hpp"
+#include "state/statefile.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <unistd.h>
+
+namespace stove {
+
+namespace {
+
+struct ApplyCommandOptions {
+  std::string file;  // infrastructure file, or a saved plan (apply only)
+  std::string state;
+  bool auto_approve = false;
+  int parallelism = 10;
+  std::string lock_timeout = "0s";
+  std::string operation_timeout = "30m";
+};
+
+// Ctrl-C: the first stops new operations, the second abandons those in
+// flight. Only async-signal-safe work happens in the handler.
+std::atomic<bool> g_stop{false};
+http::CancelToken g_cancel;
+std::atomic<int> g_interrupts{0};
+
+void on_interrupt(int) {
+  int n = ++g_interrupts;
+  if (n == 1) {
+    g_stop.store(true);
+    static constexpr char k_first[] =
+        "\nInterrupt received: starting nothing new, waiting for the operations in flight to "
+        "finish (press Ctrl-C again to abandon them).\n";
+    [[maybe_unused]] auto r = ::write(STDERR_FILENO, k_first, sizeof k_first - 1);
+  } else {
+    g_cancel.cancel();
+    static constexpr char k_second[] =
+        "\nSecond interrupt: abandoning the operations in flight; saving what is known.\n";
+    [[maybe_unused]] auto r = ::write(STDERR_FILENO, k_second, sizeof k_second - 1);
+  }
+}
+
+class InterruptHandlers {
+public:
+  InterruptHandlers() {
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, &m_old_int);
+    ::sigaction(SIGTERM, &action, &m_old_term);
+  }
+  ~InterruptHandlers() {
+    ::sigaction(SIGINT, &m_old_int, nullptr);
+    ::sigaction(SIGTERM, &m_old_term, nullptr);
+  }
+  InterruptHandlers(const InterruptHandlers&) = delete;
+  InterruptHandlers& operator=(const InterruptHandlers&) = delete;
+
+private:
+  struct sigaction m_old_int {};
+  struct sigaction m_old_term {};
+};
+
+// A saved plan is a JSON object with format_version and resource_changes;
+// an infrastructure file never has resource_changes.
+bool looks_like_saved_plan(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return false;
+  }
+  char head[4096];
+  in.read(head, sizeof head);
+  std::string_view text(head, static_cast<size_t>(in.gcount()));
+  size_t first = text.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && text[first] == '{' &&
+         text.find("\"resource_changes\"") != std::string_view::npos;
+}
+
+std::chrono::milliseconds duration_option(const std::string& text, std::string_view flag) {
+  auto d = parse_duration(text);
+  if (!d) {
+    throw Error(ErrorKind::usage,
+                fmt::format("{} {}: not a duration (examples: 0, 500ms, 30s, 5m, 1h)", flag, text));
+  }
+  return *d;
+}
+
+bool ask_for_approval(bool destroy) {
+  print_out(destroy ? "\nDo you really want to destroy all resources?\n"
+                      "  Stove will destroy everything it manages in this state. There is no "
+                      "undo.\n  Only 'yes' will be accepted to confirm.\n\n  Enter a value: "
+                    : "\nDo you want to perform these actions?\n"
+                      "  Stove will perform the actions described above.\n"
+                      "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+  std::string answer;
+  if (!std::getline(std::cin, answer)) {
+    print_out("\n");
+    return false;
+  }
+  return answer == "yes";
+}
+
+int run_apply(const ApplyCommandOptions& options, const Context& context, bool destroy) {
+  if (options.parallelism < 1 || options.parallelism > 1024) {
+    throw Error(ErrorKind::usage, fmt::format("--parallelism {}: must be between 1 and 1024",
+                                              options.parallelism));
+  }
+  const auto lock_timeout = duration_option(options.lock_timeout, "--lock-timeout");
+  const auto operation_timeout = duration_option(options.operation_timeout, "--timeout");
+  const bool saved = !destroy && looks_like_saved_plan(options.file);
+  const char* verb = destroy ? "destroy" : "apply";
+
+  // The saved plan names its state; --state overrides it.
+  std::unique_ptr<Plan> saved_plan;
+  std::string state_path = options.state;
+  if (saved) {
+    saved_plan = std::make_unique<Plan>(load_plan(options.file));
+    if (state_path.empty()) {
+      state_path = saved_plan->state_path;
+    }
+  } else if (state_path.empty()) {
+    state_path = default_state_path(options.file);
+  }
+
+  StateLock lock = StateLock::acquire(state_path, verb, lock_timeout);
+
+  // The state as it is, with the journal of an interrupted run folded in
+  // and written back first, so that what that run did is never lost.
+  std::unique_ptr<Inputs> inputs;
+  State state;
+  if (saved) {
+    state = load_state(state_path);
+    ReplayResult replay = replay_journal(state_path, state);
+    if (replay.found) {
+      print_note(fmt::format("recovered {} step(s) of an interrupted apply from {}",
+                             replay.records, journal_path_for(state_path)));
+      write_state(state_path, state);
+      Journal(state_path).remove();
+    }
+  } else {
+    inputs = std::make_unique<Inputs>(load_inputs(options.file, state_path));
+    if (report_diagnostics(*inputs, context)) {
+      return k_exit_error;
+    }
+    if (inputs->journal.found) {
+      print_note(fmt::format("recovered {} step(s) of an interrupted apply from {}",
+                             inputs->journal.records, journal_path_for(state_path)));
+      write_state(state_path, inputs->state);
+      Journal(state_path).remove();
+    }
+    if (inputs->config.implicit_sandbox) {
+      print_note("the file declares no providers: using the embedded sandbox cloud");
+    }
+  }
+
+  Plan plan;
+  if (saved) {
+    check_plan_is_current(*saved_plan, state);
+    plan = std::move(*saved_plan);
+  } else if (destroy) {
+    state = inputs->state;
+    plan = make_destroy_plan(inputs->config, std::move(inputs->state), state_path);
+  } else {
+    state = inputs->state;
+    plan = make_plan(inputs->config, inputs->state, state_path);
+  }
+
+  print_out(render_plan(plan, RenderOptions{context.color_stdout()}));
+  if (!plan.summary().has_changes()) {
+    return k_exit_ok;
+  }
+  if (!saved && !options.auto_approve) {
+    if (::isatty(STDIN_FILENO) != 1) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("{} needs approval and standard input is not a terminal: nothing "
+                              "was changed; run with --auto-approve, or save a plan with "
+                              "`stove plan --out FILE` and run `stove apply FILE`",
+                              verb));
+    }
+    if (!ask_for_approval(destroy)) {
+      print_out(fmt::format("\n{} cancelled: nothing was changed.\n",
+                            destroy ? "Destroy" : "Apply"));
+      return k_exit_error;
+    }
+  }
+  print_out("\n");
+
+  // Providers: the embedded sandbox stands in for `sandbox` endpoints.
+  std::filesystem::path sandbox_dir =
+      std::filesystem::path(state_path).parent_path() / "sandbox";
+  sandbox::Embedded embedded(sandbox_dir.string());
+  std::vector<ProviderConfig> configs;
+  for (const auto& p : plan.providers) {
+    configs.push_back(embedded.resolve(p));
+  }
+  providers::register_builtin_provider_types();
+  providers::ProviderOptions provider_options;
+  provider_options.environment = embedded.environment(providers::process_environment());
+  provider_options.http.max_in_flight = static_cast<size_t>(options.parallelism);
+  ProviderSet provider_set(configs, [&](const ProviderConfig& config) {
+    providers::ProviderOptions o = provider_options;
+    o.http.name = config.name;
+    return providers::make_provider(config, o);
+  });
+
+  Journal journal(state_path);
+  journal.begin(state, verb);
+  InterruptHandlers handlers;
+  ApplyOptions apply_options;
+  apply_options.parallelism = options.parallelism;
+  apply_options.operation_timeout = operation_timeout;
+  apply_options.stop = &g_stop;
+  apply_options.cancel = &g_cancel;
+  apply_options.on_progress = [](const Progress& progress) {
+    print_out(format_progress(progress) + "\n");
+  };
+  ApplyResult result = apply_plan(plan, state, provider_set, journal, apply_options);
+
+  // Compaction: one write of the state, then the journal can go.
+  write_state(state_path, state);
+  journal.remove();
+
+  print_out("\n" + format_apply_summary(result, destroy));
+  if (http::log_level() >= http::LogLevel::debug) {
+    auto stats = provider_set.stats();
+    print_err(fmt::format("stove: debug: {} HTTP request(s), {} retried\n", stats.requests,
+                          stats.retries));
+  }
+  return result.ok() ? k_exit_ok : k_exit_error;
+}
+
+void add_common_options(CLI::App* cmd, ApplyCommandOptions& options) {
+  cmd->add_option("--state", options.state,
+                  "The state file (default: state/<stem>.json under the current directory, or "
+                  "the one a saved plan names)")
+      ->type_name("PATH");
+  cmd->add_flag("--auto-approve", options.auto_approve,
+                "Do not ask for confirmation (needed when standard input is not a terminal)");
+  cmd->add_option("--parallelism", options.parallelism,
+                  "Operations in flight at once (default 10); also caps each provider's "
+                  "concurrent HTTP calls")
+      ->type_name("N");
+  cmd->add_option("--lock-timeout", options.lock_timeout,
+                  "Wait up to DURATION for another stove to release the state lock (default 0s: "
+                  "fail at once)")
+      ->type_name("DURATION");
+  cmd->add_option("--timeout", options.operation_timeout,
+                  "Longest one operation (a create with its polling) may take (default 30m)")
+      ->type_name("DURATION");
+}
+
+} // namespace
+
+void set_apply_command(CLI::App& app, Context& context) {
+  auto options = std::make_shared<ApplyCommandOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "apply", "Make the cloud match the file: plan, ask, then create, update and delete");
+  cmd->add_option("FILE", options->file,
+                  "The infrastructure file (YAML or JSON), or a plan saved by `stove plan --out`")
+      ->required();
+  add_common_options(cmd, *options);
+  cmd->footer("A saved plan is applied without a prompt, and only if the state has not changed "
+              "since it was made.\nExit status: 0 success or nothing to do, 1 error or any "
+              "operation failed (what succeeded is recorded; run again to finish).");
+  context.on_run(cmd, [options, &context] { return run_apply(*options, context, false); });
+}
+
+void set_destroy_command(CLI::App& app, Context& context) {
+  auto options = std::make_shared<ApplyCommandOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "destroy", "Delete everything the state manages for the file, children first");
+  cmd->add_option("FILE", options->file, "The infrastructure file (YAML or JSON)")->required();
+  add_common_options(cmd, *options);
+  cmd->footer("lifecycle.prevent_destroy in the file blocks it.\nExit status: 0 success or "
+              "nothing to destroy, 1 error or any operation failed.");
+  context.on_run(cmd, [options, &context] { return run_apply(*options, context, true); });
+}
+
+} // namespace stove
