@@ -28,6 +28,11 @@ int run_plan(const PlanOptions& options, const Context& context) {
   if (report_diagnostics(*inputs, context)) {
     return k_exit_error;
   }
+  if (inputs->journal.found) {
+    print_note(fmt::format("{}.journal holds {} step(s) of an interrupted apply; this plan counts "
+                           "them, and the next apply records them in the state",
+                           state_path, inputs->journal.records));
+  }
   if (inputs->config.implicit_sandbox) {
     print_note("the file declares no providers: using the embedded sandbox cloud");
   }
