@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,11 +41,13 @@ struct Response {
   Headers headers;  // names lowercased
   std::string body;
   int attempts = 1; // how many times it was sent
+  // "POST http://host/path", URL redacted: names the request in messages.
+  std::string label;
 
   // The first header of that (case-insensitive) name, or nullopt.
   std::optional<std::string> header(std::string_view name) const;
-  // Parses the body as JSON; throws TransportError naming the URL if it is
-  // not JSON.
+  // Parses the body as JSON; throws TransportError (bad_response) naming
+  // the request and status if it is not JSON.
   nlohmann::json json() const;
   bool ok() const { return status >= 200 && status < 300; }
 };
@@ -118,6 +121,17 @@ struct Stats {
 
 // Thread-safe: adapters share one client per provider across the engine's
 // worker threads. Connections are kept alive and reused.
+//
+// Retries: an idempotent request is retried on connection errors (refused,
+// reset, dropped mid-response, empty reply, attempt timed out), 429 and any
+// 5xx. A request that is not idempotent only when it certainly never reached
+// the server: the connection could not be made, 429 or 503. Waits are full
+// jitter, random in [0, min(cap, base * 2^(attempt-1))], at least the
+// Retry-After of a 429 or 503 (capped at max_retry_after). A wait that would
+// end past the deadline is not started: an error status is returned as it
+// is, a connection error throws (timeout). Once attempts run out, the last
+// response is returned, or TransportError (connection) thrown naming the
+// method, the redacted URL and curl's error.
 class Client {
 public:
   explicit Client(ClientOptions options);
@@ -130,7 +144,8 @@ public:
   // under max_in_flight. Returns the final response, whatever its status.
   Response send(const Request& request, const Deadline& deadline = {});
 
-  // Adds secrets to redact (e.g. a token fetched after construction).
+  // Adds secrets to redact (e.g. a token fetched after construction); they
+  // are not added to options().secrets.
   void add_secret(std::string secret);
   Stats stats() const;
   const ClientOptions& options() const;
@@ -140,13 +155,25 @@ private:
   std::unique_ptr<Impl> m_impl;
 };
 
-// Logging of requests: `--log-level debug` or STOVE_LOG=debug. Lines go to
-// stderr as "stove: debug: http: POST http://127.0.0.1:8080/restmachine/... -> 200 (12 ms)".
+// Logging of requests: `--log-level debug` or STOVE_LOG=debug. The level is
+// process-wide; warn is the default. At debug every attempt is one line:
+//   stove: debug: http[NAME]: POST http://127.0.0.1:8080/restmachine/... -> 200 (12 ms)
+// (with ", attempt 2/6" inside the parentheses for a retry, and curl's error
+// in place of the status for a failed connection). Retries are announced at
+// info, not warn: throttling and the odd 503 are routine for a cloud API and
+// the engine reports what finally fails, so the default output stays quiet:
+//   stove: info: http[NAME]: POST URL -> 503, retrying in 240 ms (attempt 2/6)
+// URLs are redacted and the client's secrets replaced by <redacted>; headers
+// and bodies are never logged.
 enum class LogLevel { error, warn, info, debug };
 void set_log_level(LogLevel level);
 LogLevel log_level();
-// Parses "error", "warn", "info" or "debug".
+// Parses "error", "warn", "info" or "debug", in any case.
 std::optional<LogLevel> parse_log_level(std::string_view text);
+// Sends log lines to `sink` instead of stderr: each call gets one whole
+// line, newline included, and calls are serialized. An empty function
+// restores stderr. For front ends that draw on stderr themselves, and tests.
+void set_log_sink(std::function<void(std::string_view line)> sink);
 // Redacts credentials from a URL: userinfo, and the values of query
 // parameters whose names look like credentials.
 std::string redact_url(std::string_view url);
