@@ -64,6 +64,13 @@ std::string error_message(const std::string& body) {
       return j.get<std::string>();
     }
     if (j.is_object()) {
+      // OAuth2: {"error": "invalid_client", "error_description": "..."}.
+      auto error = j.find("error");
+      auto description = j.find("error_description");
+      if (error != j.end() && description != j.end() && error->is_string() &&
+          description->is_string()) {
+        return fmt::format("{}: {}", error->get<std::string>(), description->get<std::string>());
+      }
       for (const char* key : {"error", "message", "detail", "error_description"}) {
         auto it = j.find(key);
         if (it == j.end()) {
@@ -258,7 +265,7 @@ public:
 
   const Settings& settings() const { return m_settings; }
   http::Stats stats() const { return m_client.stats(); }
-  int create_attempts() const { return std::max(1, m_client.options().retry.max_attempts); }
+  const http::RetryPolicy& retry() const { return m_client.options().retry; }
 
   // POSTs {endpoint}/restmachine/cloudapi/{call}. Returns whatever status
   // came back; transport failures throw http::TransportError.
@@ -454,7 +461,11 @@ std::string create_or_adopt(Api& api, std::string_view call, const json& body,
     note(context, fmt::format("adopting the existing {} (id {})", what, found.remote_id));
     return found.remote_id;
   };
-  auto delay = k_poll_first;
+  // As many attempts as the client makes of an idempotent request, with
+  // its backoff (without the jitter).
+  const http::RetryPolicy& retry = api.retry();
+  const int attempts = std::max(1, retry.max_attempts);
+  auto delay = std::max(retry.base, std::chrono::milliseconds(1));
   for (int attempt = 1;; ++attempt) {
     std::string failure;
     long status = 0;
@@ -487,11 +498,11 @@ std::string create_or_adopt(Api& api, std::string_view call, const json& body,
     if (auto found = find()) {
       return adopt(*found);
     }
-    if (attempt >= api.create_attempts()) {
+    if (attempt >= attempts) {
       throw ProviderError(failure, status);
     }
     context.deadline.sleep(delay);
-    delay = std::min(delay * 2, k_poll_cap);
+    delay = std::min(delay * 2, std::max(retry.cap, retry.base));
   }
 }
 
@@ -568,11 +579,13 @@ public:
     const json body = {{"cloudspaceId", id_value(id)}, {"permanently", true}};
     std::string last;
     bool noted = false;
+    bool gone = false;
     poll(
         context,
         [&] {
           Api::Reply reply = m_api.post("cloudspaces/delete", body, context);
-          if (reply.ok() || reply.status == 404) {
+          gone = reply.status == 404;
+          if (reply.ok() || gone) {
             return true;
           }
           last = m_api.error_text("cloudspaces/delete", reply);
@@ -580,6 +593,7 @@ public:
           if (reply.status == 400 || reply.status == 409) {
             Api::Reply state = get(id, context);
             if (state.status == 404) {
+              gone = true;
               return true;
             }
             if (state.ok() && string_field(state.body, {"status"}) == "DEPLOYING") {
@@ -593,14 +607,19 @@ public:
           m_api.fail("cloudspaces/delete", reply);
         },
         [&] { return fmt::format("{}: not deleted by the deadline: {}", target.address, last); });
-    wait_gone(target, context);
+    if (!gone) {
+      wait_gone(target, context);
+    }
   }
 
   std::optional<Remote> find(const Target& target, const OpContext& context) override {
+    // Names are unique per account and location.
     const std::string name = spec_string(target, "name");
+    const std::string location = m_api.location_code(spec_int(target, "location_id"), context);
     std::vector<Remote> found;
     for (auto& remote : list({}, context)) {
-      if (remote.observed["name"] == name) {
+      const std::string at = remote.observed["location"].get<std::string>();
+      if (remote.observed["name"] == name && (at.empty() || at == location)) {
         found.push_back(std::move(remote));
       }
     }
@@ -613,9 +632,9 @@ public:
         ids = ids.empty() ? r.remote_id : fmt::format("{}, {}", ids, r.remote_id);
       }
       throw ProviderError(fmt::format(
-          "{}: {} cloud spaces are named \"{}\" in account {} (ids {}); stove cannot tell which "
-          "is its own",
-          target.address, found.size(), name, m_api.settings().account_id, ids));
+          "{}: {} cloud spaces are named \"{}\" in account {} at {} (ids {}); stove cannot tell "
+          "which is its own",
+          target.address, found.size(), name, m_api.settings().account_id, location, ids));
     }
     return std::move(found.front());
   }
