@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   stove::set_show_command(app, context);
   stove::set_state_command(app, context);
   stove::set_schema_command(app, context);
+  stove::set_sandbox_command(app, context);
 
   std::vector<std::string> args = normalise_arguments(argc, argv);
   std::reverse(args.begin(), args.end());

@@ -27,6 +27,9 @@ std::vector<ProviderTypeSchema> build_table() {
   ProviderSetting token_url;
   token_url.name = "token_url";
   token_url.doc = "Where to exchange client credentials for a JWT, if no token is given.";
+  ProviderSetting access;
+  access.name = "access";
+  access.doc = "The user given access to the cloud spaces stove creates; unset: the API's default.";
   types.push_back(ProviderTypeSchema{
       "openvcloud",
       {Kind::cloud_space, Kind::machine},
@@ -36,7 +39,8 @@ std::vector<ProviderTypeSchema> build_table() {
        token_url,
        env_setting("client_id_env", "", "Variable holding the client id, with token_url."),
        env_setting("client_secret_env", "",
-                   "Variable holding the client secret, with token_url.")},
+                   "Variable holding the client secret, with token_url."),
+       access},
       "OpenVCloud cloudapi: cloud spaces and machines."});
 
   types.push_back(ProviderTypeSchema{

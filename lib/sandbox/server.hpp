@@ -27,9 +27,10 @@ struct Options {
 };
 
 struct Counters {
-  uint64_t requests = 0;   // every request received
+  uint64_t requests = 0;   // every request received, but those to /sandbox/*
   uint64_t mutating = 0;   // create, update, resize, delete, start, stop ...
   uint64_t injected_failures = 0;
+  uint64_t writes = 0;     // data files written (one write commits many changes)
 };
 
 class Server {

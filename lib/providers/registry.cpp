@@ -1,0 +1,83 @@
+#include "model/error.hpp"
+#include "providers/openvcloud.hpp"
+#include "providers/provider.hpp"
+#include "providers/sandbox_provider.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <utility>
+
+namespace stove::providers {
+
+namespace {
+
+struct Registry {
+  std::mutex mutex;
+  std::map<std::string, Factory, std::less<>> factories;
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+} // namespace
+
+Environment process_environment() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* value = std::getenv(std::string(name).c_str());
+    if (value == nullptr) {
+      return std::nullopt;
+    }
+    return std::string(value);
+  };
+}
+
+void register_provider_type(std::string type, Factory factory) {
+  auto& r = registry();
+  std::lock_guard lock(r.mutex);
+  r.factories[std::move(type)] = std::move(factory);
+}
+
+void register_builtin_provider_types() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    register_provider_type("openvcloud", openvcloud::factory);
+    register_provider_type("sandbox", make_sandbox_provider);
+  });
+}
+
+std::unique_ptr<Provider> make_provider(const ProviderConfig& config,
+                                        const ProviderOptions& options) {
+  Factory factory;
+  std::string known;
+  {
+    auto& r = registry();
+    std::lock_guard lock(r.mutex);
+    if (auto it = r.factories.find(config.type); it != r.factories.end()) {
+      factory = it->second;
+    }
+    for (const auto& [type, f] : r.factories) {
+      known = known.empty() ? type : fmt::format("{}, {}", known, type);
+    }
+  }
+  if (!factory) {
+    throw Error(ErrorKind::input,
+                fmt::format("provider \"{}\": stove cannot apply provider type \"{}\" ({})",
+                            config.name, config.type,
+                            known.empty() ? std::string("no provider types are registered")
+                                          : fmt::format("types it can apply: {}", known)));
+  }
+  auto provider = factory(config, options);
+  if (!provider) {
+    throw Error(ErrorKind::internal,
+                fmt::format("provider \"{}\": the factory for type \"{}\" made no provider",
+                            config.name, config.type));
+  }
+  return provider;
+}
+
+} // namespace stove::providers

@@ -1,0 +1,810 @@
+#include "sandbox/cloud.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+namespace stove::sandbox {
+
+using nlohmann::json;
+
+namespace {
+
+// A machine's IP address is 10.S.H.L: S from the cloud space's id, H.L
+// from the machine's index in the space. Cloud spaces are private networks,
+// so addresses only need to be unique inside one.
+constexpr int64_t k_hosts_per_block = 254;
+constexpr int64_t k_max_hosts = k_hosts_per_block * 256;
+
+constexpr std::string_view k_document_format = "stove-sandbox-cloud";
+constexpr int k_document_version = 1;
+
+// A refused call: the status and the message the caller sees.
+class ApiError : public std::exception {
+public:
+  ApiError(int status, std::string message) : m_status(status), m_message(std::move(message)) {}
+  int status() const { return m_status; }
+  const std::string& message() const { return m_message; }
+  const char* what() const noexcept override { return m_message.c_str(); }
+
+private:
+  int m_status;
+  std::string m_message;
+};
+
+[[noreturn]] void refuse(int status, std::string message) {
+  throw ApiError(status, std::move(message));
+}
+
+// The parameters of a call. Like the real API (Python underneath), numeric
+// strings are accepted where an integer is expected: ids travel as strings
+// in many clients.
+class Params {
+public:
+  explicit Params(const json& params) : m_params(params) {}
+
+  int64_t integer(std::string_view name) const {
+    auto value = optional_integer(name);
+    if (!value) {
+      refuse(400, fmt::format("missing parameter {}", name));
+    }
+    return *value;
+  }
+
+  std::optional<int64_t> optional_integer(std::string_view name) const {
+    const json* value = find(name);
+    if (value == nullptr) {
+      return std::nullopt;
+    }
+    if (value->is_number_integer()) {
+      if (value->is_number_unsigned() &&
+          value->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        refuse(400, fmt::format("parameter {} is out of range", name));
+      }
+      return value->get<int64_t>();
+    }
+    if (value->is_number_float()) {
+      double d = value->get<double>();
+      // 2^63 is exact as a double; anything at or past it does not fit.
+      if (std::trunc(d) == d && d >= -9223372036854775808.0 && d < 9223372036854775808.0) {
+        return static_cast<int64_t>(d);
+      }
+    } else if (value->is_string()) {
+      const auto& text = value->get_ref<const std::string&>();
+      int64_t parsed = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+      if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) {
+        return parsed;
+      }
+    }
+    refuse(400, fmt::format("parameter {} must be an integer", name));
+  }
+
+  std::string text(std::string_view name) const {
+    auto value = optional_text(name);
+    if (!value) {
+      refuse(400, fmt::format("missing parameter {}", name));
+    }
+    return std::move(*value);
+  }
+
+  std::optional<std::string> optional_text(std::string_view name) const {
+    const json* value = find(name);
+    if (value == nullptr) {
+      return std::nullopt;
+    }
+    if (!value->is_string()) {
+      refuse(400, fmt::format("parameter {} must be a string", name));
+    }
+    return value->get<std::string>();
+  }
+
+  std::optional<bool> optional_flag(std::string_view name) const {
+    const json* value = find(name);
+    if (value == nullptr) {
+      return std::nullopt;
+    }
+    if (value->is_boolean()) {
+      return value->get<bool>();
+    }
+    if (value->is_string()) {
+      const auto& text = value->get_ref<const std::string&>();
+      if (text == "true" || text == "True") {
+        return true;
+      }
+      if (text == "false" || text == "False") {
+        return false;
+      }
+    }
+    refuse(400, fmt::format("parameter {} must be true or false", name));
+  }
+
+private:
+  // The value of `name`; nullptr when absent or null, which the API treats
+  // alike.
+  const json* find(std::string_view name) const {
+    auto it = m_params.find(name);
+    if (it == m_params.end() || it->is_null()) {
+      return nullptr;
+    }
+    return &*it;
+  }
+
+  const json& m_params;
+};
+
+std::string checked_name(const Params& params, std::string_view what) {
+  std::string name = params.text("name");
+  if (name.find_first_not_of(" \t") == std::string::npos) {
+    refuse(400, fmt::format("the {} name must not be empty", what));
+  }
+  return name;
+}
+
+void check_memory(int64_t memory) {
+  if (memory <= 0) {
+    refuse(400, fmt::format("memory must be a positive number of MB, not {}", memory));
+  }
+  if (memory % 2 != 0) {
+    refuse(400, fmt::format("memory must be an even number of MB, not {}", memory));
+  }
+}
+
+void check_vcpus(int64_t vcpus) {
+  if (vcpus < 1) {
+    refuse(400, fmt::format("vcpus must be at least 1, not {}", vcpus));
+  }
+}
+
+int64_t system_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string location_codes() {
+  std::vector<std::string_view> codes;
+  for (const auto& l : locations()) {
+    codes.push_back(l.code);
+  }
+  return fmt::format("{}", fmt::join(codes, ", "));
+}
+
+std::string mac_address(int64_t machine_id) {
+  auto id = static_cast<uint64_t>(machine_id);
+  return fmt::format("52:54:00:{:02x}:{:02x}:{:02x}", (id >> 16) & 0xff, (id >> 8) & 0xff,
+                     id & 0xff);
+}
+
+} // namespace
+
+const std::vector<Location>& locations() {
+  static const std::vector<Location> k_locations = {
+      {1, "be-g8-1", "Belgium, Ghent 1", "be"},
+      {2, "be-g8-2", "Belgium, Ghent 2", "be"},
+      {3, "ch-lug-1", "Switzerland, Lugano 1", "ch"},
+  };
+  return k_locations;
+}
+
+// One call's work, with the cloud locked. Each method checks every
+// parameter before it changes anything, so a refused call changes nothing.
+struct Cloud::Call {
+  Cloud& cloud;
+  int64_t now;
+
+  CloudData& data() { return cloud.m_data; }
+
+  uint64_t changed() { return ++cloud.m_version; }
+
+  bool deployed(const Space& space) const { return now >= space.deployed_ms; }
+
+  Space& space(int64_t id) {
+    auto it = data().spaces.find(id);
+    if (it == data().spaces.end()) {
+      refuse(404, fmt::format("cloud space {} not found", id));
+    }
+    return it->second;
+  }
+
+  Machine& machine(int64_t id) {
+    auto it = data().machines.find(id);
+    if (it == data().machines.end()) {
+      refuse(404, fmt::format("machine {} not found", id));
+    }
+    return it->second;
+  }
+
+  json space_json(const Space& s) const {
+    bool up = deployed(s);
+    json acl = json::array();
+    if (!s.access.empty()) {
+      acl.push_back(
+          {{"userGroupId", s.access}, {"type", "U"}, {"right", "ACDRUX"}, {"status", "CONFIRMED"}});
+    }
+    return {{"id", s.id},
+            {"name", s.name},
+            {"accountId", s.account_id},
+            {"location", s.location},
+            {"status", up ? "DEPLOYED" : "DEPLOYING"},
+            {"description", s.description},
+            {"externalnetworkip", up ? fmt::format("203.0.113.{}", s.id % 254 + 1) : ""},
+            {"acl", std::move(acl)},
+            {"creationTime", s.created_ms / 1000},
+            {"updateTime", s.updated_ms / 1000}};
+  }
+
+  // machines/get. The real API spells imageid and cloudspaceid in lower
+  // case here (and imageId in machines/list); both spellings are given.
+  static json machine_json(const Machine& m) {
+    json disks = json::array();
+    for (const auto& d : m.disks) {
+      disks.push_back(
+          {{"id", d.id}, {"type", "B"}, {"sizeMax", d.size_gb}, {"status", "ASSIGNED"}});
+    }
+    return {{"id", m.id},
+            {"name", m.name},
+            {"hostname", m.name},
+            {"description", m.description},
+            {"status", m.running ? "RUNNING" : "HALTED"},
+            {"imageid", m.image_id},
+            {"imageId", m.image_id},
+            {"cloudspaceid", m.space_id},
+            {"cloudspaceId", m.space_id},
+            {"memory", m.size.memory},
+            {"vcpus", m.size.vcpus},
+            {"storage", m.disks.empty() ? 0 : m.disks.front().size_gb},
+            {"disks", std::move(disks)},
+            {"interfaces", json::array({{{"ipAddress", m.ip_address},
+                                         {"macAddress", mac_address(m.id)},
+                                         {"type", "bridge"},
+                                         {"status", "ok"}}})},
+            {"creationTime", m.created_ms / 1000},
+            {"updateTime", m.updated_ms / 1000}};
+  }
+
+  static json machine_summary(const Machine& m) {
+    return {{"id", m.id},
+            {"name", m.name},
+            {"hostName", m.name},
+            {"description", m.description},
+            {"status", m.running ? "RUNNING" : "HALTED"},
+            {"imageId", m.image_id},
+            {"cloudspaceId", m.space_id},
+            {"memory", m.size.memory},
+            {"vcpus", m.size.vcpus},
+            {"storage", m.disks.empty() ? 0 : m.disks.front().size_gb},
+            {"creationTime", m.created_ms / 1000},
+            {"updateTime", m.updated_ms / 1000}};
+  }
+
+  void check_space_name_free(const Space& wanted) {
+    for (const auto& [id, s] : data().spaces) {
+      if (id != wanted.id && s.account_id == wanted.account_id && s.location == wanted.location &&
+          s.name == wanted.name) {
+        refuse(409, fmt::format("a cloud space named \"{}\" already exists in account {} at {} "
+                                "(id {})",
+                                wanted.name, wanted.account_id, wanted.location, id));
+      }
+    }
+  }
+
+  void check_machine_name_free(int64_t space_id, const std::string& name) {
+    auto& names = cloud.m_machines_by_space[space_id];
+    auto it = names.find(name);
+    if (it != names.end()) {
+      refuse(409, fmt::format("a machine named \"{}\" already exists in cloud space {} (id {})",
+                              name, space_id, it->second));
+    }
+  }
+
+  void forget_machine(const Machine& m) {
+    auto names = cloud.m_machines_by_space.find(m.space_id);
+    if (names != cloud.m_machines_by_space.end()) {
+      names->second.erase(m.name);
+    }
+    for (const auto& d : m.disks) {
+      cloud.m_disk_owner.erase(d.id);
+    }
+  }
+
+  // locations/list
+  Reply list_locations(const Params&) {
+    json list = json::array();
+    for (const auto& l : locations()) {
+      list.push_back({{"id", l.id}, {"locationCode", l.code}, {"name", l.name}, {"flag", l.flag}});
+    }
+    return {200, std::move(list)};
+  }
+
+  // cloudspaces/create: the space starts DEPLOYING and is DEPLOYED after
+  // the deploy delay.
+  Reply create_space(const Params& p) {
+    Space s;
+    s.account_id = p.integer("accountId");
+    s.location = p.text("location");
+    s.name = checked_name(p, "cloud space");
+    s.access = p.optional_text("access").value_or("");
+    s.description = p.optional_text("description").value_or("");
+    if (s.account_id < 1) {
+      refuse(400, fmt::format("accountId must be a positive integer, not {}", s.account_id));
+    }
+    bool known = std::any_of(locations().begin(), locations().end(),
+                             [&](const Location& l) { return l.code == s.location; });
+    if (!known) {
+      refuse(400, fmt::format("location \"{}\" does not exist (locations: {})", s.location,
+                              location_codes()));
+    }
+    check_space_name_free(s);
+    s.id = data().next_space_id++;
+    s.created_ms = s.updated_ms = now;
+    s.deployed_ms = now + cloud.m_deploy_delay.count();
+    int64_t id = s.id;
+    data().spaces.emplace(id, std::move(s));
+    return {200, id, changed()};
+  }
+
+  Reply get_space(const Params& p) { return {200, space_json(space(p.integer("cloudspaceId")))}; }
+
+  Reply list_spaces(const Params& p) {
+    auto account = p.optional_integer("accountId");
+    json list = json::array();
+    for (const auto& [id, s] : data().spaces) {
+      if (!account || s.account_id == *account) {
+        list.push_back(space_json(s));
+      }
+    }
+    return {200, std::move(list)};
+  }
+
+  Reply update_space(const Params& p) {
+    Space& s = space(p.integer("cloudspaceId"));
+    auto name = p.optional_text("name");
+    auto description = p.optional_text("description");
+    if (name) {
+      name = checked_name(p, "cloud space");
+    }
+    Space wanted = s;
+    wanted.name = name.value_or(s.name);
+    wanted.description = description.value_or(s.description);
+    if (wanted.name == s.name && wanted.description == s.description) {
+      return {200, true};
+    }
+    check_space_name_free(wanted);
+    s.name = std::move(wanted.name);
+    s.description = std::move(wanted.description);
+    s.updated_ms = now;
+    return {200, true, changed()};
+  }
+
+  // cloudspaces/delete: like OpenVCloud, deleting a cloud space deletes
+  // the machines in it. `permanently` is accepted and makes no difference:
+  // the sandbox has no recycle bin.
+  Reply delete_space(const Params& p) {
+    int64_t id = p.integer("cloudspaceId");
+    p.optional_flag("permanently");
+    Space& s = space(id);
+    if (!deployed(s)) {
+      refuse(400, fmt::format("cloud space {} is still DEPLOYING; it can be deleted once it is "
+                              "DEPLOYED",
+                              id));
+    }
+    auto names = cloud.m_machines_by_space.find(id);
+    if (names != cloud.m_machines_by_space.end()) {
+      for (const auto& [name, machine_id] : names->second) {
+        for (const auto& d : data().machines.at(machine_id).disks) {
+          cloud.m_disk_owner.erase(d.id);
+        }
+        data().machines.erase(machine_id);
+      }
+      cloud.m_machines_by_space.erase(names);
+    }
+    data().spaces.erase(id);
+    return {200, true, changed()};
+  }
+
+  // machines/create: synchronous, as in OpenVCloud; the machine is RUNNING
+  // when the call returns.
+  Reply create_machine(const Params& p) {
+    int64_t space_id = p.integer("cloudspaceId");
+    std::string name = checked_name(p, "machine");
+    std::string description = p.optional_text("description").value_or("");
+    int64_t image_id = p.integer("imageId");
+    int64_t disk_size = p.integer("disksize");
+    int64_t memory = p.integer("memory");
+    int64_t vcpus = p.integer("vcpus");
+    Space& s = space(space_id);
+    if (!deployed(s)) {
+      refuse(400, fmt::format("cloud space {} is not DEPLOYED yet (it is DEPLOYING)", space_id));
+    }
+    check_memory(memory);
+    check_vcpus(vcpus);
+    if (disk_size < 1) {
+      refuse(400, fmt::format("disksize must be at least 1 (GB), not {}", disk_size));
+    }
+    if (image_id < 1) {
+      refuse(400, fmt::format("image {} does not exist", image_id));
+    }
+    check_machine_name_free(space_id, name);
+    if (s.next_host >= k_max_hosts) {
+      refuse(409, fmt::format("cloud space {} has no free IP address left", space_id));
+    }
+
+    Machine m;
+    m.id = data().next_machine_id++;
+    m.space_id = space_id;
+    m.name = std::move(name);
+    m.description = std::move(description);
+    m.image_id = image_id;
+    m.size = {memory, vcpus};
+    m.disks.push_back({data().next_disk_id++, disk_size});
+    int64_t host = s.next_host++;
+    m.ip_address = fmt::format("10.{}.{}.{}", space_id % 256, host / k_hosts_per_block,
+                               host % k_hosts_per_block + 1);
+    m.created_ms = m.updated_ms = now;
+    cloud.m_machines_by_space[space_id].emplace(m.name, m.id);
+    cloud.m_disk_owner.emplace(m.disks.front().id, m.id);
+    int64_t id = m.id;
+    data().machines.emplace(id, std::move(m));
+    return {200, id, changed()};
+  }
+
+  Reply get_machine(const Params& p) {
+    return {200, machine_json(machine(p.integer("machineId")))};
+  }
+
+  Reply list_machines(const Params& p) {
+    int64_t space_id = p.integer("cloudspaceId");
+    space(space_id);
+    json list = json::array();
+    auto names = cloud.m_machines_by_space.find(space_id);
+    if (names != cloud.m_machines_by_space.end()) {
+      // By id, the order they were created in.
+      std::vector<int64_t> ids;
+      ids.reserve(names->second.size());
+      for (const auto& [name, id] : names->second) {
+        ids.push_back(id);
+      }
+      std::sort(ids.begin(), ids.end());
+      for (int64_t id : ids) {
+        list.push_back(machine_summary(data().machines.at(id)));
+      }
+    }
+    return {200, std::move(list)};
+  }
+
+  Reply update_machine(const Params& p) {
+    Machine& m = machine(p.integer("machineId"));
+    auto name = p.optional_text("name");
+    auto description = p.optional_text("description");
+    if (name) {
+      name = checked_name(p, "machine");
+    }
+    bool rename = name && *name != m.name;
+    bool redescribe = description && *description != m.description;
+    if (!rename && !redescribe) {
+      return {200, true};
+    }
+    if (rename) {
+      check_machine_name_free(m.space_id, *name);
+      auto& names = cloud.m_machines_by_space[m.space_id];
+      names.erase(m.name);
+      names.emplace(*name, m.id);
+      m.name = std::move(*name);
+    }
+    if (redescribe) {
+      m.description = std::move(*description);
+    }
+    m.updated_ms = now;
+    return {200, true, changed()};
+  }
+
+  // machines/resize. The rule: a RUNNING machine grows live (200, true)
+  // when neither memory nor vcpus decreases; any decrease needs the
+  // machine stopped, so the new size is kept pending and applied at its
+  // next start (202, false). A HALTED machine is resized at once.
+  Reply resize_machine(const Params& p) {
+    Machine& m = machine(p.integer("machineId"));
+    auto memory = p.optional_integer("memory");
+    auto vcpus = p.optional_integer("vcpus");
+    if (!memory && !vcpus) {
+      refuse(400, "missing parameter memory or vcpus");
+    }
+    if (memory) {
+      check_memory(*memory);
+    }
+    if (vcpus) {
+      check_vcpus(*vcpus);
+    }
+    Size wanted{memory.value_or(m.size.memory), vcpus.value_or(m.size.vcpus)};
+    bool live = !m.running || (wanted.memory >= m.size.memory && wanted.vcpus >= m.size.vcpus);
+    if (live) {
+      bool same = wanted.memory == m.size.memory && wanted.vcpus == m.size.vcpus;
+      if (same && !m.pending) {
+        return {200, true};
+      }
+      m.size = wanted;
+      m.pending.reset();
+      m.updated_ms = now;
+      return {200, true, changed()};
+    }
+    m.pending = wanted;
+    m.updated_ms = now;
+    return {202, false, changed()};
+  }
+
+  Reply stop_machine(const Params& p) {
+    Machine& m = machine(p.integer("machineId"));
+    if (!m.running) {
+      return {200, true};
+    }
+    m.running = false;
+    m.updated_ms = now;
+    return {200, true, changed()};
+  }
+
+  // machines/start: a resize left pending takes effect here.
+  Reply start_machine(const Params& p) {
+    Machine& m = machine(p.integer("machineId"));
+    if (m.running) {
+      return {200, true};
+    }
+    m.running = true;
+    if (m.pending) {
+      m.size = *m.pending;
+      m.pending.reset();
+    }
+    m.updated_ms = now;
+    return {200, true, changed()};
+  }
+
+  // machines/delete: `permanently` is accepted and makes no difference.
+  Reply delete_machine(const Params& p) {
+    int64_t id = p.integer("machineId");
+    p.optional_flag("permanently");
+    const Machine& m = machine(id);
+    forget_machine(m);
+    data().machines.erase(id);
+    return {200, true, changed()};
+  }
+
+  // disks/resize: disks only grow.
+  Reply resize_disk(const Params& p) {
+    int64_t disk_id = p.integer("diskId");
+    int64_t size = p.integer("size");
+    auto owner = cloud.m_disk_owner.find(disk_id);
+    if (owner == cloud.m_disk_owner.end()) {
+      refuse(404, fmt::format("disk {} not found", disk_id));
+    }
+    Machine& m = data().machines.at(owner->second);
+    auto disk = std::find_if(m.disks.begin(), m.disks.end(),
+                             [&](const Disk& d) { return d.id == disk_id; });
+    if (size < disk->size_gb) {
+      refuse(400, fmt::format("disk {} cannot shrink from {} GB to {} GB", disk_id, disk->size_gb,
+                              size));
+    }
+    if (size == disk->size_gb) {
+      return {200, true};
+    }
+    disk->size_gb = size;
+    m.updated_ms = now;
+    return {200, true, changed()};
+  }
+};
+
+namespace {
+
+struct Method {
+  std::string_view actor;
+  std::string_view name;
+  bool mutating;
+  Reply (Cloud::Call::*run)(const Params&);
+};
+
+constexpr Method k_methods[] = {
+    {"locations", "list", false, &Cloud::Call::list_locations},
+    {"cloudspaces", "create", true, &Cloud::Call::create_space},
+    {"cloudspaces", "get", false, &Cloud::Call::get_space},
+    {"cloudspaces", "list", false, &Cloud::Call::list_spaces},
+    {"cloudspaces", "update", true, &Cloud::Call::update_space},
+    {"cloudspaces", "delete", true, &Cloud::Call::delete_space},
+    {"machines", "create", true, &Cloud::Call::create_machine},
+    {"machines", "get", false, &Cloud::Call::get_machine},
+    {"machines", "list", false, &Cloud::Call::list_machines},
+    {"machines", "update", true, &Cloud::Call::update_machine},
+    {"machines", "resize", true, &Cloud::Call::resize_machine},
+    {"machines", "stop", true, &Cloud::Call::stop_machine},
+    {"machines", "start", true, &Cloud::Call::start_machine},
+    {"machines", "delete", true, &Cloud::Call::delete_machine},
+    {"disks", "resize", true, &Cloud::Call::resize_disk},
+};
+
+const Method* find_method(std::string_view actor, std::string_view name) {
+  for (const auto& m : k_methods) {
+    if (m.actor == actor && m.name == name) {
+      return &m;
+    }
+  }
+  return nullptr;
+}
+
+} // namespace
+
+Cloud::Cloud(std::chrono::milliseconds deploy_delay, Clock clock)
+    : m_deploy_delay(deploy_delay), m_clock(clock ? std::move(clock) : Clock(system_now_ms)) {}
+
+void Cloud::load(CloudData data) {
+  std::lock_guard lock(m_mutex);
+  m_data = std::move(data);
+  m_machines_by_space.clear();
+  m_disk_owner.clear();
+  for (const auto& [id, m] : m_data.machines) {
+    m_machines_by_space[m.space_id].emplace(m.name, id);
+    for (const auto& d : m.disks) {
+      m_disk_owner.emplace(d.id, id);
+    }
+  }
+}
+
+Reply Cloud::call(std::string_view actor, std::string_view method, const json& params) {
+  const Method* found = find_method(actor, method);
+  if (found == nullptr) {
+    return {404, fmt::format("no method cloudapi.{}.{}", actor, method)};
+  }
+  if (!params.is_object()) {
+    return {400, "the parameters must be a JSON object"};
+  }
+  std::lock_guard lock(m_mutex);
+  Call call{*this, m_clock()};
+  try {
+    return (call.*(found->run))(Params(params));
+  } catch (const ApiError& e) {
+    return {e.status(), e.message()};
+  }
+}
+
+bool Cloud::is_mutating(std::string_view actor, std::string_view method) {
+  const Method* found = find_method(actor, method);
+  return found != nullptr && found->mutating;
+}
+
+bool Cloud::is_known(std::string_view actor, std::string_view method) {
+  return find_method(actor, method) != nullptr;
+}
+
+Cloud::Snapshot Cloud::snapshot() const {
+  std::lock_guard lock(m_mutex);
+  return {m_version, m_data};
+}
+
+uint64_t Cloud::version() const {
+  std::lock_guard lock(m_mutex);
+  return m_version;
+}
+
+json to_document(const CloudData& data) {
+  json spaces = json::array();
+  for (const auto& [id, s] : data.spaces) {
+    spaces.push_back({{"id", s.id},
+                      {"account_id", s.account_id},
+                      {"name", s.name},
+                      {"location", s.location},
+                      {"description", s.description},
+                      {"access", s.access},
+                      {"created_ms", s.created_ms},
+                      {"updated_ms", s.updated_ms},
+                      {"deployed_ms", s.deployed_ms},
+                      {"next_host", s.next_host}});
+  }
+  json machines = json::array();
+  for (const auto& [id, m] : data.machines) {
+    json disks = json::array();
+    for (const auto& d : m.disks) {
+      disks.push_back({{"id", d.id}, {"size_gb", d.size_gb}});
+    }
+    json pending = nullptr;
+    if (m.pending) {
+      pending = {{"memory", m.pending->memory}, {"vcpus", m.pending->vcpus}};
+    }
+    machines.push_back({{"id", m.id},
+                        {"cloudspace_id", m.space_id},
+                        {"name", m.name},
+                        {"description", m.description},
+                        {"image_id", m.image_id},
+                        {"memory", m.size.memory},
+                        {"vcpus", m.size.vcpus},
+                        {"running", m.running},
+                        {"pending_size", std::move(pending)},
+                        {"disks", std::move(disks)},
+                        {"ip_address", m.ip_address},
+                        {"created_ms", m.created_ms},
+                        {"updated_ms", m.updated_ms}});
+  }
+  return {{"format", k_document_format},
+          {"version", k_document_version},
+          {"next_ids",
+           {{"cloudspace", data.next_space_id},
+            {"machine", data.next_machine_id},
+            {"disk", data.next_disk_id}}},
+          {"cloudspaces", std::move(spaces)},
+          {"machines", std::move(machines)}};
+}
+
+CloudData from_document(const json& document) {
+  CloudData data;
+  try {
+    if (!document.is_object() || document.value("format", "") != k_document_format) {
+      throw std::runtime_error(
+          fmt::format("not a sandbox cloud (no \"format\": \"{}\")", k_document_format));
+    }
+    int version = document.at("version").get<int>();
+    if (version != k_document_version) {
+      throw std::runtime_error(
+          fmt::format("version {} is not supported (this stove reads version {})", version,
+                      k_document_version));
+    }
+    const json& next = document.at("next_ids");
+    data.next_space_id = next.at("cloudspace").get<int64_t>();
+    data.next_machine_id = next.at("machine").get<int64_t>();
+    data.next_disk_id = next.at("disk").get<int64_t>();
+    for (const json& j : document.at("cloudspaces")) {
+      Space s;
+      s.id = j.at("id").get<int64_t>();
+      s.account_id = j.at("account_id").get<int64_t>();
+      s.name = j.at("name").get<std::string>();
+      s.location = j.at("location").get<std::string>();
+      s.description = j.at("description").get<std::string>();
+      s.access = j.at("access").get<std::string>();
+      s.created_ms = j.at("created_ms").get<int64_t>();
+      s.updated_ms = j.at("updated_ms").get<int64_t>();
+      s.deployed_ms = j.at("deployed_ms").get<int64_t>();
+      s.next_host = j.at("next_host").get<int64_t>();
+      // Ids are never reused, even if the counters were lost.
+      data.next_space_id = std::max(data.next_space_id, s.id + 1);
+      if (!data.spaces.emplace(s.id, std::move(s)).second) {
+        throw std::runtime_error(fmt::format("cloud space {} appears twice", j.at("id").dump()));
+      }
+    }
+    for (const json& j : document.at("machines")) {
+      Machine m;
+      m.id = j.at("id").get<int64_t>();
+      m.space_id = j.at("cloudspace_id").get<int64_t>();
+      m.name = j.at("name").get<std::string>();
+      m.description = j.at("description").get<std::string>();
+      m.image_id = j.at("image_id").get<int64_t>();
+      m.size = {j.at("memory").get<int64_t>(), j.at("vcpus").get<int64_t>()};
+      m.running = j.at("running").get<bool>();
+      const json& pending = j.at("pending_size");
+      if (!pending.is_null()) {
+        m.pending = Size{pending.at("memory").get<int64_t>(), pending.at("vcpus").get<int64_t>()};
+      }
+      for (const json& d : j.at("disks")) {
+        Disk disk{d.at("id").get<int64_t>(), d.at("size_gb").get<int64_t>()};
+        data.next_disk_id = std::max(data.next_disk_id, disk.id + 1);
+        m.disks.push_back(disk);
+      }
+      m.ip_address = j.at("ip_address").get<std::string>();
+      m.created_ms = j.at("created_ms").get<int64_t>();
+      m.updated_ms = j.at("updated_ms").get<int64_t>();
+      if (data.spaces.count(m.space_id) == 0) {
+        throw std::runtime_error(
+            fmt::format("machine {} is in cloud space {}, which does not exist", m.id, m.space_id));
+      }
+      data.next_machine_id = std::max(data.next_machine_id, m.id + 1);
+      int64_t id = m.id;
+      if (!data.machines.emplace(id, std::move(m)).second) {
+        throw std::runtime_error(fmt::format("machine {} appears twice", id));
+      }
+    }
+  } catch (const json::exception& e) {
+    throw std::runtime_error(e.what());
+  }
+  return data;
+}
+
+} // namespace stove::sandbox

@@ -1,0 +1,135 @@
+#pragma once
+
+// The sandbox's cloud: cloud spaces, machines and their disks, and the
+// cloudapi methods on them, without HTTP. server.cpp puts it on the wire;
+// keeping the two apart lets the rules be read (and changed) in one place.
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stove::sandbox {
+
+// What a call answers: an HTTP status and a JSON body. Errors carry the
+// message as a JSON string, as OpenVCloud does.
+struct Reply {
+  int status = 200;
+  nlohmann::json body;
+  // The cloud's version after the call changed it; 0 when it changed
+  // nothing. The server answers only once that version is on disk.
+  uint64_t version = 0;
+};
+
+struct Location {
+  int64_t id;
+  std::string code; // what cloudspaces/create takes as `location`
+  std::string name;
+  std::string flag;
+};
+
+// The locations the sandbox offers; the example playbooks use ids 1 and 2.
+const std::vector<Location>& locations();
+
+struct Space {
+  int64_t id = 0;
+  int64_t account_id = 0;
+  std::string name;
+  std::string location; // a location code
+  std::string description;
+  std::string access;     // the user cloudspaces/create was given, if any
+  int64_t created_ms = 0; // Unix time in milliseconds
+  int64_t updated_ms = 0;
+  int64_t deployed_ms = 0; // when DEPLOYING turns DEPLOYED
+  int64_t next_host = 0;   // the index of the next machine's IP address
+};
+
+struct Disk {
+  int64_t id = 0;
+  int64_t size_gb = 0;
+};
+
+struct Size {
+  int64_t memory = 0; // MB
+  int64_t vcpus = 0;
+};
+
+struct Machine {
+  int64_t id = 0;
+  int64_t space_id = 0;
+  std::string name;
+  std::string description;
+  int64_t image_id = 0;
+  Size size;
+  bool running = true;         // RUNNING, else HALTED
+  std::optional<Size> pending; // a resize that waits for the next start
+  std::vector<Disk> disks;     // the boot disk first
+  std::string ip_address;
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+};
+
+// Everything that persists. Copied whole for each snapshot: a copy under
+// the lock is much cheaper than serialising under it.
+struct CloudData {
+  int64_t next_space_id = 1;
+  int64_t next_machine_id = 1;
+  int64_t next_disk_id = 1;
+  std::map<int64_t, Space> spaces;
+  std::map<int64_t, Machine> machines;
+};
+
+// The document data_dir/cloud.json holds, and back. from_document throws
+// std::runtime_error saying what is wrong.
+nlohmann::json to_document(const CloudData& data);
+CloudData from_document(const nlohmann::json& document);
+
+class Cloud {
+public:
+  using Clock = std::function<int64_t()>; // Unix time in milliseconds
+
+  explicit Cloud(std::chrono::milliseconds deploy_delay, Clock clock = {});
+
+  // Replaces everything with `data` (at start, before serving).
+  void load(CloudData data);
+
+  // Runs cloudapi method `actor`/`method` with `params` (a JSON object).
+  // Thread-safe.
+  Reply call(std::string_view actor, std::string_view method, const nlohmann::json& params);
+
+  // Whether the method changes the cloud (counted as mutating whatever it
+  // answers).
+  static bool is_mutating(std::string_view actor, std::string_view method);
+  // Whether the cloudapi has this method at all.
+  static bool is_known(std::string_view actor, std::string_view method);
+
+  // One call's work; defined in cloud.cpp.
+  struct Call;
+
+  struct Snapshot {
+    uint64_t version = 0;
+    CloudData data;
+  };
+  Snapshot snapshot() const;
+  uint64_t version() const;
+
+private:
+  mutable std::mutex m_mutex;
+  std::chrono::milliseconds m_deploy_delay;
+  Clock m_clock;
+  CloudData m_data;
+  uint64_t m_version = 0;
+  // Indexes over m_data, rebuilt by load(): machines by space and name, and
+  // the machine that owns each disk.
+  std::map<int64_t, std::map<std::string, int64_t, std::less<>>> m_machines_by_space;
+  std::map<int64_t, int64_t> m_disk_owner;
+};
+
+} // namespace stove::sandbox

@@ -1,0 +1,471 @@
+// The OpenVCloud adapter's wire format, against a scripted fake cloudapi:
+// exact paths, bodies and headers, and what the adapter makes of answers
+// the sandbox does not give (client credentials, odd error bodies, ERROR).
+
+#include "providers/openvcloud.hpp"
+#include "providers/provider.hpp"
+#include "unit/providers/fake_cloudapi.hpp"
+#include "unit/providers/provider_fixtures.hpp"
+#include "support/printing.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace stove;
+using namespace stove::providers;
+using namespace std::chrono_literals;
+using nlohmann::json;
+using stove::test::FakeCloudapi;
+
+namespace {
+
+using Answer = FakeCloudapi::Answer;
+using Call = FakeCloudapi::Call;
+
+std::unique_ptr<Provider> openvcloud_on(const FakeCloudapi& fake, json settings = {
+                                                                     {"account_id", 42},
+                                                                     {"token_env",
+                                                                      "STOVE_OVC_TOKEN"}}) {
+  return openvcloud::factory(
+      test::openvcloud_config(fake.url(), std::move(settings)),
+      test::provider_options(test::fake_environment({{"STOVE_OVC_TOKEN", "tok-123"}})));
+}
+
+const json k_locations = json::array({{{"id", 1}, {"locationCode", "be-g8-1"}, {"name", "Ghent"}},
+                                      {{"id", 2}, {"locationCode", "nl-ams-1"}, {"name", "Ams"}}});
+
+json space_json(const std::string& status) {
+  return {{"id", 17},       {"name", "web"},          {"accountId", 42},
+          {"status", status}, {"location", "nl-ams-1"}, {"externalnetworkip", "203.0.113.18"}};
+}
+
+json machine_json(int64_t memory = 2048, int64_t vcpus = 2, int64_t disk = 20,
+                  const std::string& status = "RUNNING") {
+  return {{"id", 5},
+          {"name", "app"},
+          {"description", "app server"},
+          {"status", status},
+          {"imageid", 3},
+          {"cloudspaceid", 17},
+          {"memory", memory},
+          {"vcpus", vcpus},
+          {"disks", json::array({{{"id", 81}, {"type", "D"}, {"sizeMax", 100}},
+                                 {{"id", 80}, {"type", "B"}, {"sizeMax", disk}}})},
+          {"interfaces", json::array({{{"ipAddress", "10.17.0.5"}, {"type", "bridge"}}})}};
+}
+
+const json k_machine_observed = {{"name", "app"},
+                                 {"status", "RUNNING"},
+                                 {"memory", 2048},
+                                 {"vcpus", 2},
+                                 {"image_id", 3},
+                                 {"disk_boot_size", 20},
+                                 {"boot_disk_id", "80"},
+                                 {"ip_address", "10.17.0.5"},
+                                 {"cloudspace_id", "17"}};
+
+std::string error_of(const std::function<void()>& run) {
+  try {
+    run();
+  } catch (const ProviderError& e) {
+    return e.what();
+  }
+  return "(no ProviderError)";
+}
+
+} // namespace
+
+TEST_CASE("providers: openvcloud wire - a cloud space create resolves the location, posts "
+          "the create and polls until DEPLOYED") {
+  FakeCloudapi fake;
+  fake.on("locations/list", 200, k_locations);
+  fake.on("cloudspaces/create", 200, 17);
+  fake.on("cloudspaces/get", [](const Call&, int n) {
+    return Answer{200, space_json(n <= 2 ? "DEPLOYING" : "DEPLOYED").dump()};
+  });
+  auto provider = openvcloud_on(fake);
+  test::Notes notes;
+  Remote remote = provider->adapter(Kind::cloud_space)->create(test::space_target("web", 2),
+                                                               notes.context());
+
+  CHECK(remote.remote_id == "17");
+  CHECK(remote.observed ==
+        json{{"name", "web"}, {"status", "DEPLOYED"}, {"location", "nl-ams-1"}});
+  CHECK(fake.paths() == std::vector<std::string>{"locations/list", "cloudspaces/create",
+                                                 "cloudspaces/get", "cloudspaces/get",
+                                                 "cloudspaces/get"});
+  auto calls = fake.calls();
+  CHECK(calls[0].body == json::object());
+  CHECK(calls[1].body == json{{"accountId", 42}, {"location", "nl-ams-1"}, {"name", "web"}});
+  CHECK(calls[2].body == json{{"cloudspaceId", 17}});
+  for (const auto& call : calls) {
+    CHECK(call.authorization == "bearer tok-123");
+    CHECK(call.content_type.rfind("application/json", 0) == 0);
+  }
+  CHECK(notes.list() == std::vector<std::string>{"waiting for DEPLOYED"});
+  CHECK(provider->stats().requests == 5);
+}
+
+TEST_CASE("providers: openvcloud wire - locations are listed once per provider and access is "
+          "sent when set") {
+  FakeCloudapi fake;
+  fake.on("locations/list", 200, k_locations);
+  fake.on("cloudspaces/create", 200, 17);
+  fake.on("cloudspaces/get", 200, space_json("DEPLOYED"));
+  auto provider = openvcloud_on(
+      fake, {{"account_id", 42}, {"token_env", "STOVE_OVC_TOKEN"}, {"access", "admin"}});
+  auto* spaces = provider->adapter(Kind::cloud_space);
+  test::Notes notes;
+  spaces->create(test::space_target("web", 2), notes.context());
+  spaces->create(test::space_target("db", 1), notes.context());
+
+  CHECK(fake.count("locations/list") == 1);
+  auto calls = fake.calls();
+  REQUIRE(calls.size() == 5);
+  CHECK(calls[1].body ==
+        json{{"accountId", 42}, {"location", "nl-ams-1"}, {"name", "web"}, {"access", "admin"}});
+  CHECK(calls[3].body ==
+        json{{"accountId", 42}, {"location", "be-g8-1"}, {"name", "db"}, {"access", "admin"}});
+
+  CHECK(error_of([&] { spaces->create(test::space_target("x", 9), notes.context()); }) ==
+        R"(location_id 9 is not a location of provider "ovc" (locations: 1 (be-g8-1), 2 (nl-ams-1)))");
+  CHECK(fake.count("locations/list") == 1);
+  CHECK(fake.count("cloudspaces/create") == 2);
+}
+
+TEST_CASE("providers: openvcloud wire - a cloud space in ERROR or still DEPLOYING at the "
+          "deadline fails the create") {
+  FakeCloudapi fake;
+  fake.on("locations/list", 200, k_locations);
+  fake.on("cloudspaces/create", 200, 17);
+  auto provider = openvcloud_on(fake);
+  auto* spaces = provider->adapter(Kind::cloud_space);
+  test::Notes notes;
+
+  fake.on("cloudspaces/get", 200, space_json("ERROR"));
+  CHECK(error_of([&] { spaces->create(test::space_target("web", 2), notes.context()); }) ==
+        R"(cloud space "web" (id 17) is ERROR instead of DEPLOYED)");
+
+  fake.on("cloudspaces/get", 200, space_json("DEPLOYING"));
+  auto started = http::Clock::now();
+  CHECK(error_of([&] { spaces->create(test::space_target("web", 2), notes.context(400ms)); }) ==
+        R"(cloud space "web" (id 17) was not DEPLOYED by the deadline (status DEPLOYING))");
+  CHECK(http::Clock::now() - started < 2s);
+}
+
+TEST_CASE("providers: openvcloud wire - a create answered 500 adopts what it made instead of "
+          "sending it again") {
+  FakeCloudapi fake;
+  fake.on("locations/list", 200, k_locations);
+  fake.on("cloudspaces/create", 500, json{{"error", "database timeout"}});
+  json other_account = space_json("DEPLOYED");
+  other_account["id"] = 18;
+  other_account["accountId"] = 7;
+  json other_location = space_json("DEPLOYED");
+  other_location["id"] = 19;
+  other_location["location"] = "be-g8-1";
+  fake.on("cloudspaces/list", 200,
+          json::array({other_account, other_location, space_json("DEPLOYING")}));
+  fake.on("cloudspaces/get", 200, space_json("DEPLOYED"));
+  auto provider = openvcloud_on(fake);
+  test::Notes notes;
+  Remote remote = provider->adapter(Kind::cloud_space)->create(test::space_target("web", 2),
+                                                               notes.context());
+  CHECK(remote.remote_id == "17");
+  CHECK(fake.count("cloudspaces/create") == 1);
+  CHECK(fake.paths() == std::vector<std::string>{"locations/list", "cloudspaces/create",
+                                                 "cloudspaces/list", "cloudspaces/get"});
+  CHECK(notes.list() == std::vector<std::string>{R"(adopting the existing cloud space "web" (id 17))"});
+}
+
+TEST_CASE("providers: openvcloud wire - a create answered 500 that made nothing is sent again") {
+  FakeCloudapi fake;
+  fake.on("locations/list", 200, k_locations);
+  fake.on("cloudspaces/create", [](const Call&, int n) {
+    return n == 1 ? Answer{500, "\"internal error\""} : Answer{200, "17"};
+  });
+  fake.on("cloudspaces/list", 200, json::array());
+  fake.on("cloudspaces/get", 200, space_json("DEPLOYED"));
+  auto provider = openvcloud_on(fake);
+  test::Notes notes;
+  Remote remote = provider->adapter(Kind::cloud_space)->create(test::space_target("web", 2),
+                                                               notes.context());
+  CHECK(remote.remote_id == "17");
+  CHECK(fake.paths() == std::vector<std::string>{"locations/list", "cloudspaces/create",
+                                                 "cloudspaces/list", "cloudspaces/create",
+                                                 "cloudspaces/get"});
+
+  // One that keeps failing gives up with the API's answer.
+  fake.clear();
+  fake.on("cloudspaces/create", 500, "internal error");
+  CHECK(error_of([&] {
+          provider->adapter(Kind::cloud_space)->create(test::space_target("web", 2),
+                                                       notes.context());
+        }) == "cloudspaces/create: 500 Internal Server Error: internal error");
+  CHECK(fake.count("cloudspaces/create") == 6);
+}
+
+TEST_CASE("providers: openvcloud wire - machine create sends the spec and reports the machine "
+          "under normalised names") {
+  FakeCloudapi fake;
+  fake.on("machines/create", 200, 5);
+  fake.on("machines/get", [](const Call&, int n) {
+    return Answer{200, machine_json(2048, 2, 20, n == 1 ? "DEPLOYING" : "RUNNING").dump()};
+  });
+  auto provider = openvcloud_on(fake);
+  test::Notes notes;
+  Remote remote =
+      provider->adapter(Kind::machine)->create(test::machine_target("17", "app"), notes.context());
+  CHECK(remote.remote_id == "5");
+  CHECK(remote.observed == k_machine_observed);
+  CHECK(fake.paths() ==
+        std::vector<std::string>{"machines/create", "machines/get", "machines/get"});
+  CHECK(fake.calls()[0].body == json{{"cloudspaceId", 17},
+                                     {"name", "app"},
+                                     {"description", "app server"},
+                                     {"imageId", 3},
+                                     {"disksize", 20},
+                                     {"memory", 2048},
+                                     {"vcpus", 2}});
+  CHECK(fake.calls()[1].body == json{{"machineId", 5}});
+  CHECK(notes.list() == std::vector<std::string>{"waiting for RUNNING"});
+
+  fake.on("machines/get", 200, machine_json(2048, 2, 20, "ERROR"));
+  CHECK(error_of([&] {
+          provider->adapter(Kind::machine)->create(test::machine_target("17", "app"),
+                                                   notes.context());
+        }) == R"(machine "app" (id 5) is ERROR instead of RUNNING)");
+}
+
+TEST_CASE("providers: openvcloud wire - a 409 on machine create adopts the machine of that name "
+          "in the cloud space") {
+  FakeCloudapi fake;
+  fake.on("machines/create", 409, "a machine named \"app\" already exists in cloud space 17");
+  fake.on("machines/list", 200,
+          json::array({{{"id", 4}, {"name", "db"}, {"status", "RUNNING"}},
+                       {{"id", 5}, {"name", "app"}, {"status", "RUNNING"}, {"imageId", 3}}}));
+  fake.on("machines/get", 200, machine_json());
+  auto provider = openvcloud_on(fake);
+  test::Notes notes;
+  Remote remote =
+      provider->adapter(Kind::machine)->create(test::machine_target("17", "app"), notes.context());
+  CHECK(remote.remote_id == "5");
+  CHECK(remote.observed == k_machine_observed);
+  CHECK(fake.paths() == std::vector<std::string>{"machines/create", "machines/list",
+                                                 "machines/get", "machines/get"});
+  CHECK(fake.calls()[1].body == json{{"cloudspaceId", 17}});
+  CHECK(notes.list() == std::vector<std::string>{R"(adopting the existing machine "app" (id 5))"});
+
+  // A 409 with nothing of that name to adopt is the API's refusal.
+  fake.on("machines/list", 200, json::array());
+  CHECK(error_of([&] {
+          provider->adapter(Kind::machine)->create(test::machine_target("17", "app"),
+                                                   notes.context());
+        }) ==
+        R"(machines/create: 409 Conflict: a machine named "app" already exists in cloud space 17)");
+}
+
+TEST_CASE("providers: openvcloud wire - a machine update renames, resizes through a restart "
+          "and grows the boot disk, in that order") {
+  FakeCloudapi fake;
+  fake.on("machines/update", 200, true);
+  fake.on("machines/resize", 202, false);
+  fake.on("machines/stop", 200, true);
+  fake.on("machines/start", 200, true);
+  fake.on("disks/resize", 200, true);
+  fake.on("machines/get", 200, machine_json(1024, 1, 40));
+  auto provider = openvcloud_on(fake);
+  auto* machines = provider->adapter(Kind::machine);
+  test::Notes notes;
+  auto target = test::update_of(
+      test::machine_target("17", "app", "5"),
+      {{"name", "app2"}, {"description", "x"}, {"memory", 1024}, {"vcpus", 1}, {"disk_boot_size", 40}},
+      k_machine_observed);
+  Remote remote = machines->update(target, notes.context());
+  CHECK(remote.remote_id == "5");
+  CHECK(remote.observed["memory"] == 1024);
+  CHECK(remote.observed["disk_boot_size"] == 40);
+  CHECK(fake.paths() == std::vector<std::string>{"machines/update", "machines/resize",
+                                                 "machines/stop", "machines/start",
+                                                 "machines/get", "machines/get", "disks/resize",
+                                                 "machines/get"});
+  auto calls = fake.calls();
+  CHECK(calls[0].body == json{{"machineId", 5}, {"name", "app2"}, {"description", "x"}});
+  CHECK(calls[1].body == json{{"machineId", 5}, {"memory", 1024}, {"vcpus", 1}});
+  CHECK(calls[2].body == json{{"machineId", 5}});
+  CHECK(calls[3].body == json{{"machineId", 5}});
+  CHECK(calls[6].body == json{{"diskId", 80}, {"size", 40}});
+  CHECK(notes.list() ==
+        std::vector<std::string>{"stopping to resize", "starting after the resize"});
+
+  // The size not taken after the restart is an error, not a silent success.
+  fake.clear();
+  fake.on("machines/get", 200, machine_json(2048, 2, 20));
+  auto resize_only = test::update_of(test::machine_target("17", "app", "5"),
+                                     {{"memory", 1024}, {"vcpus", 1}}, k_machine_observed);
+  CHECK(error_of([&] { machines->update(resize_only, notes.context()); }) ==
+        R"(cloud_space["web"].machine["app"]: machines/resize: the machine has 2048 MB and 2 vcpus after the resize, not 1024 MB and 1 vcpus)");
+}
+
+TEST_CASE("providers: openvcloud wire - description and label changes kept by stove alone make "
+          "no call") {
+  FakeCloudapi fake;
+  auto provider = openvcloud_on(fake);
+  test::Notes notes;
+  json space_observed = {{"name", "web"}, {"status", "DEPLOYED"}, {"location", "nl-ams-1"}};
+  auto space = test::update_of(test::space_target("web", 2, "17"),
+                               {{"description", "new"}, {"labels", {{"team", "ops"}}}},
+                               space_observed);
+  Remote remote = provider->adapter(Kind::cloud_space)->update(space, notes.context());
+  CHECK(remote.remote_id == "17");
+  CHECK(remote.observed == space_observed);
+
+  auto machine = test::update_of(test::machine_target("17", "app", "5"),
+                                 {{"labels", {{"team", "ops"}}}}, k_machine_observed);
+  remote = provider->adapter(Kind::machine)->update(machine, notes.context());
+  CHECK(remote.observed == k_machine_observed);
+  CHECK(fake.calls().empty());
+  CHECK(provider->stats().requests == 0);
+
+  // A new name is sent, alone.
+  fake.on("cloudspaces/update", 200, true);
+  fake.on("cloudspaces/get", 200, space_json("DEPLOYED"));
+  auto renamed = test::update_of(test::space_target("web", 2, "17"),
+                                 {{"name", "www"}, {"description", "new"}}, space_observed);
+  provider->adapter(Kind::cloud_space)->update(renamed, notes.context());
+  CHECK(fake.paths() == std::vector<std::string>{"cloudspaces/update", "cloudspaces/get"});
+  CHECK(fake.calls()[0].body == json{{"cloudspaceId", 17}, {"name", "www"}});
+}
+
+TEST_CASE("providers: openvcloud wire - deleting a cloud space still DEPLOYING waits and tries "
+          "again, and one already gone is fine") {
+  FakeCloudapi fake;
+  fake.on("cloudspaces/delete", [](const Call&, int n) {
+    return n == 1 ? Answer{400, "\"cloud space 17 is still DEPLOYING\""} : Answer{200, "true"};
+  });
+  fake.on("cloudspaces/get", [](const Call&, int n) {
+    return n == 1 ? Answer{200, space_json("DEPLOYING").dump()}
+                  : Answer{404, "\"cloud space 17 not found\""};
+  });
+  auto provider = openvcloud_on(fake);
+  test::Notes notes;
+  provider->adapter(Kind::cloud_space)->destroy(test::space_target("web", 2, "17"),
+                                                notes.context());
+  CHECK(fake.paths() == std::vector<std::string>{"cloudspaces/delete", "cloudspaces/get",
+                                                 "cloudspaces/delete", "cloudspaces/get"});
+  CHECK(fake.calls()[0].body == json{{"cloudspaceId", 17}, {"permanently", true}});
+  CHECK(notes.list() == std::vector<std::string>{"waiting for DEPLOYED before deleting"});
+
+  fake.clear();
+  fake.on("cloudspaces/delete", 404, "cloud space 17 not found");
+  provider->adapter(Kind::cloud_space)->destroy(test::space_target("web", 2, "17"),
+                                                notes.context());
+  CHECK(fake.paths() == std::vector<std::string>{"cloudspaces/delete"});
+
+  // Any other refusal is an error.
+  fake.on("cloudspaces/delete", 403, json{{"error", "not allowed"}});
+  CHECK(error_of([&] {
+          provider->adapter(Kind::cloud_space)->destroy(test::space_target("web", 2, "17"),
+                                                        notes.context());
+        }) == "cloudspaces/delete: 403 Forbidden: not allowed (check the token in STOVE_OVC_TOKEN)");
+}
+
+TEST_CASE("providers: openvcloud wire - error bodies surface the API's message, whatever their "
+          "shape, and never the token") {
+  FakeCloudapi fake;
+  auto provider = openvcloud_on(fake);
+  auto* machines = provider->adapter(Kind::machine);
+  test::Notes notes;
+  auto read_error = [&](int status, std::string body, std::string type) {
+    fake.on("machines/get", [=](const Call&, int) { return Answer{status, body, type}; });
+    return error_of([&] { machines->read(test::machine_target("17", "app", "5"), notes.context()); });
+  };
+  CHECK(read_error(400, "\"parameter machineId must be an integer\"", "application/json") ==
+        "machines/get: 400 Bad Request: parameter machineId must be an integer");
+  CHECK(read_error(400, R"({"error": "bad machine"})", "application/json") ==
+        "machines/get: 400 Bad Request: bad machine");
+  CHECK(read_error(400, "  plain\n words  \n", "text/plain") ==
+        "machines/get: 400 Bad Request: plain words");
+  CHECK(read_error(418, "", "text/plain") == "machines/get: 418");
+  std::string refused = read_error(401, "\"invalid token tok-123\"", "application/json");
+  CHECK(refused == "machines/get: 401 Unauthorized: invalid token <redacted> (check the token "
+                   "in STOVE_OVC_TOKEN)");
+  CHECK(refused.find("tok-123") == std::string::npos);
+
+  // 404 is no error for a read: the machine is gone.
+  fake.on("machines/get", 404, "machine 5 not found");
+  CHECK_FALSE(machines->read(test::machine_target("17", "app", "5"), notes.context()));
+}
+
+TEST_CASE("providers: openvcloud wire - client credentials are exchanged once for a token, "
+          "and again when it is refused") {
+  FakeCloudapi fake;
+  fake.on("/oauth/token", [](const Call&, int n) {
+    return Answer{200, json{{"access_token", fmt::format("jwt-{}", n)}, {"token_type", "bearer"}}
+                           .dump()};
+  });
+  fake.on("cloudspaces/get", 200, space_json("DEPLOYED"));
+  json settings = {{"account_id", 42},
+                   {"token_env", "STOVE_OVC_TOKEN"},
+                   {"token_url", fmt::format("{}/oauth/token", fake.url())},
+                   {"client_id_env", "OVC_ID"},
+                   {"client_secret_env", "OVC_SECRET"}};
+  auto environment = test::fake_environment({{"OVC_ID", "stove client"}, {"OVC_SECRET", "s3cr&t="}});
+  auto provider = openvcloud::factory(test::openvcloud_config(fake.url(), settings),
+                                      test::provider_options(environment));
+  auto* spaces = provider->adapter(Kind::cloud_space);
+  test::Notes notes;
+  CHECK(fake.calls().empty());  // fetched lazily
+  REQUIRE(spaces->read(test::space_target("web", 2, "17"), notes.context()));
+  REQUIRE(spaces->read(test::space_target("web", 2, "17"), notes.context()));
+  CHECK(fake.paths() ==
+        std::vector<std::string>{"/oauth/token", "cloudspaces/get", "cloudspaces/get"});
+  auto calls = fake.calls();
+  CHECK(calls[0].raw ==
+        "grant_type=client_credentials&client_id=stove%20client&client_secret=s3cr%26t%3D");
+  CHECK(calls[0].content_type == "application/x-www-form-urlencoded");
+  CHECK(calls[1].authorization == "bearer jwt-1");
+  CHECK(calls[2].authorization == "bearer jwt-1");
+
+  // An expired token: one new exchange, and the call is sent again.
+  fake.clear();
+  fake.on("/oauth/token", 200, json{{"access_token", "jwt-2"}});
+  fake.on("cloudspaces/get", [](const Call& call, int) {
+    return call.authorization == "bearer jwt-1" ? Answer{401, "\"token expired\""}
+                                                : Answer{200, space_json("DEPLOYED").dump()};
+  });
+  REQUIRE(spaces->read(test::space_target("web", 2, "17"), notes.context()));
+  CHECK(fake.paths() ==
+        std::vector<std::string>{"cloudspaces/get", "/oauth/token", "cloudspaces/get"});
+  CHECK(fake.calls()[2].authorization == "bearer jwt-2");
+}
+
+TEST_CASE("providers: openvcloud wire - a refused token exchange names the URL and the "
+          "variables, never the secret") {
+  FakeCloudapi fake;
+  fake.on("/oauth/token", 401,
+          json{{"error", "invalid_client"}, {"error_description", "wrong secret s3cr&t="}});
+  json settings = {{"account_id", 42},
+                   {"token_env", "STOVE_OVC_TOKEN"},
+                   {"token_url", fmt::format("{}/oauth/token", fake.url())},
+                   {"client_id_env", "OVC_ID"},
+                   {"client_secret_env", "OVC_SECRET"}};
+  auto environment = test::fake_environment({{"OVC_ID", "stove"}, {"OVC_SECRET", "s3cr&t="}});
+  auto provider = openvcloud::factory(test::openvcloud_config(fake.url(), settings),
+                                      test::provider_options(environment));
+  test::Notes notes;
+  std::string message = error_of([&] {
+    provider->adapter(Kind::cloud_space)->read(test::space_target("web", 2, "17"), notes.context());
+  });
+  CHECK(message == fmt::format("token exchange at {}/oauth/token: 401 Unauthorized: "
+                               "invalid_client: wrong secret <redacted> (check the client "
+                               "credentials in OVC_ID and OVC_SECRET)",
+                               fake.url()));
+  CHECK(fake.paths() == std::vector<std::string>{"/oauth/token"});
+
+  fake.on("/oauth/token", 200, json{{"token_type", "bearer"}});
+  CHECK(error_of([&] {
+          provider->adapter(Kind::cloud_space)->read(test::space_target("web", 2, "17"),
+                                                     notes.context());
+        }) == fmt::format("token exchange at {}/oauth/token: the response holds no access_token",
+                          fake.url()));
+}
