@@ -459,9 +459,8 @@ private:
         remove(address);
         p.remote_id = target.remote_id;
         std::lock_guard lock(m_result_mutex);
-        if (change.action == Action::destroy) {
-          ++m_result.destroyed;
-        }
+        ++m_result.destroyed;  // the destroy half of a replace counts too
+
       } else if (change.action == Action::update) {
         target.remote_id = existing_id;
         target.spec = change.after;

@@ -21,6 +21,9 @@ namespace {
 // so addresses only need to be unique inside one.
 constexpr int64_t k_hosts_per_block = 254;
 constexpr int64_t k_max_hosts = k_hosts_per_block * 256;
+// The sandbox's image catalogue: images 1 to 99 exist, any other id is
+// refused as the real API refuses an unknown image.
+constexpr int64_t k_last_image_id = 99;
 
 constexpr std::string_view k_document_format = "stove-sandbox-cloud";
 constexpr int k_document_version = 1;
@@ -427,7 +430,7 @@ struct Cloud::Call {
     if (disk_size < 1) {
       refuse(400, fmt::format("disksize must be at least 1 (GB), not {}", disk_size));
     }
-    if (image_id < 1) {
+    if (image_id < 1 || image_id > k_last_image_id) {
       refuse(400, fmt::format("image {} does not exist", image_id));
     }
     check_machine_name_free(space_id, name);

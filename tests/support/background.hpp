@@ -3,6 +3,7 @@
 #include "support/run.hpp"
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
