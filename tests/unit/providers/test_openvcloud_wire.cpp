@@ -10,6 +10,9 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <thread>
+
 using namespace stove;
 using namespace stove::providers;
 using namespace std::chrono_literals;
@@ -175,6 +178,33 @@ TEST_CASE("providers: openvcloud wire - a create answered 500 adopts what it mad
   CHECK(fake.paths() == std::vector<std::string>{"locations/list", "cloudspaces/create",
                                                  "cloudspaces/list", "cloudspaces/get"});
   CHECK(notes.list() == std::vector<std::string>{R"(adopting the existing cloud space "web" (id 17))"});
+}
+
+TEST_CASE("providers: openvcloud wire - a create whose response never comes adopts the object "
+          "it made") {
+  std::atomic<bool> made{false};  // outlives the fake's handlers
+  FakeCloudapi fake;
+  fake.on("machines/create", [&](const Call&, int) {
+    made = true;
+    std::this_thread::sleep_for(600ms);  // past the request timeout: the response is lost
+    return Answer{200, "5"};
+  });
+  fake.on("machines/list", [&](const Call&, int) {
+    return Answer{200, made ? json::array({{{"id", 5}, {"name", "app"}}}).dump() : "[]"};
+  });
+  fake.on("machines/get", 200, machine_json());
+  auto options = test::provider_options(test::fake_environment({{"STOVE_OVC_TOKEN", "tok-123"}}));
+  options.http.request_timeout = 200ms;
+  auto provider = openvcloud::factory(test::openvcloud_config(fake.url()), options);
+  test::Notes notes;
+  Remote remote =
+      provider->adapter(Kind::machine)->create(test::machine_target("17", "app"), notes.context());
+  CHECK(remote.remote_id == "5");
+  CHECK(remote.observed == k_machine_observed);
+  CHECK(fake.count("machines/create") == 1);
+  CHECK(fake.paths() == std::vector<std::string>{"machines/create", "machines/list",
+                                                 "machines/get", "machines/get"});
+  CHECK(notes.list() == std::vector<std::string>{R"(adopting the existing machine "app" (id 5))"});
 }
 
 TEST_CASE("providers: openvcloud wire - a create answered 500 that made nothing is sent again") {
