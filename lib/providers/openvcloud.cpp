@@ -452,11 +452,18 @@ private:
 
 // Sends a create, which is not idempotent. When its response is lost (no
 // response, a 5xx) the object may exist all the same, and when the name is
-// taken (409) a first attempt may have made it: either way, look it up by
-// name and adopt it. A create that left nothing behind is sent again.
+// taken (409) after such a loss, or when an earlier run's create was
+// interrupted (`may_adopt`), that attempt may have made it: either way, look
+// it up by name and adopt it. A name taken on what looks like a first
+// attempt is adopted only when the object is the one asked for (`same`):
+// libcurl silently re-sends a request whose reused connection died before
+// any reply, so even a "first" 409 may be our own lost create; an object
+// that differs belongs to someone else, and is an error. A create that left
+// nothing behind is sent again.
 std::string create_or_adopt(Api& api, std::string_view call, const json& body,
-                            const OpContext& context, std::string_view what,
-                            const std::function<std::optional<Remote>()>& find) {
+                            const OpContext& context, std::string_view what, bool may_adopt,
+                            const std::function<std::optional<Remote>()>& find,
+                            const std::function<bool(const Remote&)>& same) {
   auto adopt = [&](const Remote& found) {
     note(context, fmt::format("adopting the existing {} (id {})", what, found.remote_id));
     return found.remote_id;
@@ -479,10 +486,14 @@ std::string create_or_adopt(Api& api, std::string_view call, const json& body,
         return id;
       }
       if (reply.status == 409) {
-        if (auto found = find()) {
+        if (auto found = find(); found && (may_adopt || attempt > 1 || same(*found))) {
           return adopt(*found);
         }
-        api.fail(call, reply);
+        throw ProviderError(
+            fmt::format("{}; stove does not manage it (rename the resource, or delete the "
+                        "existing one)",
+                        api.error_text(call, reply)),
+            reply.status);
       }
       if (reply.status < 500 && reply.status != 429) {
         api.fail(call, reply);
@@ -548,8 +559,10 @@ public:
       body["access"] = m_api.settings().access;
     }
     const std::string what = fmt::format("cloud space \"{}\"", name);
-    std::string id = create_or_adopt(m_api, "cloudspaces/create", body, context, what,
-                                     [&] { return find(target, context); });
+    // find() matches the name and the location: all a cloud space is.
+    std::string id = create_or_adopt(
+        m_api, "cloudspaces/create", body, context, what, target.adopt,
+        [&] { return find(target, context); }, [](const Remote&) { return true; });
     return wait_deployed(id, what, context);
   }
 
@@ -811,8 +824,17 @@ public:
                  {"memory", spec_int(target, "memory")},
                  {"vcpus", spec_int(target, "vcpus")}};
     const std::string what = fmt::format("machine \"{}\"", name);
-    std::string id = create_or_adopt(m_api, "machines/create", body, context, what,
-                                     [&] { return find(target, context); });
+    auto same = [&](const Remote& found) {
+      for (const char* key : {"image_id", "memory", "vcpus", "disk_boot_size"}) {
+        auto it = found.observed.find(key);
+        if (it == found.observed.end() || *it != target.spec.value(key, json())) {
+          return false;
+        }
+      }
+      return true;
+    };
+    std::string id = create_or_adopt(m_api, "machines/create", body, context, what, target.adopt,
+                                     [&] { return find(target, context); }, same);
     return wait_running(id, what, context);
   }
 

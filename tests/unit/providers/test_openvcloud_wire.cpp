@@ -287,11 +287,26 @@ TEST_CASE("providers: openvcloud wire - a 409 on machine create adopts the machi
 
   // A 409 with nothing of that name to adopt is the API's refusal.
   fake.on("machines/list", 200, json::array());
+  const char* refusal = R"(machines/create: 409 Conflict: a machine named "app" already exists in )"
+                        R"(cloud space 17; stove does not manage it (rename the resource, or )"
+                        R"(delete the existing one))";
   CHECK(error_of([&] {
           provider->adapter(Kind::machine)->create(test::machine_target("17", "app"),
                                                    notes.context());
-        }) ==
-        R"(machines/create: 409 Conflict: a machine named "app" already exists in cloud space 17)");
+        }) == refusal);
+
+  // Nor is a machine of that name that is not the one asked for, unless an
+  // interrupted create of ours may have made it.
+  fake.on("machines/list", 200,
+          json::array({{{"id", 5}, {"name", "app"}, {"status", "RUNNING"}, {"imageId", 3}}}));
+  fake.on("machines/get", 200, machine_json(4096, 8, 100));
+  CHECK(error_of([&] {
+          provider->adapter(Kind::machine)->create(test::machine_target("17", "app"),
+                                                   notes.context());
+        }) == refusal);
+  auto interrupted = test::machine_target("17", "app");
+  interrupted.adopt = true;
+  CHECK(provider->adapter(Kind::machine)->create(interrupted, notes.context()).remote_id == "5");
 }
 
 TEST_CASE("providers: openvcloud wire - a machine update renames, resizes through a restart "
