@@ -402,3 +402,106 @@ TEST_SUITE("apply against stove sandbox serve") {
     CHECK(w.plan_exit() == 0);
   }
 }
+
+TEST_SUITE("apply against stove sandbox serve") {
+  TEST_CASE("Ctrl-C: nothing new starts, what finished is saved, a re-run finishes") {
+    World w({"--deploy-delay", "50", "--latency", "40"});
+    Space space{"web", {}};
+    for (int m = 0; m < 16; ++m) {
+      space.machines.emplace_back(fmt::format("vm-{:02}", m), 12, 1024, 1, 10);
+    }
+    w.write({space});
+    RunOptions options;
+    options.env["STOVE_OVC_TOKEN"] = w.sandbox->token();
+    Background apply(STOVE_BINARY,
+                     {"--no-color", "apply", "--auto-approve", "--parallelism", "2", "--state",
+                      w.state, w.file},
+                     options, (w.dir / "apply.err").string());
+    while (true) {
+      auto line = apply.read_line();
+      REQUIRE_MESSAGE(line.has_value(), "apply ended early: ", read_file(w.dir / "apply.err"));
+      if (contains(*line, ".machine[") && contains(*line, "Creation complete")) {
+        break;
+      }
+    }
+    apply.signal(SIGINT);
+    while (apply.read_line()) {
+    }
+    CHECK(apply.wait() == 1);
+    std::string out;
+    for (const auto& line : apply.lines()) {
+      out += line + "\n";
+    }
+    CHECK(contains(read_file(w.dir / "apply.err"), "Interrupt received"));
+    CHECK(contains(out, "Apply incomplete! Resources: "));
+    CHECK(contains(out, "(interrupted)\n"));
+    CHECK_FALSE(std::filesystem::exists(w.state + ".journal"));
+    Json s = w.state_json();
+    size_t saved = s.at("resources").size();
+    CHECK(saved >= 2);
+    CHECK(saved < 17);
+    CHECK(w.cloud()["web"].size() == saved - 1);
+
+    RunResult again = w.apply();
+    INFO(again.out, again.err);
+    CHECK(again.exit_code == 0);
+    CHECK(contains(again.out, fmt::format("Apply complete! Resources: {} added, 0 changed, 0 "
+                                          "destroyed.\n",
+                                          17 - saved)));
+    CHECK(w.cloud()["web"].size() == 16);
+  }
+}
+
+TEST_SUITE("apply on the embedded sandbox") {
+  // What the README's first command does, from a fresh directory.
+  TEST_CASE("the quickstart playbook applies, plans clean and destroys") {
+    TempDir dir;
+    std::filesystem::copy_file(std::string(STOVE_SOURCE_DIR) + "/playbooks/quickstart.yaml",
+                               dir / "quickstart.yaml");
+    RunOptions in_dir;
+    in_dir.cwd = dir.path().string();
+    RunResult applied =
+        run_stove({"--no-color", "apply", "--auto-approve", "quickstart.yaml"}, in_dir);
+    INFO(applied.out, applied.err);
+    REQUIRE(applied.exit_code == 0);
+    CHECK(contains(applied.err,
+                   "stove: note: the file declares no providers: using the embedded sandbox "
+                   "cloud\n"));
+    CHECK(contains(applied.out, "Apply complete! Resources: 5 added, 0 changed, 0 destroyed.\n"));
+    CHECK(std::filesystem::is_directory(dir / "state" / "sandbox"));
+    Json state = Json::parse(read_file(dir / "state" / "quickstart.json"));
+    REQUIRE(state.at("resources").size() == 5);
+    for (const auto& r : state.at("resources")) {
+      CHECK(r.at("status") == "completed");
+      CHECK(r.at("remote_id") != "");
+    }
+    // The sandbox keeps its objects between runs: the next plan is empty,
+    // and a second apply has nothing to do.
+    CHECK(run_stove({"plan", "--detailed-exitcode", "quickstart.yaml"}, in_dir).exit_code == 0);
+    RunResult again = run_stove({"--no-color", "apply", "--auto-approve", "quickstart.yaml"},
+                                in_dir);
+    CHECK(again.exit_code == 0);
+    CHECK(contains(again.out, "No changes."));
+    RunResult destroyed =
+        run_stove({"--no-color", "destroy", "--auto-approve", "quickstart.yaml"}, in_dir);
+    INFO(destroyed.out, destroyed.err);
+    CHECK(destroyed.exit_code == 0);
+    CHECK(contains(destroyed.out, "Destroy complete! Resources: 5 destroyed.\n"));
+    CHECK(Json::parse(read_file(dir / "state" / "quickstart.json")).at("resources").empty());
+  }
+
+  TEST_CASE("the original design's example applies") {
+    TempDir dir;
+    std::filesystem::copy_file(std::string(STOVE_SOURCE_DIR) + "/playbooks/example.json",
+                               dir / "example.json");
+    RunOptions in_dir;
+    in_dir.cwd = dir.path().string();
+    RunResult applied =
+        run_stove({"--no-color", "apply", "--auto-approve", "example.json"}, in_dir);
+    INFO(applied.out, applied.err);
+    REQUIRE(applied.exit_code == 0);
+    CHECK(contains(applied.out, "Apply complete! Resources: 3 added, 0 changed, 0 destroyed.\n"));
+    CHECK(contains(applied.out, "bucket[\"my_bucket\"]: Creation complete after "));
+    CHECK(run_stove({"plan", "--detailed-exitcode", "example.json"}, in_dir).exit_code == 0);
+  }
+}
