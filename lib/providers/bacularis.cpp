@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <utility>
@@ -253,7 +254,7 @@ json client_directives(const std::string& name, const std::string& address) {
   return {{"Name", name},
           {"Address", address},
           {"FDPort", k_fd_port},
-          {"Catalog", k_catalog},
+          {"Catalog", std::string(k_catalog)},
           {"AutoPrune", "yes"}};
 }
 
@@ -288,8 +289,8 @@ json job_directives(const Names& names, const std::string& client, bool enabled)
   return {{"Name", names.job},         {"Type", "Backup"},
           {"Level", "Incremental"},    {"Client", client},
           {"FileSet", names.fileset},  {"Schedule", names.schedule},
-          {"Pool", names.pool},        {"Storage", k_storage},
-          {"Messages", k_messages},    {"Enabled", enabled ? "yes" : "no"}};
+          {"Pool", names.pool},        {"Storage", std::string(k_storage)},
+          {"Messages", std::string(k_messages)},    {"Enabled", enabled ? "yes" : "no"}};
 }
 
 // The directives of each type that stove manages: an update sets these and
@@ -342,7 +343,7 @@ std::optional<int64_t> days_of(const json& retention) {
   if (ec != std::errc()) {
     return std::nullopt;
   }
-  std::string unit(end, text.data() + text.size());
+  std::string unit(end, static_cast<size_t>(text.data() + text.size() - end));
   unit.erase(0, unit.find_first_not_of(' '));
   if (unit == "days" || unit == "day" || unit == "d") {
     return n;
@@ -487,8 +488,9 @@ public:
     }
     // Either the directives, or {"Type": {directives}}.
     json& out = reply.output;
-    if (out.is_object() && out.size() == 1 && out.contains(type) && out[type].is_object()) {
-      return out[type];
+    const std::string key(type);
+    if (out.is_object() && out.size() == 1 && out.contains(key) && out[key].is_object()) {
+      return out[key];
     }
     if (!out.is_object()) {
       throw ProviderError(fmt::format("GET {}: expected the resource's directives", path));
@@ -504,9 +506,10 @@ public:
       throw ProviderError(fmt::format("GET {}: expected a list of resources", path));
     }
     std::vector<json> resources;
+    const std::string key(type);
     for (auto& item : out) {
-      if (item.is_object() && item.size() == 1 && item.contains(type)) {
-        resources.push_back(item[type]);
+      if (item.is_object() && item.size() == 1 && item.contains(key)) {
+        resources.push_back(item[key]);
       } else if (item.is_object()) {
         resources.push_back(item);
       }
@@ -669,15 +672,17 @@ public:
     if (client.empty()) {
       client = client_of(target, /*required=*/false);
     }
-    bool any = false;
+    // A job that was there is reloaded away, even if a lost response makes
+    // its DELETE look like it found nothing.
+    bool any = job.has_value();
     if (job) {
-      any = m_api.remove("Job", names.job, context) || any;
+      m_api.remove("Job", names.job, context);
     }
     // Only what is named after the job: a FileSet or Schedule the job was
     // pointed at by hand may be shared.
-    for (auto [type, name] : {std::pair<std::string_view, const std::string*>{"Schedule", &names.schedule},
-                              {"FileSet", &names.fileset},
-                              {"Pool", &names.pool}}) {
+    const std::array<std::pair<std::string_view, const std::string*>, 3> owned = {
+        {{"Schedule", &names.schedule}, {"FileSet", &names.fileset}, {"Pool", &names.pool}}};
+    for (auto [type, name] : owned) {
       Api::Reply refused;
       if (m_api.remove(type, *name, context, &refused)) {
         any = true;

@@ -430,3 +430,35 @@ TEST_CASE("bacularis: the factory names a missing credential variable") {
         "bearer token (token_env)");
   CHECK(error_of({{"BACULA_TOKEN", "t"}}) == "(no error)");
 }
+
+TEST_CASE("bacularis: create, update and destroy converge when the sandbox drops and fails "
+          "requests") {
+  test::TempDir dir;
+  sandbox::Options o = Fixture::options(dir);
+  o.fail_rate = 0.3;
+  o.seed = 42;
+  sandbox::Server server(o);
+  server.start();
+  ProviderConfig config;
+  config.name = "bacula";
+  config.type = "bacularis";
+  config.endpoint = server.url();
+  auto provider = bacularis::factory(
+      config, test::provider_options(test::fake_environment(
+                  {{"STOVE_BACULARIS_USER", "sandbox"}, {"STOVE_BACULARIS_PASSWORD", k_token}})));
+  KindAdapter* backups = provider->adapter(Kind::backup);
+  test::Notes notes;
+
+  Target target = backup_target("nightly");
+  Remote remote = backups->create(target, notes.context());
+  CHECK(remote.observed == k_observed);
+  target.remote_id = "nightly";
+  Target update = test::update_of(target, {{"schedule", "Level=Full sun at 03:30"}},
+                                  remote.observed);
+  CHECK(backups->update(update, notes.context()).observed["schedule"] ==
+        "Level=Full sun at 03:30");
+  backups->destroy(update, notes.context());
+  CHECK_FALSE(backups->read(update, notes.context()).has_value());
+  CHECK(backups->list({}, notes.context()).empty());
+  CHECK(server.counters().injected_failures > 0);
+}
