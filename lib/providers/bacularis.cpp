@@ -293,6 +293,19 @@ json job_directives(const Names& names, const std::string& client, bool enabled)
           {"Messages", std::string(k_messages)},    {"Enabled", enabled ? "yes" : "no"}};
 }
 
+// What makes a Job the one stove would make: the resources it names. A job
+// that differs only otherwise (Enabled, Level, Storage) is stove's own,
+// from an earlier run, and is brought up to date.
+json job_identity(const json& job) {
+  json identity = json::object();
+  for (const char* key : {"Name", "Type", "Client", "FileSet", "Schedule", "Pool"}) {
+    if (job.contains(key)) {
+      identity[key] = job[key];
+    }
+  }
+  return identity;
+}
+
 // The directives of each type that stove manages: an update sets these and
 // keeps the rest (a Client's Password, say).
 std::vector<std::string> managed_keys(std::string_view type) {
@@ -604,8 +617,9 @@ public:
     const json job = job_directives(names, client, spec_enabled(target));
 
     // Someone else's job of that name: refuse before touching anything.
-    if (auto existing = m_api.get("Job", names.job, context); existing && !covers(*existing, job)) {
-      throw conflict(target, names.job, *existing, job);
+    if (auto existing = m_api.get("Job", names.job, context);
+        existing && !covers(*existing, job_identity(job))) {
+      throw conflict(target, names.job, *existing, job_identity(job));
     }
     ensure(target, "Client", client_directives(client, address), Existing::reuse, context);
     ensure(target, "FileSet",
@@ -821,9 +835,11 @@ private:
           }
           return;
         }
+        if (existing == Existing::refuse && !covers(*current, job_identity(wanted))) {
+          throw conflict(target, name, *current, job_identity(wanted));
+        }
         switch (existing) {
-        case Existing::refuse:
-          throw conflict(target, name, *current, wanted);
+        case Existing::refuse:  // stove's job (it names stove's resources), otherwise set
         case Existing::reuse:
         case Existing::overwrite: {
           note(context, fmt::format("updating the existing {} \"{}\" ({})", type, name,

@@ -462,3 +462,23 @@ TEST_CASE("bacularis: create, update and destroy converge when the sandbox drops
   CHECK(backups->list({}, notes.context()).empty());
   CHECK(server.counters().injected_failures > 0);
 }
+
+TEST_CASE("bacularis: a create brings an earlier run's job up to date when it names the same "
+          "resources") {
+  Fixture f;
+  Target disabled = backup_target("nightly");
+  disabled.spec["enabled"] = false;
+  disabled.spec["retention_days"] = 7;
+  f.backups->create(disabled, f.notes.context());
+
+  Remote remote = f.backups->create(backup_target("nightly"), f.notes.context());
+  CHECK(remote.observed == k_observed);
+  CHECK(f.resource("Job", "nightly")["Enabled"] == "yes");
+  CHECK(f.notes.list() ==
+        std::vector<std::string>{
+            R"(adopting the existing Client "web-1-fd")",
+            R"(adopting the existing FileSet "nightly-fileset")",
+            R"(adopting the existing Schedule "nightly-schedule")",
+            R"(updating the existing Pool "nightly-pool" (VolumeRetention is "7 days", want "14 days"; JobRetention is "7 days", want "14 days"; FileRetention is "7 days", want "14 days"))",
+            R"(updating the existing Job "nightly" (Enabled is "no", want "yes"))"});
+}
