@@ -117,8 +117,8 @@ TEST_CASE("sandbox bacularis: required directives and Run directive syntax") {
   }
 }
 
-TEST_CASE("sandbox bacularis: a resource a Job uses cannot be deleted; missing and existing "
-          "resources") {
+TEST_CASE("sandbox bacularis: a resource a Job uses cannot be deleted, and missing or existing "
+          "resources are refused with their codes") {
   Director d;
   d.backup("nightly");
   CHECK(d.remove("Schedule", "nightly-sched").body ==
@@ -176,7 +176,7 @@ TEST_CASE("sandbox bacularis: over HTTP with credentials, and the configuration 
   options.data_dir = (dir / "data").string();
   options.token = "tok";
   options.threads = 2;
-  http::Client client(http::ClientOptions{});
+  // A client per server: a kept-alive connection would hold its stop up.
   auto send = [&](const Server& server, std::string method, const std::string& path,
                   std::string authorization, const json* body = nullptr) {
     const std::string url = fmt::format("{}/api/v2/{}", server.url(), path);
@@ -190,6 +190,7 @@ TEST_CASE("sandbox bacularis: over HTTP with credentials, and the configuration 
     if (!authorization.empty()) {
       request.headers.emplace_back("Authorization", std::move(authorization));
     }
+    http::Client client(http::ClientOptions{});
     return client.send(request);
   };
   {
