@@ -1,4 +1,5 @@
 #include "model/error.hpp"
+#include "providers/bacularis.hpp"
 #include "providers/openvcloud.hpp"
 #include "providers/provider.hpp"
 #include "providers/sandbox_provider.hpp"
@@ -46,6 +47,7 @@ void register_builtin_provider_types() {
   static std::once_flag once;
   std::call_once(once, [] {
     register_provider_type("openvcloud", openvcloud::factory);
+    register_provider_type("bacularis", bacularis::factory);
     register_provider_type("sandbox", make_sandbox_provider);
   });
 }

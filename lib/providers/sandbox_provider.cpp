@@ -1,6 +1,9 @@
 #include "providers/sandbox_provider.hpp"
 
+#include "providers/bacularis.hpp"
 #include "providers/openvcloud.hpp"
+
+#include <fmt/format.h>
 
 #include <utility>
 
@@ -9,27 +12,35 @@ namespace stove::providers {
 namespace {
 
 // Cloud spaces and machines through the OpenVCloud adapter, since the
-// sandbox speaks the cloudapi's wire format. Backups and buckets get their
-// adapters (Bacularis, S3) later.
+// sandbox speaks the cloudapi's wire format; backups through the Bacularis
+// adapter (its /api/v2/ subset, the sandbox token as bearer). Buckets get
+// their adapter (S3) later.
 class SandboxProvider final : public Provider {
 public:
-  explicit SandboxProvider(std::unique_ptr<Provider> openvcloud)
-    : m_openvcloud(std::move(openvcloud)) {}
+  SandboxProvider(std::unique_ptr<Provider> openvcloud, std::unique_ptr<Provider> bacularis)
+    : m_openvcloud(std::move(openvcloud)), m_bacularis(std::move(bacularis)) {}
 
   KindAdapter* adapter(Kind kind) override {
     switch (kind) {
     case Kind::cloud_space:
     case Kind::machine: return m_openvcloud->adapter(kind);
-    case Kind::backup:
+    case Kind::backup: return m_bacularis->adapter(kind);
     case Kind::bucket: return nullptr;
     }
     return nullptr;
   }
 
-  http::Stats stats() const override { return m_openvcloud->stats(); }
+  http::Stats stats() const override {
+    http::Stats total = m_openvcloud->stats();
+    const http::Stats backups = m_bacularis->stats();
+    total.requests += backups.requests;
+    total.retries += backups.retries;
+    return total;
+  }
 
 private:
   std::unique_ptr<Provider> m_openvcloud;
+  std::unique_ptr<Provider> m_bacularis;
 };
 
 } // namespace
@@ -49,7 +60,14 @@ std::unique_ptr<Provider> make_sandbox_provider(const ProviderConfig& config,
                                             : std::string(k_sandbox_default_token);
   http::ClientOptions http = options.http;
   http.name = config.name;
-  return std::make_unique<SandboxProvider>(openvcloud::make(std::move(settings), std::move(http)));
+  bacularis::Settings backups;
+  backups.provider_name = config.name;
+  backups.endpoint = settings.endpoint;
+  backups.token = settings.token;
+  backups.credential_hint = fmt::format("check the token in {}", k_sandbox_token_variable);
+  auto bacularis_provider = bacularis::make(std::move(backups), http);
+  return std::make_unique<SandboxProvider>(openvcloud::make(std::move(settings), std::move(http)),
+                                           std::move(bacularis_provider));
 }
 
 } // namespace stove::providers

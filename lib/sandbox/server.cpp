@@ -1,6 +1,7 @@
 #include "sandbox/server.hpp"
 
 #include "model/error.hpp"
+#include "sandbox/bacularis.hpp"
 #include "sandbox/cloud.hpp"
 #include "sandbox/committer.hpp"
 #include "state/atomic_file.hpp"
@@ -348,6 +349,7 @@ struct Server::Impl {
   Options options;
   std::string data_file;
   Cloud cloud;
+  Bacularis bacula;  // /api/v2/: the Bacularis subset
   FaultInjector faults;
   DataDirLock lock;
   std::unique_ptr<Committer> committer;
@@ -368,7 +370,8 @@ struct Server::Impl {
   explicit Impl(Options o)
       : options(std::move(o)),
         data_file((std::filesystem::path(options.data_dir) / "cloud.json").string()),
-        cloud(options.deploy_delay), faults(options.fail_rate, options.seed) {}
+        cloud(options.deploy_delay), bacula(options.data_dir, options.token),
+        faults(options.fail_rate, options.seed) {}
 
   void check_options() const {
     if (options.data_dir.empty()) {
@@ -485,7 +488,9 @@ struct Server::Impl {
     }
     ++requests;
     auto route = parse_route(request.path);
-    if (route && Cloud::is_mutating(route->actor, route->method)) {
+    const bool bacularis = Bacularis::handles(request.path);
+    if ((route && Cloud::is_mutating(route->actor, route->method)) ||
+        Bacularis::is_mutating(request.method, request.path)) {
       ++mutating;
     }
     if (options.latency.count() > 0) {
@@ -515,7 +520,9 @@ struct Server::Impl {
       break;
     }
 
-    Reply reply = run_call(request, route);
+    Reply reply = bacularis ? bacula.serve(request.method, request.path,
+                                           request.get_header_value("Authorization"), request.body)
+                            : run_call(request, route);
     if (fault == Fault::drop_after) {
       drop_connection(request, response);
       log(request, fmt::format("connection dropped after the call ({}), injected", reply.status),
@@ -524,7 +531,7 @@ struct Server::Impl {
     }
     if (reply.status == 401) {
       response.set_header("WWW-Authenticate", "Bearer");
-    } else if (reply.status == 405) {
+    } else if (reply.status == 405 && !bacularis) {
       response.set_header("Allow", "POST");
     }
     respond(response, reply.status, reply.body);
@@ -607,7 +614,7 @@ struct Server::Impl {
     c.requests = requests;
     c.mutating = mutating;
     c.injected_failures = injected_failures;
-    c.writes = committer ? committer->writes() : 0;
+    c.writes = (committer ? committer->writes() : 0) + bacula.writes();
     return c;
   }
 };
@@ -634,6 +641,7 @@ void Server::start() {
   impl.check_options();
   try {
     uint64_t durable = impl.load_data();
+    impl.bacula.start();
     impl.committer = std::make_unique<Committer>(
         impl.data_file,
         [&impl] {
@@ -648,6 +656,7 @@ void Server::start() {
     if (impl.committer) {
       impl.committer->stop();
     }
+    impl.bacula.stop();
     impl.lock.release();
     throw;
   }
@@ -670,6 +679,9 @@ void Server::stop() {
     impl.thread.join();
   }
   std::optional<std::string> error = impl.committer->stop();
+  if (auto bacula_error = impl.bacula.stop(); bacula_error && !error) {
+    error = std::move(bacula_error);
+  }
   impl.lock.release();
   {
     std::lock_guard lock(impl.state_mutex);

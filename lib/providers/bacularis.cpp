@@ -1,0 +1,1061 @@
+#include "providers/bacularis.hpp"
+
+#include "model/error.hpp"
+#include "providers/openvcloud.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <utility>
+#include <vector>
+
+namespace stove::providers::bacularis {
+
+namespace {
+
+using nlohmann::json;
+
+// Defaults of a stock Bacularis director, by name.
+constexpr std::string_view k_catalog = "MyCatalog";
+constexpr std::string_view k_storage = "File1";
+constexpr std::string_view k_messages = "Standard";
+constexpr int k_fd_port = 9102;
+
+void note(const OpContext& context, std::string_view text) {
+  if (context.note) {
+    context.note(text);
+  }
+}
+
+std::string replace_all(std::string text, std::string_view needle, std::string_view with) {
+  if (needle.empty()) {
+    return text;
+  }
+  size_t at = 0;
+  while ((at = text.find(needle, at)) != std::string::npos) {
+    text.replace(at, needle.size(), with);
+    at += with.size();
+  }
+  return text;
+}
+
+std::string base64(std::string_view data) {
+  static constexpr char k_alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(data[i])) << 16 |
+                 static_cast<uint32_t>(static_cast<unsigned char>(data[i + 1])) << 8 |
+                 static_cast<uint32_t>(static_cast<unsigned char>(data[i + 2]));
+    out.push_back(k_alphabet[(n >> 18) & 63]);
+    out.push_back(k_alphabet[(n >> 12) & 63]);
+    out.push_back(k_alphabet[(n >> 6) & 63]);
+    out.push_back(k_alphabet[n & 63]);
+  }
+  if (i < data.size()) {
+    uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(data[i])) << 16;
+    const bool two = i + 1 < data.size();
+    if (two) {
+      n |= static_cast<uint32_t>(static_cast<unsigned char>(data[i + 1])) << 8;
+    }
+    out.push_back(k_alphabet[(n >> 18) & 63]);
+    out.push_back(k_alphabet[(n >> 12) & 63]);
+    out.push_back(two ? k_alphabet[(n >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+std::string_view reason_phrase(long status) {
+  switch (status) {
+  case 400: return "Bad Request";
+  case 401: return "Unauthorized";
+  case 403: return "Forbidden";
+  case 404: return "Not Found";
+  case 405: return "Method Not Allowed";
+  case 429: return "Too Many Requests";
+  case 500: return "Internal Server Error";
+  case 502: return "Bad Gateway";
+  case 503: return "Service Unavailable";
+  case 504: return "Gateway Timeout";
+  default: return "";
+  }
+}
+
+// A reply's output as one line of text: a string, lines joined, or JSON.
+std::string output_text(const json& output) {
+  constexpr size_t k_max = 400;
+  std::string text;
+  if (output.is_string()) {
+    text = output.get<std::string>();
+  } else if (output.is_array() &&
+             std::all_of(output.begin(), output.end(), [](const json& l) { return l.is_string(); })) {
+    for (const auto& line : output) {
+      text = text.empty() ? line.get<std::string>() : fmt::format("{} {}", text, line.get<std::string>());
+    }
+  } else if (!output.is_null()) {
+    text = output.dump();
+  }
+  for (char& c : text) {
+    if (c == '\n' || c == '\r' || c == '\t') {
+      c = ' ';
+    }
+  }
+  return text.size() > k_max ? fmt::format("{}...", text.substr(0, k_max)) : text;
+}
+
+std::string lower_ascii(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return text;
+}
+
+// Bacula's config values come back as strings, numbers or booleans ("yes",
+// 9102, true): compared loosely, as text.
+std::string scalar_text(const json& v) {
+  if (v.is_string()) {
+    return lower_ascii(v.get<std::string>());
+  }
+  if (v.is_boolean()) {
+    return v.get<bool>() ? "yes" : "no";
+  }
+  return v.dump();
+}
+
+// Whether `have` holds everything in `want` (objects: every key of `want`,
+// recursively; arrays: element by element).
+bool covers(const json& have, const json& want) {
+  if (want.is_object()) {
+    if (!have.is_object()) {
+      return false;
+    }
+    for (const auto& [key, value] : want.items()) {
+      auto it = have.find(key);
+      if (it == have.end() || !covers(*it, value)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  if (want.is_array()) {
+    if (!have.is_array() || have.size() != want.size()) {
+      return false;
+    }
+    for (size_t i = 0; i < want.size(); ++i) {
+      if (!covers(have[i], want[i])) {
+        return false;
+      }
+    }
+    return true;
+  }
+  return !have.is_object() && !have.is_array() && scalar_text(have) == scalar_text(want);
+}
+
+// The directives of `want` that `have` does not match, for messages.
+std::string differences(const json& have, const json& want) {
+  std::string out;
+  for (const auto& [key, value] : want.items()) {
+    auto it = have.find(key);
+    if (it != have.end() && covers(*it, value)) {
+      continue;
+    }
+    std::string item = it == have.end()
+                           ? fmt::format("{} missing, want {}", key, value.dump())
+                           : fmt::format("{} is {}, want {}", key, it->dump(), value.dump());
+    out = out.empty() ? item : fmt::format("{}; {}", out, item);
+  }
+  return out;
+}
+
+std::string spec_string(const Target& target, const char* name) {
+  auto it = target.spec.find(name);
+  if (it == target.spec.end() || !it->is_string() || it->get<std::string>().empty()) {
+    throw ProviderError(fmt::format("{}: the spec has no {}", target.address, name));
+  }
+  return it->get<std::string>();
+}
+
+std::vector<std::string> spec_list(const Target& target, const char* name,
+                                   std::vector<std::string> fallback) {
+  auto it = target.spec.find(name);
+  if (it == target.spec.end() || it->is_null()) {
+    return fallback;
+  }
+  if (!it->is_array()) {
+    throw ProviderError(fmt::format("{}: {} is not a list", target.address, name));
+  }
+  std::vector<std::string> out;
+  for (const auto& item : *it) {
+    if (!item.is_string()) {
+      throw ProviderError(fmt::format("{}: {} holds a value that is not a string", target.address,
+                                      name));
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+int64_t spec_retention(const Target& target) {
+  auto it = target.spec.find("retention_days");
+  if (it == target.spec.end() || it->is_null()) {
+    return 30;
+  }
+  if (!it->is_number_integer() || it->get<int64_t>() < 1) {
+    throw ProviderError(
+        fmt::format("{}: retention_days is not a positive integer", target.address));
+  }
+  return it->get<int64_t>();
+}
+
+bool spec_enabled(const Target& target) {
+  auto it = target.spec.find("enabled");
+  return it == target.spec.end() || !it->is_boolean() || it->get<bool>();
+}
+
+json value_of(const json& object, const char* name) {
+  if (!object.is_object()) {
+    return nullptr;
+  }
+  auto it = object.find(name);
+  return it == object.end() ? json() : *it;
+}
+
+bool changed(const Target& target, const char* name) {
+  return value_of(target.prior_spec, name) != value_of(target.spec, name);
+}
+
+std::string string_of(const json& object, const char* name) {
+  json v = value_of(object, name);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+// The names a backup's resources get.
+struct Names {
+  std::string job;
+  std::string fileset;
+  std::string schedule;
+  std::string pool;
+
+  explicit Names(std::string job_name)
+    : job(std::move(job_name)), fileset(fmt::format("{}-fileset", job)),
+      schedule(fmt::format("{}-schedule", job)), pool(fmt::format("{}-pool", job)) {}
+};
+
+// The directives stove writes for each resource.
+json client_directives(const std::string& name, const std::string& address) {
+  return {{"Name", name},
+          {"Address", address},
+          {"FDPort", k_fd_port},
+          {"Catalog", std::string(k_catalog)},
+          {"AutoPrune", "yes"}};
+}
+
+json fileset_directives(const std::string& name, const std::vector<std::string>& files,
+                        const std::vector<std::string>& excludes) {
+  json d = {{"Name", name},
+            {"Include", json::array({{{"File", files},
+                                      {"Options", json::array({{{"Signature", "MD5"}}})}}})}};
+  if (!excludes.empty()) {
+    d["Exclude"] = json::array({{{"File", excludes}}});
+  }
+  return d;
+}
+
+json schedule_directives(const std::string& name, const std::string& run) {
+  return {{"Name", name}, {"Run", json::array({run})}};
+}
+
+json pool_directives(const Names& names, int64_t days) {
+  const std::string retention = fmt::format("{} days", days);
+  return {{"Name", names.pool},
+          {"PoolType", "Backup"},
+          {"VolumeRetention", retention},
+          {"JobRetention", retention},
+          {"FileRetention", retention},
+          {"AutoPrune", "yes"},
+          {"Recycle", "yes"},
+          {"LabelFormat", fmt::format("{}-", names.job)}};
+}
+
+json job_directives(const Names& names, const std::string& client, bool enabled) {
+  return {{"Name", names.job},         {"Type", "Backup"},
+          {"Level", "Incremental"},    {"Client", client},
+          {"FileSet", names.fileset},  {"Schedule", names.schedule},
+          {"Pool", names.pool},        {"Storage", std::string(k_storage)},
+          {"Messages", std::string(k_messages)},    {"Enabled", enabled ? "yes" : "no"}};
+}
+
+// What makes a Job the one stove would make: the resources it names. A job
+// that differs only otherwise (Enabled, Level, Storage) is stove's own,
+// from an earlier run, and is brought up to date.
+json job_identity(const json& job) {
+  json identity = json::object();
+  for (const char* key : {"Name", "Type", "Client", "FileSet", "Schedule", "Pool"}) {
+    if (job.contains(key)) {
+      identity[key] = job[key];
+    }
+  }
+  return identity;
+}
+
+// The directives of each type that stove manages: an update sets these and
+// keeps the rest (a Client's Password, say).
+std::vector<std::string> managed_keys(std::string_view type) {
+  if (type == "Client") {
+    return {"Address", "FDPort", "Catalog", "AutoPrune"};
+  }
+  if (type == "FileSet") {
+    return {"Include", "Exclude"};
+  }
+  if (type == "Schedule") {
+    return {"Run"};
+  }
+  if (type == "Pool") {
+    return {"PoolType",    "VolumeRetention", "JobRetention", "FileRetention",
+            "AutoPrune",   "Recycle",         "LabelFormat"};
+  }
+  return {"Type",    "Level",    "Client",   "FileSet", "Schedule",
+          "Pool",    "Storage",  "Messages", "Enabled"};
+}
+
+std::vector<std::string> files_of(const json& blocks) {
+  std::vector<std::string> out;
+  if (!blocks.is_array()) {
+    return out;
+  }
+  for (const auto& block : blocks) {
+    json files = value_of(block, "File");
+    if (files.is_string()) {
+      out.push_back(files.get<std::string>());
+    } else if (files.is_array()) {
+      for (const auto& f : files) {
+        if (f.is_string()) {
+          out.push_back(f.get<std::string>());
+        }
+      }
+    }
+  }
+  return out;
+}
+
+std::optional<int64_t> days_of(const json& retention) {
+  if (!retention.is_string()) {
+    return std::nullopt;
+  }
+  std::string text = lower_ascii(retention.get<std::string>());
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc()) {
+    return std::nullopt;
+  }
+  std::string unit(end, static_cast<size_t>(text.data() + text.size() - end));
+  unit.erase(0, unit.find_first_not_of(' '));
+  if (unit == "days" || unit == "day" || unit == "d") {
+    return n;
+  }
+  if (unit == "weeks" || unit == "week" || unit == "w") {
+    return n * 7;
+  }
+  return std::nullopt;
+}
+
+bool enabled_of(const json& value) {
+  if (value.is_null()) {
+    return true;
+  }
+  std::string text = scalar_text(value);
+  return !(text == "no" || text == "false" || text == "0");
+}
+
+// ---------------------------------------------------------------------------
+
+class Api {
+public:
+  struct Reply {
+    long status = 0;
+    int64_t error = 0;    // Bacularis' error code; -1 when the reply had none
+    json output;
+    std::string text;     // the raw body
+    bool ok() const { return status >= 200 && status < 300 && error == 0; }
+    bool missing() const { return error == k_error_does_not_exist; }
+  };
+
+  Api(Settings settings, http::ClientOptions options)
+    : m_settings(std::move(settings)), m_client(std::move(options)) {
+    if (m_settings.token) {
+      m_client.add_secret(*m_settings.token);
+      m_authorization = fmt::format("Bearer {}", *m_settings.token);
+    } else {
+      m_client.add_secret(m_settings.password);
+      std::string basic = base64(fmt::format("{}:{}", m_settings.username, m_settings.password));
+      m_client.add_secret(basic);
+      m_authorization = fmt::format("Basic {}", basic);
+    }
+  }
+
+  http::Stats stats() const { return m_client.stats(); }
+  const http::RetryPolicy& retry() const { return m_client.options().retry; }
+
+  static std::string config_path(std::string_view type, std::string_view name = {}) {
+    return name.empty() ? fmt::format("config/dir/{}", type)
+                        : fmt::format("config/dir/{}/{}", type, http::url_encode(name));
+  }
+
+  // Sends METHOD {endpoint}/api/v2/PATH; transport failures throw.
+  Reply send(const std::string& method, const std::string& path, const json* body,
+             const OpContext& context, bool idempotent = true) {
+    const std::string url = fmt::format("{}/api/v2/{}", m_settings.endpoint, path);
+    http::Request request;
+    if (body != nullptr) {
+      request = http::Request::json(method, url, *body);
+    } else {
+      request.method = method;
+      request.url = url;
+    }
+    request.headers.emplace_back("Authorization", m_authorization);
+    request.headers.emplace_back("Accept", "application/json");
+    request.idempotent = idempotent;
+    http::Response response = m_client.send(request, context.deadline);
+    Reply reply;
+    reply.status = response.status;
+    reply.text = std::move(response.body);
+    json j = json::parse(reply.text, nullptr, false);
+    if (j.is_object() && j.contains("error") && j["error"].is_number_integer()) {
+      reply.error = j["error"].get<int64_t>();
+      reply.output = j.value("output", json());
+    } else if (j.is_object() && j.contains("output")) {
+      reply.error = 0;
+      reply.output = j["output"];
+    } else {
+      reply.error = -1;
+      reply.output = j.is_discarded() ? json(reply.text) : j;
+    }
+    // A Bacularis that answers 404 for a missing resource without the code.
+    if (reply.status == 404 && reply.error <= 0) {
+      reply.error = k_error_does_not_exist;
+    }
+    return reply;
+  }
+
+  // "POST config/dir/Job/nightly: error 94: Config validation error. ..."
+  std::string error_text(const std::string& method, const std::string& path,
+                         const Reply& reply) const {
+    std::string what = fmt::format("{} {}", method, path);
+    std::string message = output_text(reply.output);
+    std::string text;
+    if (reply.status >= 200 && reply.status < 300 && reply.error > 0) {
+      text = fmt::format("{}: error {}", what, reply.error);
+    } else {
+      std::string_view reason = reason_phrase(reply.status);
+      text = reason.empty() ? fmt::format("{}: {}", what, reply.status)
+                            : fmt::format("{}: {} {}", what, reply.status, reason);
+      if (reply.error > 0) {
+        text = fmt::format("{} (error {})", text, reply.error);
+      }
+    }
+    if (!message.empty()) {
+      text = fmt::format("{}: {}", text, message);
+    } else if (reply.error < 0 && reply.status >= 200 && reply.status < 300) {
+      text = fmt::format("{}: the response is not a Bacularis reply", text);
+    }
+    if (reply.status == 401 || reply.status == 403) {
+      text = fmt::format("{} ({})", text, m_settings.credential_hint);
+    }
+    return redact(std::move(text));
+  }
+
+  [[noreturn]] void fail(const std::string& method, const std::string& path,
+                         const Reply& reply) const {
+    throw ProviderError(error_text(method, path, reply), reply.status);
+  }
+
+  // Sends and returns the output of a successful reply; anything else is a
+  // ProviderError.
+  json call(const std::string& method, const std::string& path, const json* body,
+            const OpContext& context) {
+    Reply reply = send(method, path, body, context);
+    if (!reply.ok()) {
+      fail(method, path, reply);
+    }
+    return std::move(reply.output);
+  }
+
+  // The directives of a resource, or nullopt if there is none.
+  std::optional<json> get(std::string_view type, std::string_view name,
+                          const OpContext& context) {
+    const std::string path = config_path(type, name);
+    Reply reply = send("GET", path, nullptr, context);
+    if (reply.missing()) {
+      return std::nullopt;
+    }
+    if (!reply.ok()) {
+      fail("GET", path, reply);
+    }
+    // Either the directives, or {"Type": {directives}}.
+    json& out = reply.output;
+    const std::string key(type);
+    if (out.is_object() && out.size() == 1 && out.contains(key) && out[key].is_object()) {
+      return out[key];
+    }
+    if (!out.is_object()) {
+      throw ProviderError(fmt::format("GET {}: expected the resource's directives", path));
+    }
+    return std::move(out);
+  }
+
+  // Every resource of `type`, as its directives.
+  std::vector<json> list(std::string_view type, const OpContext& context) {
+    const std::string path = config_path(type);
+    json out = call("GET", path, nullptr, context);
+    if (!out.is_array()) {
+      throw ProviderError(fmt::format("GET {}: expected a list of resources", path));
+    }
+    std::vector<json> resources;
+    const std::string key(type);
+    for (auto& item : out) {
+      if (item.is_object() && item.size() == 1 && item.contains(key)) {
+        resources.push_back(item[key]);
+      } else if (item.is_object()) {
+        resources.push_back(item);
+      }
+    }
+    return resources;
+  }
+
+  static json body_of(const json& directives) { return {{"config", directives.dump()}}; }
+
+  // PUTs `wanted` merged into `current`: stove's directives set (or
+  // removed when `wanted` leaves them out), the others kept.
+  void put_merged(std::string_view type, const json& current, const json& wanted,
+                  const OpContext& context) {
+    json merged = current.is_object() ? current : json::object();
+    for (const auto& key : managed_keys(type)) {
+      if (wanted.contains(key)) {
+        merged[key] = wanted[key];
+      } else {
+        merged.erase(key);
+      }
+    }
+    merged["Name"] = wanted["Name"];
+    json body = body_of(merged);
+    call("PUT", config_path(type, wanted["Name"].get<std::string>()), &body, context);
+  }
+
+  // Deletes a resource. Returns false if it was already gone; throws
+  // ProviderError for other failures (a dependency error included).
+  bool remove(std::string_view type, std::string_view name, const OpContext& context,
+              Reply* refused = nullptr) {
+    const std::string path = config_path(type, name);
+    Reply reply = send("DELETE", path, nullptr, context);
+    if (reply.missing()) {
+      return false;
+    }
+    if (!reply.ok()) {
+      if (refused != nullptr && reply.error == k_error_dependency) {
+        *refused = std::move(reply);
+        return false;
+      }
+      fail("DELETE", path, reply);
+    }
+    return true;
+  }
+
+  void reload(const OpContext& context) {
+    json body = json::array({"reload"});
+    call("PUT", "console", &body, context);
+  }
+
+private:
+  std::string redact(std::string text) const {
+    if (m_settings.token) {
+      text = replace_all(std::move(text), *m_settings.token, "<redacted>");
+    }
+    if (!m_settings.password.empty()) {
+      text = replace_all(std::move(text), m_settings.password, "<redacted>");
+    }
+    return text;
+  }
+
+  Settings m_settings;
+  http::Client m_client;
+  std::string m_authorization;
+};
+
+// ---------------------------------------------------------------------------
+
+// What to do when a resource stove creates is there already, configured
+// otherwise.
+enum class Existing {
+  reuse,     // a machine's Client: shared; its address is brought up to date
+  overwrite, // a backup's FileSet, Schedule, Pool: named after the job, stove's
+  refuse,    // the Job itself: someone else's
+};
+
+class Backups final : public KindAdapter {
+public:
+  explicit Backups(Api& api) : m_api(api) {}
+
+  std::optional<Remote> read(const Target& target, const OpContext& context) override {
+    const std::string name = target.remote_id.empty() ? spec_string(target, "name")
+                                                      : target.remote_id;
+    return observe(name, context);
+  }
+
+  Remote create(const Target& target, const OpContext& context) override {
+    const Names names(spec_string(target, "name"));
+    check_job_name(target, names.job);
+    const std::string client = client_of(target);
+    const std::string address = address_of(target);
+    const json job = job_directives(names, client, spec_enabled(target));
+
+    // Someone else's job of that name: refuse before touching anything.
+    if (auto existing = m_api.get("Job", names.job, context);
+        existing && !covers(*existing, job_identity(job))) {
+      throw conflict(target, names.job, *existing, job_identity(job));
+    }
+    ensure(target, "Client", client_directives(client, address), Existing::reuse, context);
+    ensure(target, "FileSet",
+           fileset_directives(names.fileset, spec_list(target, "fileset", {"/"}),
+                              spec_list(target, "excludes", {})),
+           Existing::overwrite, context);
+    ensure(target, "Schedule", schedule_directives(names.schedule, spec_string(target, "schedule")),
+           Existing::overwrite, context);
+    ensure(target, "Pool", pool_directives(names, spec_retention(target)), Existing::overwrite,
+           context);
+    ensure(target, "Job", job, Existing::refuse, context);
+    m_api.reload(context);
+    return must_observe(target, names.job, context);
+  }
+
+  Remote update(const Target& target, const OpContext& context) override {
+    const Names names(target.remote_id.empty() ? spec_string(target, "name") : target.remote_id);
+    if (changed(target, "name") && !target.remote_id.empty() &&
+        spec_string(target, "name") != target.remote_id) {
+      throw ProviderError(fmt::format("{}: name cannot change in place", target.address));
+    }
+    bool any = false;
+    if (changed(target, "schedule")) {
+      put(target, "Schedule",
+          schedule_directives(names.schedule, spec_string(target, "schedule")), context);
+      any = true;
+    }
+    if (changed(target, "fileset") || changed(target, "excludes")) {
+      put(target, "FileSet",
+          fileset_directives(names.fileset, spec_list(target, "fileset", {"/"}),
+                             spec_list(target, "excludes", {})),
+          context);
+      any = true;
+    }
+    if (changed(target, "retention_days")) {
+      put(target, "Pool", pool_directives(names, spec_retention(target)), context);
+      any = true;
+    }
+    if (changed(target, "enabled")) {
+      auto current = m_api.get("Job", names.job, context);
+      if (!current) {
+        throw ProviderError(
+            fmt::format("{}: Job \"{}\" is gone; it cannot be updated", target.address, names.job),
+            404);
+      }
+      json wanted = *current;
+      wanted["Enabled"] = spec_enabled(target) ? "yes" : "no";
+      m_api.put_merged("Job", *current, wanted, context);
+      any = true;
+    }
+    if (!any && target.prior_observed.is_object() && target.prior_observed.contains("name")) {
+      return Remote{names.job, target.prior_observed};  // labels: stove's alone
+    }
+    if (any) {
+      m_api.reload(context);
+    }
+    return must_observe(target, names.job, context);
+  }
+
+  void destroy(const Target& target, const OpContext& context) override {
+    const Names names(target.remote_id.empty() ? spec_string(target, "name") : target.remote_id);
+    auto job = m_api.get("Job", names.job, context);
+    std::string client = job ? string_of(*job, "Client") : std::string();
+    if (client.empty()) {
+      client = client_of(target, /*required=*/false);
+    }
+    // A job that was there is reloaded away, even if a lost response makes
+    // its DELETE look like it found nothing.
+    bool any = job.has_value();
+    if (job) {
+      m_api.remove("Job", names.job, context);
+    }
+    // Only what is named after the job: a FileSet or Schedule the job was
+    // pointed at by hand may be shared.
+    const std::array<std::pair<std::string_view, const std::string*>, 3> owned = {
+        {{"Schedule", &names.schedule}, {"FileSet", &names.fileset}, {"Pool", &names.pool}}};
+    for (auto [type, name] : owned) {
+      Api::Reply refused;
+      if (m_api.remove(type, *name, context, &refused)) {
+        any = true;
+      } else if (refused.error == k_error_dependency) {
+        note(context, fmt::format("keeping {} \"{}\": {}", type, *name, output_text(refused.output)));
+      }
+    }
+    if (!client.empty() && !client_in_use(client, names.job, context)) {
+      Api::Reply refused;
+      if (m_api.remove("Client", client, context, &refused)) {
+        any = true;
+      } else if (refused.error == k_error_dependency) {
+        note(context, fmt::format("keeping Client \"{}\": {}", client, output_text(refused.output)));
+      }
+    }
+    if (any) {
+      m_api.reload(context);
+    }
+  }
+
+  std::optional<Remote> find(const Target& target, const OpContext& context) override {
+    return observe(spec_string(target, "name"), context);
+  }
+
+  std::vector<Remote> list(const std::vector<Parent>& parents, const OpContext& context) override {
+    std::string client;
+    for (const auto& parent : parents) {
+      if (parent.kind == Kind::machine) {
+        std::string machine = string_of(parent.observed, "name");
+        if (!machine.empty()) {
+          client = client_name(machine);
+        }
+        break;
+      }
+    }
+    std::vector<Remote> out;
+    for (const auto& job : m_api.list("Job", context)) {
+      const std::string name = string_of(job, "Name");
+      const std::string job_client = string_of(job, "Client");
+      if (name.empty() || (!client.empty() && job_client != client)) {
+        continue;
+      }
+      out.push_back(Remote{name,
+                           {{"name", name},
+                            {"client", job_client},
+                            {"enabled", enabled_of(value_of(job, "Enabled"))}}});
+    }
+    return out;
+  }
+
+private:
+  static void check_job_name(const Target& target, const std::string& name) {
+    if (!valid_name(name) || name.size() > k_max_job_name) {
+      throw ProviderError(fmt::format(
+          "{}: \"{}\" is not a usable Bacula job name: 1 to {} letters, digits, '-', '_', '.', "
+          "':' or inner spaces (its FileSet, Schedule and Pool are named after it)",
+          target.address, name, k_max_job_name));
+    }
+  }
+
+  static const Parent* machine_of(const Target& target) {
+    for (const auto& parent : target.parents) {
+      if (parent.kind == Kind::machine) {
+        return &parent;
+      }
+    }
+    return nullptr;
+  }
+
+  static std::string client_of(const Target& target, bool required = true) {
+    const Parent* machine = machine_of(target);
+    std::string name = machine != nullptr ? string_of(machine->observed, "name") : std::string();
+    if (name.empty()) {
+      if (!required) {
+        return {};
+      }
+      throw ProviderError(fmt::format("{}: its machine has no observed name yet", target.address));
+    }
+    return client_name(name);
+  }
+
+  static std::string address_of(const Target& target) {
+    const Parent* machine = machine_of(target);
+    std::string ip = machine != nullptr ? string_of(machine->observed, "ip_address") : std::string();
+    if (ip.empty()) {
+      throw ProviderError(fmt::format(
+          "{}: its machine has no IP address yet (the Client's Address)", target.address));
+    }
+    return ip;
+  }
+
+  ProviderError conflict(const Target& target, const std::string& job, const json& have,
+                         const json& want) const {
+    return ProviderError(fmt::format(
+        "{}: a Job \"{}\" exists already, configured otherwise ({}); stove does not take over a "
+        "job it did not make: rename the backup or remove that job",
+        target.address, job, differences(have, want)));
+  }
+
+  // Creates a resource, or settles for the one there: the same (a create
+  // whose response was lost, an interrupted earlier run), or per `existing`.
+  void ensure(const Target& target, std::string_view type, const json& wanted, Existing existing,
+              const OpContext& context) {
+    const std::string name = wanted["Name"].get<std::string>();
+    const std::string path = Api::config_path(type, name);
+    const json body = Api::body_of(wanted);
+    const http::RetryPolicy& retry = m_api.retry();
+    const int attempts = std::max(1, retry.max_attempts);
+    auto delay = std::max(retry.base, std::chrono::milliseconds(1));
+    for (int attempt = 1;; ++attempt) {
+      std::string failure;
+      long status = 0;
+      bool exists = false;
+      try {
+        Api::Reply reply = m_api.send("POST", path, &body, context, /*idempotent=*/false);
+        if (reply.ok()) {
+          return;
+        }
+        exists = reply.error == k_error_already_exists;
+        // A 5xx (or a 429 the client gave up on) may have been carried out.
+        if (!exists && reply.status < 500 && reply.status != 429) {
+          m_api.fail("POST", path, reply);
+        }
+        failure = m_api.error_text("POST", path, reply);
+        status = reply.status;
+      } catch (const http::TransportError& e) {
+        if (e.reason() == http::TransportError::Reason::cancelled || context.deadline.expired()) {
+          throw;
+        }
+        failure = e.what();
+      }
+      if (auto current = m_api.get(type, name, context)) {
+        if (covers(*current, wanted)) {
+          if (exists) {
+            note(context, fmt::format("adopting the existing {} \"{}\"", type, name));
+          }
+          return;
+        }
+        if (existing == Existing::refuse && !covers(*current, job_identity(wanted))) {
+          throw conflict(target, name, *current, job_identity(wanted));
+        }
+        switch (existing) {
+        case Existing::refuse:  // stove's job (it names stove's resources), otherwise set
+        case Existing::reuse:
+        case Existing::overwrite: {
+          note(context, fmt::format("updating the existing {} \"{}\" ({})", type, name,
+                                    differences(*current, wanted)));
+          json merged = wanted;
+          if (existing == Existing::reuse) {
+            // Only what stove must have: the Client's address.
+            merged = *current;
+            for (const auto& [key, value] : wanted.items()) {
+              if (!current->contains(key) || key == "Address") {
+                merged[key] = value;
+              }
+            }
+          }
+          m_api.put_merged(type, *current, merged, context);
+          return;
+        }
+        }
+      }
+      if (attempt >= attempts) {
+        throw ProviderError(failure, status);
+      }
+      context.deadline.sleep(delay);
+      delay = std::min(delay * 2, std::max(retry.cap, retry.base));
+    }
+  }
+
+  // Brings a resource to `wanted` (merged into what is there), or makes it
+  // again if it went missing.
+  void put(const Target& target, std::string_view type, const json& wanted,
+           const OpContext& context) {
+    const std::string name = wanted["Name"].get<std::string>();
+    if (auto current = m_api.get(type, name, context)) {
+      m_api.put_merged(type, *current, wanted, context);
+      return;
+    }
+    note(context, fmt::format("{} \"{}\" is missing; making it again", type, name));
+    ensure(target, type, wanted, Existing::overwrite, context);
+  }
+
+  bool client_in_use(const std::string& client, const std::string& except,
+                     const OpContext& context) {
+    for (const auto& job : m_api.list("Job", context)) {
+      if (string_of(job, "Client") == client && string_of(job, "Name") != except) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  std::optional<Remote> observe(const std::string& name, const OpContext& context) {
+    auto job = m_api.get("Job", name, context);
+    if (!job) {
+      return std::nullopt;
+    }
+    Remote remote;
+    remote.remote_id = name;
+    json& o = remote.observed;
+    o["name"] = name;
+    o["client"] = string_of(*job, "Client");
+    o["enabled"] = enabled_of(value_of(*job, "Enabled"));
+    if (std::string s = string_of(*job, "Schedule"); !s.empty()) {
+      if (auto schedule = m_api.get("Schedule", s, context)) {
+        json run = value_of(*schedule, "Run");
+        if (run.is_array() && run.size() == 1 && run[0].is_string()) {
+          o["schedule"] = run[0];
+        } else if (run.is_string()) {
+          o["schedule"] = run;
+        } else if (run.is_array()) {
+          o["schedule"] = run;
+        }
+      }
+    }
+    if (std::string f = string_of(*job, "FileSet"); !f.empty()) {
+      if (auto fileset = m_api.get("FileSet", f, context)) {
+        o["fileset"] = files_of(value_of(*fileset, "Include"));
+        o["excludes"] = files_of(value_of(*fileset, "Exclude"));
+      }
+    }
+    if (std::string p = string_of(*job, "Pool"); !p.empty()) {
+      if (auto pool = m_api.get("Pool", p, context)) {
+        if (auto days = days_of(value_of(*pool, "VolumeRetention"))) {
+          o["retention_days"] = *days;
+        }
+      }
+    }
+    return remote;
+  }
+
+  Remote must_observe(const Target& target, const std::string& name, const OpContext& context) {
+    auto remote = observe(name, context);
+    if (!remote) {
+      throw ProviderError(fmt::format("{}: Job \"{}\" is not there after it was written",
+                                      target.address, name));
+    }
+    return std::move(*remote);
+  }
+
+  Api& m_api;
+};
+
+class BacularisProvider final : public Provider {
+public:
+  BacularisProvider(Settings settings, http::ClientOptions options)
+    : m_api(std::move(settings), std::move(options)), m_backups(m_api) {}
+
+  KindAdapter* adapter(Kind kind) override {
+    return kind == Kind::backup ? &m_backups : nullptr;
+  }
+
+  http::Stats stats() const override { return m_api.stats(); }
+
+private:
+  Api m_api;
+  Backups m_backups;
+};
+
+std::optional<std::string> setting_string(const ProviderConfig& config, const char* name) {
+  auto it = config.settings.find(name);
+  if (it == config.settings.end() || !it->is_string() || it->get<std::string>().empty()) {
+    return std::nullopt;
+  }
+  return it->get<std::string>();
+}
+
+std::optional<std::string> read_variable(const Environment& environment, const std::string& name) {
+  auto value = environment ? environment(name) : std::nullopt;
+  if (value && value->empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+bool name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_' || c == '.' || c == ':';
+}
+
+} // namespace
+
+bool valid_name(std::string_view name) {
+  if (name.empty() || name.size() > k_max_name || name.front() == ' ' || name.back() == ' ') {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) { return name_char(c) || c == ' '; });
+}
+
+std::string client_name(std::string_view machine_name) {
+  constexpr std::string_view k_suffix = "-fd";
+  std::string name;
+  for (char c : machine_name) {
+    name.push_back(name_char(c) ? c : '-');
+  }
+  if (name.size() > k_max_name - k_suffix.size()) {
+    name.resize(k_max_name - k_suffix.size());
+  }
+  if (name.empty()) {
+    name = "machine";
+  }
+  name.append(k_suffix);
+  return name;
+}
+
+Settings settings_from_config(const ProviderConfig& config, const Environment& environment) {
+  Settings s;
+  s.provider_name = config.name;
+  s.endpoint = openvcloud::normalise_endpoint(config);
+  if (auto token_variable = setting_string(config, "token_env")) {
+    auto token = read_variable(environment, *token_variable);
+    if (!token) {
+      throw Error(ErrorKind::input,
+                  fmt::format("provider \"{}\": environment variable {} is not set; it holds the "
+                              "OAuth2 bearer token (token_env)",
+                              config.name, *token_variable));
+    }
+    s.token = std::move(token);
+    s.credential_hint = fmt::format("check the token in {}", *token_variable);
+    return s;
+  }
+  const std::string user_variable =
+      setting_string(config, "username_env").value_or("STOVE_BACULARIS_USER");
+  const std::string password_variable =
+      setting_string(config, "password_env").value_or("STOVE_BACULARIS_PASSWORD");
+  auto user = read_variable(environment, user_variable);
+  if (!user) {
+    throw Error(ErrorKind::input,
+                fmt::format("provider \"{}\": environment variable {} is not set; it holds the "
+                            "Bacularis API user name (username_env), or set token_env for an "
+                            "OAuth2 bearer token",
+                            config.name, user_variable));
+  }
+  auto password = read_variable(environment, password_variable);
+  if (!password) {
+    throw Error(ErrorKind::input,
+                fmt::format("provider \"{}\": environment variable {} is not set; it holds the "
+                            "Bacularis API password (password_env)",
+                            config.name, password_variable));
+  }
+  s.username = std::move(*user);
+  s.password = std::move(*password);
+  s.credential_hint =
+      fmt::format("check the user and password in {} and {}", user_variable, password_variable);
+  return s;
+}
+
+std::unique_ptr<Provider> make(Settings settings, http::ClientOptions http) {
+  if (http.name.empty()) {
+    http.name = settings.provider_name;
+  }
+  return std::make_unique<BacularisProvider>(std::move(settings), std::move(http));
+}
+
+std::unique_ptr<Provider> factory(const ProviderConfig& config, const ProviderOptions& options) {
+  http::ClientOptions http = options.http;
+  http.name = config.name;
+  return make(settings_from_config(config, options.environment), std::move(http));
+}
+
+} // namespace stove::providers::bacularis

@@ -1,0 +1,99 @@
+#pragma once
+
+// The sandbox's Bacularis: the subset of the Bacularis (Baculum) REST API v2
+// that stove's backup adapter uses, on the same server as the cloudapi,
+// under /api/v2/. The director's configuration is Client, FileSet,
+// Schedule, Pool and Job resources, each a JSON object of directives,
+// persisted in DATA_DIR/bacula.json (group-committed: a change is answered
+// once it is on disk).
+//
+//   GET    /api/v2/config/dir/{Type}          [{"Type": {directives}}, ...]
+//   GET    /api/v2/config/dir/{Type}/{Name}   {directives}
+//   POST   /api/v2/config/dir/{Type}/{Name}   {"config": "<directives as a JSON string>"}
+//   PUT    /api/v2/config/dir/{Type}/{Name}   same body; replaces the directives
+//   DELETE /api/v2/config/dir/{Type}/{Name}
+//   PUT    /api/v2/console                    ["reload"] -> {"output": ["reloaded"], "error": 0}
+//   GET    /api/v2/jobs/resnames              {"output": {"sandbox-dir": [jobs]}}: the
+//                                             jobs the director runs, as of the last
+//                                             reload (a restart reloads)
+//
+// Replies are {"output": ..., "error": N}. As Baculum does, config errors
+// come with HTTP 200 and a code: 94 validation (a bad name, a missing
+// required directive, a bad Run directive, a reference to a resource that
+// does not exist), 98 already exists, 99 dependency (deleting a resource a
+// Job uses). A missing resource is 404 with error 97; an unknown path 404
+// with error 8; a console command other than reload error 1; bad or
+// missing credentials 401 with error 6. Credentials: `Authorization: Bearer
+// TOKEN`, or basic auth as user "sandbox" with the token as password.
+//
+// Names: 1 to 127 characters, letters, digits, '-', '_', '.', ':' and
+// spaces, but not at either end (Bacula allows spaces in quoted names).
+// Required directives: Client Address; FileSet Include with at least one
+// File; Schedule Run, each "[Key=Value ...] [date spec] at HH:MM" with Level
+// (if given) Full, Incremental, Differential or VirtualFull; Job Type, and
+// for a Backup job Client and FileSet; a Job's Client, FileSet, Schedule and
+// Pool must exist.
+
+#include "sandbox/cloud.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace stove::sandbox {
+
+class Committer;
+
+// The resource types, then names, and their directives.
+using BaculaConfig = std::map<std::string, std::map<std::string, nlohmann::json>, std::less<>>;
+
+nlohmann::json bacula_to_document(const BaculaConfig& config);
+// Throws std::runtime_error saying what is wrong.
+BaculaConfig bacula_from_document(const nlohmann::json& document);
+
+class Bacularis {
+public:
+  Bacularis(std::string data_dir, std::string token);
+  ~Bacularis();
+  Bacularis(const Bacularis&) = delete;
+  Bacularis& operator=(const Bacularis&) = delete;
+
+  // Whether the path is this API's.
+  static bool handles(std::string_view path);
+  // Whether the request changes the configuration (or reloads it).
+  static bool is_mutating(std::string_view method, std::string_view path);
+
+  // Loads DATA_DIR/bacula.json, or writes an empty one; starts the writer.
+  // Throws stove::Error(ErrorKind::io).
+  void start();
+  // Writes what is not on disk yet. Returns why that failed, if it did.
+  std::optional<std::string> stop();
+
+  // One request: credentials, routing, the change, and waiting until it is
+  // on disk. Thread-safe.
+  Reply serve(std::string_view method, std::string_view path, const std::string& authorization,
+              const std::string& body);
+
+  // The same without credentials or persistence (for tests of the rules).
+  Reply call(std::string_view method, std::string_view path, const std::string& body);
+
+  uint64_t writes() const;
+
+private:
+  std::string m_data_file;
+  std::string m_token;
+  mutable std::mutex m_mutex;
+  BaculaConfig m_config;
+  std::set<std::string, std::less<>> m_running_jobs; // as of the last reload
+  uint64_t m_version = 0;
+  std::unique_ptr<Committer> m_committer;
+};
+
+} // namespace stove::sandbox

@@ -1,0 +1,487 @@
+// The Bacularis adapter against the sandbox's Bacularis subset, in process:
+// what it writes (read back from the sandbox), reads, updates, deletes and
+// adopts, and how refusals surface.
+
+#include "model/error.hpp"
+#include "providers/bacularis.hpp"
+#include "providers/provider.hpp"
+#include "providers/sandbox_provider.hpp"
+#include "sandbox/server.hpp"
+#include "support/printing.hpp"
+#include "support/temp_dir.hpp"
+#include "unit/providers/provider_fixtures.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace stove;
+using namespace stove::providers;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* k_token = "s3cr3t-token";
+
+// A sandbox on loopback and a Bacularis provider pointed at it.
+struct Fixture {
+  test::TempDir dir;
+  sandbox::Server server{options(dir)};
+  std::unique_ptr<Provider> provider;
+  KindAdapter* backups = nullptr;
+  test::Notes notes;
+
+  Fixture() {
+    server.start();
+    provider = bacularis_provider(k_token);
+    backups = provider->adapter(Kind::backup);
+  }
+
+  static sandbox::Options options(const test::TempDir& d) {
+    sandbox::Options o;
+    o.data_dir = (d / "data").string();
+    o.token = k_token;
+    o.threads = 4;
+    o.deploy_delay = std::chrono::milliseconds(0);
+    return o;
+  }
+
+  // `type: bacularis`, basic auth as user sandbox with `password`.
+  std::unique_ptr<Provider> bacularis_provider(const std::string& password) {
+    ProviderConfig config;
+    config.name = "bacula";
+    config.type = "bacularis";
+    config.endpoint = server.url();
+    return bacularis::factory(config, test::provider_options(test::fake_environment(
+                                          {{"STOVE_BACULARIS_USER", "sandbox"},
+                                           {"STOVE_BACULARIS_PASSWORD", password}})));
+  }
+
+  // A GET straight to the sandbox: the reply's output and error.
+  std::pair<json, int> get(const std::string& path) {
+    http::Client client(http::ClientOptions{});
+    http::Request request;
+    request.url = fmt::format("{}/api/v2/{}", server.url(), path);
+    request.headers.emplace_back("Authorization", fmt::format("Bearer {}", k_token));
+    json reply = client.send(request).json();
+    return {reply["output"], reply["error"].get<int>()};
+  }
+
+  json resource(const std::string& type, const std::string& name) {
+    auto [output, error] = get(fmt::format("config/dir/{}/{}", type, http::url_encode(name)));
+    return error == 0 ? output : json();
+  }
+
+  json running_jobs() { return get("jobs/resnames").first["sandbox-dir"]; }
+};
+
+Parent machine_parent(const std::string& name = "web 1", const std::string& ip = "10.1.0.5") {
+  Parent p;
+  p.kind = Kind::machine;
+  p.address = fmt::format("cloud_space[\"web\"].machine[{}]", json(name).dump());
+  p.remote_id = "5";
+  p.observed = {{"name", name}, {"status", "RUNNING"}, {"ip_address", ip}};
+  return p;
+}
+
+Target backup_target(const std::string& name, Parent machine = machine_parent()) {
+  Target t;
+  t.kind = Kind::backup;
+  t.address = fmt::format("{}.backup[{}]", machine.address, json(name).dump());
+  t.spec = {{"name", name},
+            {"schedule", "Level=Incremental mon-sat at 02:00"},
+            {"fileset", json::array({"/etc", "/var/www"})},
+            {"excludes", json::array({"/var/www/cache"})},
+            {"retention_days", 14},
+            {"enabled", true},
+            {"labels", json::object()}};
+  t.parents.push_back(std::move(machine));
+  Parent space;
+  space.kind = Kind::cloud_space;
+  space.address = "cloud_space[\"web\"]";
+  space.remote_id = "1";
+  space.observed = {{"name", "web"}, {"status", "DEPLOYED"}};
+  t.parents.push_back(std::move(space));
+  return t;
+}
+
+const json k_observed = {{"name", "nightly"},
+                         {"client", "web-1-fd"},
+                         {"enabled", true},
+                         {"schedule", "Level=Incremental mon-sat at 02:00"},
+                         {"fileset", json::array({"/etc", "/var/www"})},
+                         {"excludes", json::array({"/var/www/cache"})},
+                         {"retention_days", 14}};
+
+std::string provider_error(const std::function<void()>& run) {
+  try {
+    run();
+  } catch (const ProviderError& e) {
+    return e.what();
+  }
+  return "(no ProviderError)";
+}
+
+} // namespace
+
+TEST_CASE("bacularis: create writes the Client, FileSet, Schedule, Pool and Job and reloads") {
+  Fixture f;
+  Remote remote = f.backups->create(backup_target("nightly"), f.notes.context());
+  CHECK(remote.remote_id == "nightly");
+  CHECK(remote.observed == k_observed);
+
+  CHECK(f.resource("Client", "web-1-fd") == json{{"Name", "web-1-fd"},
+                                                 {"Address", "10.1.0.5"},
+                                                 {"FDPort", 9102},
+                                                 {"Catalog", "MyCatalog"},
+                                                 {"AutoPrune", "yes"}});
+  CHECK(f.resource("FileSet", "nightly-fileset") ==
+        json{{"Name", "nightly-fileset"},
+             {"Include", json::array({{{"File", json::array({"/etc", "/var/www"})},
+                                       {"Options", json::array({{{"Signature", "MD5"}}})}}})},
+             {"Exclude", json::array({{{"File", json::array({"/var/www/cache"})}}})}});
+  CHECK(f.resource("Schedule", "nightly-schedule") ==
+        json{{"Name", "nightly-schedule"},
+             {"Run", json::array({"Level=Incremental mon-sat at 02:00"})}});
+  CHECK(f.resource("Pool", "nightly-pool") == json{{"Name", "nightly-pool"},
+                                                   {"PoolType", "Backup"},
+                                                   {"VolumeRetention", "14 days"},
+                                                   {"JobRetention", "14 days"},
+                                                   {"FileRetention", "14 days"},
+                                                   {"AutoPrune", "yes"},
+                                                   {"Recycle", "yes"},
+                                                   {"LabelFormat", "nightly-"}});
+  CHECK(f.resource("Job", "nightly") == json{{"Name", "nightly"},
+                                             {"Type", "Backup"},
+                                             {"Level", "Incremental"},
+                                             {"Client", "web-1-fd"},
+                                             {"FileSet", "nightly-fileset"},
+                                             {"Schedule", "nightly-schedule"},
+                                             {"Pool", "nightly-pool"},
+                                             {"Storage", "File1"},
+                                             {"Messages", "Standard"},
+                                             {"Enabled", "yes"}});
+  // The director runs it: the reload happened after the Job was written.
+  CHECK(f.running_jobs() == json::array({"nightly"}));
+  CHECK(f.notes.list().empty());
+  // Client, FileSet, Schedule, Pool, Job, reload, then the reads.
+  CHECK(f.server.counters().mutating == 6);
+}
+
+TEST_CASE("bacularis: read and find map the configuration back, a missing job is nullopt") {
+  Fixture f;
+  Target target = backup_target("nightly");
+  f.backups->create(target, f.notes.context());
+  target.remote_id = "nightly";
+
+  auto read = f.backups->read(target, f.notes.context());
+  REQUIRE(read.has_value());
+  CHECK(read->remote_id == "nightly");
+  CHECK(read->observed == k_observed);
+  auto found = f.backups->find(backup_target("nightly"), f.notes.context());
+  REQUIRE(found.has_value());
+  CHECK(found->observed == k_observed);
+
+  CHECK_FALSE(f.backups->read(backup_target("weekly"), f.notes.context()).has_value());
+  CHECK_FALSE(f.backups->find(backup_target("weekly"), f.notes.context()).has_value());
+
+  auto all = f.backups->list({machine_parent()}, f.notes.context());
+  REQUIRE(all.size() == 1);
+  CHECK(all[0].remote_id == "nightly");
+  CHECK(all[0].observed == json{{"name", "nightly"}, {"client", "web-1-fd"}, {"enabled", true}});
+  CHECK(f.backups->list({machine_parent("db")}, f.notes.context()).empty());
+  CHECK(f.backups->list({}, f.notes.context()).size() == 1);
+}
+
+TEST_CASE("bacularis: update changes the schedule in place and leaves the rest alone") {
+  Fixture f;
+  Target applied = backup_target("nightly");
+  Remote created = f.backups->create(applied, f.notes.context());
+  applied.remote_id = "nightly";
+
+  Target update = test::update_of(applied, {{"schedule", "Level=Full sun at 03:30"}},
+                                  created.observed);
+  Remote remote = f.backups->update(update, f.notes.context());
+  json expected = k_observed;
+  expected["schedule"] = "Level=Full sun at 03:30";
+  CHECK(remote.observed == expected);
+  CHECK(f.resource("Schedule", "nightly-schedule") ==
+        json{{"Name", "nightly-schedule"}, {"Run", json::array({"Level=Full sun at 03:30"})}});
+  CHECK(f.resource("Job", "nightly")["Schedule"] == "nightly-schedule");
+
+  // Disabling, a new retention and a shorter file list.
+  Target more = test::update_of(update,
+                                {{"enabled", false},
+                                 {"retention_days", 60},
+                                 {"fileset", json::array({"/etc"})},
+                                 {"excludes", json::array()}},
+                                remote.observed);
+  remote = f.backups->update(more, f.notes.context());
+  expected.update({{"enabled", false},
+                   {"retention_days", 60},
+                   {"fileset", json::array({"/etc"})},
+                   {"excludes", json::array()}});
+  CHECK(remote.observed == expected);
+  CHECK(f.resource("Job", "nightly")["Enabled"] == "no");
+  CHECK(f.resource("Pool", "nightly-pool")["VolumeRetention"] == "60 days");
+  CHECK(f.resource("FileSet", "nightly-fileset") ==
+        json{{"Name", "nightly-fileset"},
+             {"Include", json::array({{{"File", json::array({"/etc"})},
+                                       {"Options", json::array({{{"Signature", "MD5"}}})}}})}});
+
+  // Labels only: nothing is sent.
+  const uint64_t before = f.server.counters().requests;
+  Target labels = test::update_of(more, {{"labels", {{"team", "ops"}}}}, remote.observed);
+  CHECK(f.backups->update(labels, f.notes.context()).observed == expected);
+  CHECK(f.server.counters().requests == before);
+}
+
+TEST_CASE("bacularis: an update keeps directives stove does not manage, such as the Client's "
+          "Password") {
+  Fixture f;
+  Target applied = backup_target("nightly");
+  f.backups->create(applied, f.notes.context());
+  // An operator sets the file daemon's password in Bacularis.
+  json client = f.resource("Client", "web-1-fd");
+  client["Password"] = "fd-secret";
+  http::Client raw(http::ClientOptions{});
+  http::Request put = http::Request::json("PUT", fmt::format("{}/api/v2/config/dir/Client/web-1-fd",
+                                                             f.server.url()),
+                                          {{"config", client.dump()}});
+  put.headers.emplace_back("Authorization", fmt::format("Bearer {}", k_token));
+  REQUIRE(raw.send(put).json()["error"] == 0);
+
+  // A second backup of the machine, now at a new address: the Client is
+  // reused and its address updated, the password kept.
+  Target second = backup_target("weekly", machine_parent("web 1", "10.1.0.9"));
+  Remote remote = f.backups->create(second, f.notes.context());
+  CHECK(remote.observed["client"] == "web-1-fd");
+  json updated = f.resource("Client", "web-1-fd");
+  CHECK(updated["Address"] == "10.1.0.9");
+  CHECK(updated["Password"] == "fd-secret");
+  CHECK(f.notes.list() == std::vector<std::string>{
+                              R"(updating the existing Client "web-1-fd" (Address is "10.1.0.5", want "10.1.0.9"))"});
+}
+
+TEST_CASE("bacularis: destroy removes the job, then its schedule, fileset and pool, and the "
+          "client with its last job") {
+  Fixture f;
+  Target nightly = backup_target("nightly");
+  Target weekly = backup_target("weekly");
+  f.backups->create(nightly, f.notes.context());
+  f.backups->create(weekly, f.notes.context());
+  CHECK(f.running_jobs() == json::array({"nightly", "weekly"}));
+  nightly.remote_id = "nightly";
+  weekly.remote_id = "weekly";
+
+  f.backups->destroy(nightly, f.notes.context());
+  for (auto [type, name] : {std::pair{"Job", "nightly"}, std::pair{"Schedule", "nightly-schedule"},
+                            std::pair{"FileSet", "nightly-fileset"},
+                            std::pair{"Pool", "nightly-pool"}}) {
+    CAPTURE(type);
+    CHECK(f.get(fmt::format("config/dir/{}/{}", type, name)).second == 97);
+  }
+  // weekly still backs the machine up.
+  CHECK(f.resource("Client", "web-1-fd")["Address"] == "10.1.0.5");
+  CHECK(f.running_jobs() == json::array({"weekly"}));
+
+  f.backups->destroy(weekly, f.notes.context());
+  CHECK(f.get("config/dir/Client/web-1-fd").second == 97);
+  CHECK(f.get("config/dir/Job").first == json::array());
+  CHECK(f.running_jobs() == json::array());
+
+  // Already gone: fine, and nothing to reload.
+  const uint64_t before = f.server.counters().mutating;
+  f.backups->destroy(weekly, f.notes.context());
+  CHECK(f.server.counters().mutating == before + 4);  // the DELETEs that found nothing
+  // The second backup's create shared the Client; destroy notes nothing.
+  CHECK(f.notes.list() ==
+        std::vector<std::string>{R"(adopting the existing Client "web-1-fd")"});
+}
+
+TEST_CASE("bacularis: a create finds what an earlier attempt made and adopts it") {
+  Fixture f;
+  Target target = backup_target("nightly");
+  f.backups->create(target, f.notes.context());
+  // The same create again (its response was lost, or the run interrupted).
+  Remote again = f.backups->create(target, f.notes.context());
+  CHECK(again.remote_id == "nightly");
+  CHECK(again.observed == k_observed);
+  CHECK(f.notes.list() == std::vector<std::string>{
+                              R"(adopting the existing Client "web-1-fd")",
+                              R"(adopting the existing FileSet "nightly-fileset")",
+                              R"(adopting the existing Schedule "nightly-schedule")",
+                              R"(adopting the existing Pool "nightly-pool")",
+                              R"(adopting the existing Job "nightly")"});
+}
+
+TEST_CASE("bacularis: a create refuses a job of that name configured otherwise") {
+  Fixture f;
+  f.backups->create(backup_target("nightly", machine_parent("db")), f.notes.context());
+  const uint64_t before = f.server.counters().mutating;
+  CHECK(provider_error([&] { f.backups->create(backup_target("nightly"), f.notes.context()); }) ==
+        R"(cloud_space["web"].machine["web 1"].backup["nightly"]: a Job "nightly" exists already, )"
+        R"(configured otherwise (Client is "db-fd", want "web-1-fd"); stove does not take over a )"
+        "job it did not make: rename the backup or remove that job");
+  CHECK(f.server.counters().mutating == before);  // nothing touched
+}
+
+TEST_CASE("bacularis: the sandbox's refusal of a bad Run directive is a ProviderError with its "
+          "message") {
+  Fixture f;
+  Target target = backup_target("nightly");
+  target.spec["schedule"] = "Level=Weekly sun at 02:00";
+  std::string message = provider_error([&] { f.backups->create(target, f.notes.context()); });
+  CHECK(message ==
+        "POST config/dir/Schedule/nightly-schedule: error 94: Config validation error. Schedule "
+        R"("nightly-schedule": Run "Level=Weekly sun at 02:00": Level is Full, Incremental, )"
+        R"(Differential or VirtualFull, not "Weekly")");
+
+  target.spec["schedule"] = "sun at 25:00";
+  CHECK(provider_error([&] { f.backups->create(target, f.notes.context()); }) ==
+        "POST config/dir/Schedule/nightly-schedule: error 94: Config validation error. Schedule "
+        R"("nightly-schedule": Run "sun at 25:00": the time is HH:MM between 00:00 and 23:59, )"
+        R"(not "25:00")");
+  CHECK(f.running_jobs() == json::array());
+}
+
+TEST_CASE("bacularis: a bad job name, or a machine without an address, is refused before any "
+          "request") {
+  Fixture f;
+  CHECK(provider_error([&] { f.backups->create(backup_target("night/ly"), f.notes.context()); }) ==
+        R"(cloud_space["web"].machine["web 1"].backup["night/ly"]: "night/ly" is not a usable )"
+        "Bacula job name: 1 to 118 letters, digits, '-', '_', '.', ':' or inner spaces (its "
+        "FileSet, Schedule and Pool are named after it)");
+  Parent booting = machine_parent();
+  booting.observed.erase("ip_address");
+  CHECK(provider_error(
+            [&] { f.backups->create(backup_target("nightly", booting), f.notes.context()); }) ==
+        R"(cloud_space["web"].machine["web 1"].backup["nightly"]: its machine has no IP address )"
+        "yet (the Client's Address)");
+  CHECK(f.server.counters().requests == 0);
+}
+
+TEST_CASE("bacularis: a wrong password is a 401 ProviderError naming the variables, never the "
+          "password") {
+  Fixture f;
+  auto wrong = f.bacularis_provider("not-the-token");
+  std::string message = provider_error(
+      [&] { wrong->adapter(Kind::backup)->read(backup_target("nightly"), f.notes.context()); });
+  CHECK(message ==
+        "GET config/dir/Job/nightly: 401 Unauthorized (error 6): Unauthorized: a bearer token, or "
+        "basic auth as user sandbox with the token as password, is required (check the user and "
+        "password in STOVE_BACULARIS_USER and STOVE_BACULARIS_PASSWORD)");
+  CHECK(message.find("not-the-token") == std::string::npos);
+}
+
+TEST_CASE("bacularis: names with spaces travel percent-encoded and clients are sanitised") {
+  Fixture f;
+  Remote remote = f.backups->create(backup_target("web daily", machine_parent("web/1 (eu)")),
+                                    f.notes.context());
+  CHECK(remote.observed["client"] == "web-1--eu--fd");
+  CHECK(f.resource("Job", "web daily")["FileSet"] == "web daily-fileset");
+  CHECK(bacularis::client_name("") == "machine-fd");
+  CHECK(bacularis::client_name(std::string(200, 'a')).size() == 127);
+  CHECK(bacularis::valid_name("a b.c:d_e-f"));
+  CHECK_FALSE(bacularis::valid_name(" a"));
+  CHECK_FALSE(bacularis::valid_name("a$"));
+}
+
+TEST_CASE("bacularis: the sandbox provider serves backups with the sandbox token as bearer") {
+  Fixture f;
+  register_builtin_provider_types();
+  ProviderConfig config;
+  config.name = "sandbox";
+  config.type = "sandbox";
+  config.endpoint = f.server.url();
+  auto provider = make_provider(config, test::provider_options(test::fake_environment(
+                                            {{"STOVE_SANDBOX_TOKEN", k_token}})));
+  KindAdapter* backups = provider->adapter(Kind::backup);
+  REQUIRE(backups != nullptr);
+  CHECK(backups->create(backup_target("nightly"), f.notes.context()).observed == k_observed);
+  CHECK(provider->stats().requests > 0);
+
+  auto wrong = make_provider(config, test::provider_options(test::fake_environment({})));
+  CHECK(provider_error([&] {
+          wrong->adapter(Kind::backup)->list({}, f.notes.context());
+        }).find("GET config/dir/Job: 401 Unauthorized (error 6): ") == 0);
+}
+
+TEST_CASE("bacularis: the factory names a missing credential variable") {
+  ProviderConfig config;
+  config.name = "bacula";
+  config.type = "bacularis";
+  config.endpoint = "https://backup.example.com:9097/";
+  auto error_of = [&](std::map<std::string, std::string> env) {
+    try {
+      bacularis::factory(config, test::provider_options(test::fake_environment(std::move(env))));
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  CHECK(error_of({}) ==
+        R"(provider "bacula": environment variable STOVE_BACULARIS_USER is not set; it holds )"
+        "the Bacularis API user name (username_env), or set token_env for an OAuth2 bearer token");
+  CHECK(error_of({{"STOVE_BACULARIS_USER", "admin"}}) ==
+        R"(provider "bacula": environment variable STOVE_BACULARIS_PASSWORD is not set; it )"
+        "holds the Bacularis API password (password_env)");
+  CHECK(error_of({{"STOVE_BACULARIS_USER", "admin"}, {"STOVE_BACULARIS_PASSWORD", "pw"}}) ==
+        "(no error)");
+  config.settings = {{"token_env", "BACULA_TOKEN"}};
+  CHECK(error_of({}) ==
+        R"(provider "bacula": environment variable BACULA_TOKEN is not set; it holds the OAuth2 )"
+        "bearer token (token_env)");
+  CHECK(error_of({{"BACULA_TOKEN", "t"}}) == "(no error)");
+}
+
+TEST_CASE("bacularis: create, update and destroy converge when the sandbox drops and fails "
+          "requests") {
+  test::TempDir dir;
+  sandbox::Options o = Fixture::options(dir);
+  o.fail_rate = 0.3;
+  o.seed = 42;
+  sandbox::Server server(o);
+  server.start();
+  ProviderConfig config;
+  config.name = "bacula";
+  config.type = "bacularis";
+  config.endpoint = server.url();
+  auto provider = bacularis::factory(
+      config, test::provider_options(test::fake_environment(
+                  {{"STOVE_BACULARIS_USER", "sandbox"}, {"STOVE_BACULARIS_PASSWORD", k_token}})));
+  KindAdapter* backups = provider->adapter(Kind::backup);
+  test::Notes notes;
+
+  Target target = backup_target("nightly");
+  Remote remote = backups->create(target, notes.context());
+  CHECK(remote.observed == k_observed);
+  target.remote_id = "nightly";
+  Target update = test::update_of(target, {{"schedule", "Level=Full sun at 03:30"}},
+                                  remote.observed);
+  CHECK(backups->update(update, notes.context()).observed["schedule"] ==
+        "Level=Full sun at 03:30");
+  backups->destroy(update, notes.context());
+  CHECK_FALSE(backups->read(update, notes.context()).has_value());
+  CHECK(backups->list({}, notes.context()).empty());
+  CHECK(server.counters().injected_failures > 0);
+}
+
+TEST_CASE("bacularis: a create brings an earlier run's job up to date when it names the same "
+          "resources") {
+  Fixture f;
+  Target disabled = backup_target("nightly");
+  disabled.spec["enabled"] = false;
+  disabled.spec["retention_days"] = 7;
+  f.backups->create(disabled, f.notes.context());
+
+  Remote remote = f.backups->create(backup_target("nightly"), f.notes.context());
+  CHECK(remote.observed == k_observed);
+  CHECK(f.resource("Job", "nightly")["Enabled"] == "yes");
+  CHECK(f.notes.list() ==
+        std::vector<std::string>{
+            R"(adopting the existing Client "web-1-fd")",
+            R"(adopting the existing FileSet "nightly-fileset")",
+            R"(adopting the existing Schedule "nightly-schedule")",
+            R"(updating the existing Pool "nightly-pool" (FileRetention is "7 days", want "14 days"; JobRetention is "7 days", want "14 days"; )"
+            R"(VolumeRetention is "7 days", want "14 days"))",
+            R"(updating the existing Job "nightly" (Enabled is "no", want "yes"))"});
+}
