@@ -1,6 +1,7 @@
 #include "model/error.hpp"
 #include "providers/openvcloud.hpp"
 #include "providers/provider.hpp"
+#include "providers/s3.hpp"
 #include "providers/sandbox_provider.hpp"
 
 #include <fmt/format.h>
@@ -47,6 +48,7 @@ void register_builtin_provider_types() {
   std::call_once(once, [] {
     register_provider_type("openvcloud", openvcloud::factory);
     register_provider_type("sandbox", make_sandbox_provider);
+    register_provider_type("s3", s3::factory);
   });
 }
 
