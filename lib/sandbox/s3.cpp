@@ -193,10 +193,12 @@ S3Data s3_from_document(const json& document) {
     bucket.name = b.at("name").get<std::string>();
     bucket.region = b.at("region").get<std::string>();
     bucket.versioning = b.value("versioning", "");
-    for (const auto& [k, v] : b.value("tags", json::object()).items()) {
+    const json tags = b.value("tags", json::object());
+    for (const auto& [k, v] : tags.items()) {
       bucket.tags[k] = v.get<std::string>();
     }
-    for (const auto& key : b.value("objects", json::array())) {
+    const json objects = b.value("objects", json::array());
+    for (const auto& key : objects) {
       bucket.objects.insert(key.get<std::string>());
     }
     bucket.created_ms = b.value("created_ms", int64_t{0});
