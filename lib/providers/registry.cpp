@@ -2,6 +2,7 @@
 #include "providers/bacularis.hpp"
 #include "providers/openvcloud.hpp"
 #include "providers/provider.hpp"
+#include "providers/s3.hpp"
 #include "providers/sandbox_provider.hpp"
 
 #include <fmt/format.h>
@@ -49,6 +50,7 @@ void register_builtin_provider_types() {
     register_provider_type("openvcloud", openvcloud::factory);
     register_provider_type("bacularis", bacularis::factory);
     register_provider_type("sandbox", make_sandbox_provider);
+    register_provider_type("s3", s3::factory);
   });
 }
 

@@ -2,6 +2,7 @@
 
 #include "providers/bacularis.hpp"
 #include "providers/openvcloud.hpp"
+#include "providers/s3.hpp"
 
 #include <fmt/format.h>
 
@@ -13,19 +14,21 @@ namespace {
 
 // Cloud spaces and machines through the OpenVCloud adapter, since the
 // sandbox speaks the cloudapi's wire format; backups through the Bacularis
-// adapter (its /api/v2/ subset, the sandbox token as bearer). Buckets get
-// their adapter (S3) later.
+// adapter (its /api/v2/ subset, the sandbox token as bearer); buckets
+// through the S3 adapter against the sandbox's S3 subset under /s3.
 class SandboxProvider final : public Provider {
 public:
-  SandboxProvider(std::unique_ptr<Provider> openvcloud, std::unique_ptr<Provider> bacularis)
-    : m_openvcloud(std::move(openvcloud)), m_bacularis(std::move(bacularis)) {}
+  SandboxProvider(std::unique_ptr<Provider> openvcloud, std::unique_ptr<Provider> bacularis,
+                  std::unique_ptr<Provider> s3)
+    : m_openvcloud(std::move(openvcloud)), m_bacularis(std::move(bacularis)),
+      m_s3(std::move(s3)) {}
 
   KindAdapter* adapter(Kind kind) override {
     switch (kind) {
     case Kind::cloud_space:
     case Kind::machine: return m_openvcloud->adapter(kind);
     case Kind::backup: return m_bacularis->adapter(kind);
-    case Kind::bucket: return nullptr;
+    case Kind::bucket: return m_s3->adapter(kind);
     }
     return nullptr;
   }
@@ -35,12 +38,16 @@ public:
     const http::Stats backups = m_bacularis->stats();
     total.requests += backups.requests;
     total.retries += backups.retries;
+    http::Stats s3 = m_s3->stats();
+    total.requests += s3.requests;
+    total.retries += s3.retries;
     return total;
   }
 
 private:
   std::unique_ptr<Provider> m_openvcloud;
   std::unique_ptr<Provider> m_bacularis;
+  std::unique_ptr<Provider> m_s3;
 };
 
 } // namespace
@@ -66,8 +73,10 @@ std::unique_ptr<Provider> make_sandbox_provider(const ProviderConfig& config,
   backups.token = settings.token;
   backups.credential_hint = fmt::format("check the token in {}", k_sandbox_token_variable);
   auto bacularis_provider = bacularis::make(std::move(backups), http);
+  auto buckets =
+      s3::make_for_sandbox(settings.endpoint, *settings.token, settings.token_variable, http);
   return std::make_unique<SandboxProvider>(openvcloud::make(std::move(settings), std::move(http)),
-                                           std::move(bacularis_provider));
+                                           std::move(bacularis_provider), std::move(buckets));
 }
 
 } // namespace stove::providers

@@ -4,6 +4,7 @@
 #include "sandbox/bacularis.hpp"
 #include "sandbox/cloud.hpp"
 #include "sandbox/committer.hpp"
+#include "sandbox/s3.hpp"
 #include "state/atomic_file.hpp"
 #include "state/random.hpp"
 
@@ -357,6 +358,8 @@ struct Server::Impl {
   std::thread thread;
   int port = 0;
   std::atomic<bool> listener_returned{false};
+  S3 s3{"/s3", options.token};  // buckets under /s3, in s3.json (see s3.hpp)
+  std::unique_ptr<Committer> s3_committer;
 
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> mutating{0};
@@ -486,6 +489,10 @@ struct Server::Impl {
       log(request, fmt::format("{}", response.status), started_at);
       return;
     }
+    if (s3.owns(request.path)) {
+      serve_s3(request, response, started_at);
+      return;
+    }
     ++requests;
     auto route = parse_route(request.path);
     const bool bacularis = Bacularis::handles(request.path);
@@ -535,6 +542,71 @@ struct Server::Impl {
       response.set_header("Allow", "POST");
     }
     respond(response, reply.status, reply.body);
+    log(request, fmt::format("{}", reply.status), started_at);
+  }
+
+  // S3's data file, with its own group commit.
+  void start_s3() {
+    std::string path = (std::filesystem::path(options.data_dir) / "s3.json").string();
+    s3.load_file(path);
+    s3_committer = std::make_unique<Committer>(
+        path, [this] { return s3.snapshot_document(); }, s3.version());
+  }
+
+  // An S3 request (lib/sandbox/s3.hpp): counted, delayed and failed like
+  // cloudapi calls, with S3's error documents (InternalError, SlowDown).
+  void serve_s3(const httplib::Request& request, httplib::Response& response,
+                std::chrono::steady_clock::time_point started_at) {
+    ++requests;
+    if (S3::is_mutating(request.method)) {
+      ++mutating;
+    }
+    if (options.latency.count() > 0) {
+      std::this_thread::sleep_for(options.latency);
+    }
+    Fault fault = faults.draw();
+    if (fault != Fault::none) {
+      ++injected_failures;
+    }
+    S3Reply reply;
+    if (fault == Fault::server_error) {
+      reply = S3::error(500, "InternalError",
+                        "injected failure: We encountered an internal error. Please try again.");
+    } else if (fault == Fault::throttled) {
+      reply = S3::error(503, "SlowDown", "injected failure: Please reduce your request rate.");
+      reply.headers.emplace_back("Retry-After", "1");
+    } else if (fault == Fault::drop_before) {
+      drop_connection(request, response);
+      log(request, "connection dropped before the call, injected", started_at);
+      return;
+    } else {
+      reply = s3.handle(S3Request{request.method, request.target,
+                                  {request.headers.begin(), request.headers.end()}, request.body});
+      if (reply.version != 0) {
+        if (auto error = s3_committer->commit(reply.version)) {
+          reply = S3::error(500, "InternalError",
+                            fmt::format("the sandbox could not save its data: {}", *error));
+        }
+      }
+      if (fault == Fault::drop_after) {
+        drop_connection(request, response);
+        log(request, fmt::format("connection dropped after the call ({}), injected", reply.status),
+            started_at);
+        return;
+      }
+    }
+    response.status = reply.status;
+    std::string content_type = "application/xml";
+    for (const auto& [name, value] : reply.headers) {
+      if (name == "Content-Type") {
+        content_type = value;
+      } else {
+        response.set_header(name, value);
+      }
+    }
+    if (!reply.body.empty()) {
+      response.set_content(reply.body, content_type);
+    }
     log(request, fmt::format("{}", reply.status), started_at);
   }
 
@@ -614,7 +686,8 @@ struct Server::Impl {
     c.requests = requests;
     c.mutating = mutating;
     c.injected_failures = injected_failures;
-    c.writes = (committer ? committer->writes() : 0) + bacula.writes();
+    c.writes = (committer ? committer->writes() : 0) + bacula.writes() +
+               (s3_committer ? s3_committer->writes() : 0);
     return c;
   }
 };
@@ -649,6 +722,7 @@ void Server::start() {
           return Committer::Snapshot{snapshot.version, to_document(snapshot.data).dump(1) + "\n"};
         },
         durable);
+    impl.start_s3();
     impl.configure_http();
     impl.bind();
     impl.run_listener();
@@ -657,6 +731,9 @@ void Server::start() {
       impl.committer->stop();
     }
     impl.bacula.stop();
+    if (impl.s3_committer) {
+      impl.s3_committer->stop();
+    }
     impl.lock.release();
     throw;
   }
@@ -681,6 +758,9 @@ void Server::stop() {
   std::optional<std::string> error = impl.committer->stop();
   if (auto bacula_error = impl.bacula.stop(); bacula_error && !error) {
     error = std::move(bacula_error);
+  }
+  if (auto s3_error = impl.s3_committer->stop(); s3_error && !error) {
+    error = s3_error;
   }
   impl.lock.release();
   {

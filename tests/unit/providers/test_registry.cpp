@@ -47,7 +47,7 @@ TEST_CASE("providers: make_provider refuses a type without a factory and names t
   const std::string start =
       R"(provider "backups": stove cannot apply provider type "amanda" (types it can apply: )";
   CHECK(message.substr(0, start.size()) == start);
-  CHECK(message.find("bacularis, openvcloud, ") != std::string::npos);
+  CHECK(message.find("bacularis, openvcloud, s3, sandbox") != std::string::npos);
 }
 
 TEST_CASE("providers: a missing STOVE_OVC_TOKEN is an input error that names the variable") {
@@ -138,7 +138,7 @@ TEST_CASE("providers: a registered factory makes the providers of its type") {
 }
 
 TEST_CASE("providers: the sandbox provider serves spaces and machines through the OpenVCloud "
-          "adapter, as account 1 with the sandbox token") {
+          "adapter, as account 1 with the sandbox token, and buckets through the S3 adapter") {
   register_builtin_provider_types();
   test::FakeCloudapi fake;
   fake.on("cloudspaces/list", 200,
@@ -154,7 +154,7 @@ TEST_CASE("providers: the sandbox provider serves spaces and machines through th
 
   auto provider = make_provider(config, test::provider_options(test::fake_environment({})));
   CHECK(provider->adapter(Kind::backup) != nullptr);  // Bacularis: test_bacularis.cpp
-  CHECK(provider->adapter(Kind::bucket) == nullptr);
+  CHECK(provider->adapter(Kind::bucket) != nullptr);  // S3: test_s3.cpp
   REQUIRE(provider->adapter(Kind::machine) != nullptr);
   auto spaces = provider->adapter(Kind::cloud_space)->list({}, notes.context());
   REQUIRE(spaces.size() == 1);

@@ -1,0 +1,596 @@
+#include "providers/s3.hpp"
+
+#include "model/error.hpp"
+#include "providers/openvcloud.hpp"
+#include "providers/s3_xml.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <utility>
+
+namespace stove::providers::s3 {
+
+namespace {
+
+using nlohmann::json;
+
+void note(const OpContext& context, std::string_view text) {
+  if (context.note) {
+    context.note(text);
+  }
+}
+
+std::string_view reason_phrase(long status) {
+  switch (status) {
+  case 301: return "Moved Permanently";
+  case 307: return "Temporary Redirect";
+  case 400: return "Bad Request";
+  case 403: return "Forbidden";
+  case 404: return "Not Found";
+  case 405: return "Method Not Allowed";
+  case 409: return "Conflict";
+  case 411: return "Length Required";
+  case 412: return "Precondition Failed";
+  case 429: return "Too Many Requests";
+  case 500: return "Internal Server Error";
+  case 501: return "Not Implemented";
+  case 503: return "Service Unavailable";
+  default: return "";
+  }
+}
+
+std::string replace_all(std::string text, std::string_view needle, std::string_view with) {
+  if (needle.empty()) {
+    return text;
+  }
+  size_t at = 0;
+  while ((at = text.find(needle, at)) != std::string::npos) {
+    text.replace(at, needle.size(), with);
+    at += with.size();
+  }
+  return text;
+}
+
+// One request's outcome.
+struct Reply {
+  long status = 0;
+  std::string body;
+  std::optional<s3xml::Error> error;  // the S3 error document, if one came
+  bool ok() const { return status >= 200 && status < 300; }
+  std::string_view code() const { return error ? std::string_view(error->code) : ""; }
+};
+
+class Api {
+public:
+  Api(Settings settings, http::ClientOptions options)
+    : m_settings(std::move(settings)), m_client(std::move(options)) {
+    m_client.add_secret(m_settings.credentials.secret_key);
+    if (!m_settings.credentials.session_token.empty()) {
+      m_client.add_secret(m_settings.credentials.session_token);
+    }
+  }
+
+  const Settings& settings() const { return m_settings; }
+  http::Stats stats() const { return m_client.stats(); }
+  const http::RetryPolicy& retry() const { return m_client.options().retry; }
+
+  // Sends METHOD {endpoint}/{bucket}[?subresource], signed. An empty bucket
+  // is the service itself (ListBuckets). Transport failures throw.
+  Reply send(std::string_view method, std::string_view bucket, std::string_view subresource,
+             std::string body, http::Headers headers, const OpContext& context,
+             bool idempotent = true) {
+    http::Request request;
+    request.method = std::string(method);
+    request.url = fmt::format("{}/{}{}{}", m_settings.endpoint, sigv4::uri_encode(bucket, false),
+                              subresource.empty() ? "" : "?", subresource);
+    request.headers = std::move(headers);
+    if (!body.empty()) {
+      request.headers.emplace_back("Content-Type", "application/xml");
+    }
+    request.body = std::move(body);
+    request.idempotent = idempotent;
+    sigv4::sign_request(request, m_settings.credentials, m_settings.region, "s3",
+                        std::chrono::system_clock::now());
+    http::Response response = m_client.send(request, context.deadline);
+    Reply reply;
+    reply.status = response.status;
+    reply.body = std::move(response.body);
+    if (!reply.ok()) {
+      reply.error = s3xml::parse_error(reply.body);
+    }
+    return reply;
+  }
+
+  // "PUT bucket logs?tagging: 400 InvalidTag: <S3's message>".
+  std::string error_text(std::string_view what, const Reply& reply) const {
+    std::string text;
+    if (reply.error) {
+      text = fmt::format("{}: {} {}", what, reply.status, reply.error->code);
+      if (!reply.error->message.empty()) {
+        text = fmt::format("{}: {}", text, reply.error->message);
+      }
+    } else {
+      std::string_view reason = reason_phrase(reply.status);
+      text = reason.empty() ? fmt::format("{}: {}", what, reply.status)
+                            : fmt::format("{}: {} {}", what, reply.status, reason);
+    }
+    const std::string hint = m_settings.credential_hint.empty()
+                                 ? fmt::format("check the keys in {} and {}",
+                                               m_settings.access_key_variable,
+                                               m_settings.secret_key_variable)
+                                 : m_settings.credential_hint;
+    if (reply.status == 403 &&
+        (reply.code() == "SignatureDoesNotMatch" || reply.code() == "InvalidAccessKeyId")) {
+      text = fmt::format("{} ({})", text, hint);
+    } else if (reply.status == 403 && !reply.error) {
+      text = fmt::format("{} (the bucket may be another account's; else {})", text, hint);
+    }
+    return redact(std::move(text));
+  }
+
+  [[noreturn]] void fail(std::string_view what, const Reply& reply) const {
+    throw ProviderError(error_text(what, reply), reply.status);
+  }
+
+private:
+  std::string redact(std::string text) const {
+    text = replace_all(std::move(text), m_settings.credentials.secret_key, "<redacted>");
+    if (!m_settings.credentials.session_token.empty()) {
+      text = replace_all(std::move(text), m_settings.credentials.session_token, "<redacted>");
+    }
+    return text;
+  }
+
+  Settings m_settings;
+  http::Client m_client;
+};
+
+std::string what(std::string_view method, std::string_view bucket, std::string_view sub = {}) {
+  return sub.empty() ? fmt::format("{} bucket {}", method, bucket)
+                     : fmt::format("{} bucket {}?{}", method, bucket, sub);
+}
+
+std::string spec_string(const Target& target, const char* name, bool required = true) {
+  auto it = target.spec.find(name);
+  if (it == target.spec.end() || it->is_null()) {
+    if (required) {
+      throw ProviderError(fmt::format("{}: the spec has no {}", target.address, name));
+    }
+    return {};
+  }
+  if (!it->is_string()) {
+    throw ProviderError(fmt::format("{}: {} is not a string", target.address, name));
+  }
+  return it->get<std::string>();
+}
+
+using Tags = std::map<std::string, std::string>;
+
+Tags spec_tags(const Target& target) {
+  Tags tags;
+  auto it = target.spec.find("tags");
+  if (it == target.spec.end() || it->is_null()) {
+    return tags;
+  }
+  if (!it->is_object()) {
+    throw ProviderError(fmt::format("{}: tags is not a map", target.address));
+  }
+  for (const auto& [key, value] : it->items()) {
+    if (!value.is_string()) {
+      throw ProviderError(fmt::format("{}: tag {} is not a string", target.address, key));
+    }
+    tags[key] = value.get<std::string>();
+  }
+  return tags;
+}
+
+// "enabled" or "suspended"; anything else is refused.
+std::string spec_versioning(const Target& target) {
+  std::string v = spec_string(target, "versioning", false);
+  if (v.empty()) {
+    return "suspended";
+  }
+  if (v != "enabled" && v != "suspended") {
+    throw ProviderError(fmt::format(
+        "{}: versioning is \"{}\"; it takes enabled or suspended", target.address, v));
+  }
+  return v;
+}
+
+// S3's legacy name for eu-west-1.
+std::string region_of_constraint(std::string constraint) {
+  if (constraint.empty()) {
+    return "us-east-1";
+  }
+  if (constraint == "EU") {
+    return "eu-west-1";
+  }
+  return constraint;
+}
+
+struct Current {
+  std::string region;
+  std::string versioning;  // enabled | suspended
+  Tags tags;
+};
+
+json observed_of(const std::string& name, const Current& c) {
+  json tags = json::object();
+  for (const auto& [k, v] : c.tags) {
+    tags[k] = v;
+  }
+  return {{"name", name}, {"region", c.region}, {"versioning", c.versioning}, {"tags", tags}};
+}
+
+class Buckets final : public KindAdapter {
+public:
+  explicit Buckets(Api& api) : m_api(api) {}
+
+  std::optional<Remote> read(const Target& target, const OpContext& context) override {
+    const std::string name =
+        target.remote_id.empty() ? spec_string(target, "name") : target.remote_id;
+    auto current = fetch(name, context);
+    if (!current) {
+      return std::nullopt;
+    }
+    return Remote{name, observed_of(name, *current)};
+  }
+
+  Remote create(const Target& target, const OpContext& context) override {
+    const std::string name = spec_string(target, "name");
+    std::string region = spec_string(target, "region", false);
+    if (region.empty()) {
+      region = m_api.settings().region;
+    }
+    const std::string versioning = spec_versioning(target);
+    const Tags tags = spec_tags(target);
+
+    bool adopted = create_or_adopt(name, region, context);
+    Current current{region, "suspended", {}};
+    if (adopted) {
+      auto existing = fetch(name, context);
+      if (!existing) {
+        throw ProviderError(
+            fmt::format("bucket {} was reported to exist, then could not be found", name));
+      }
+      current = std::move(*existing);
+      if (current.region != region) {
+        throw ProviderError(fmt::format(
+            "{}: bucket {} already exists in region {}, not {}; it cannot be adopted",
+            target.address, name, current.region, region));
+      }
+    }
+    reconcile(name, current, versioning, tags, context);
+    auto remote = read_back(name, context);
+    return remote;
+  }
+
+  Remote update(const Target& target, const OpContext& context) override {
+    const std::string name =
+        target.remote_id.empty() ? spec_string(target, "name") : target.remote_id;
+    for (const char* field : {"name", "region"}) {
+      auto before = target.prior_spec.find(field);
+      auto after = target.spec.find(field);
+      bool had = before != target.prior_spec.end();
+      bool has = after != target.spec.end();
+      if (had && has && *before != *after) {
+        throw ProviderError(
+            fmt::format("{}: a bucket's {} cannot change in place", target.address, field));
+      }
+    }
+    auto current = fetch(name, context);
+    if (!current) {
+      throw ProviderError(
+          fmt::format("{}: bucket {} no longer exists", target.address, name), 404);
+    }
+    reconcile(name, *current, spec_versioning(target), spec_tags(target), context);
+    return read_back(name, context);
+  }
+
+  void destroy(const Target& target, const OpContext& context) override {
+    const std::string name =
+        target.remote_id.empty() ? spec_string(target, "name") : target.remote_id;
+    Reply reply = m_api.send("DELETE", name, "", "", {}, context);
+    if (reply.ok() || reply.status == 404) {
+      return;  // 404: gone already (or a retry after a lost response)
+    }
+    if (reply.status == 409 && reply.code() == "BucketNotEmpty") {
+      throw ProviderError(
+          fmt::format("bucket {} is not empty; empty it first (stove does not delete objects), "
+                      "then apply again",
+                      name),
+          409);
+    }
+    m_api.fail(what("DELETE", name), reply);
+  }
+
+  std::optional<Remote> find(const Target& target, const OpContext& context) override {
+    const std::string name = spec_string(target, "name");
+    auto current = fetch(name, context);
+    if (!current) {
+      return std::nullopt;
+    }
+    return Remote{name, observed_of(name, *current)};
+  }
+
+  std::vector<Remote> list(const std::vector<Parent>& /*parents*/,
+                           const OpContext& context) override {
+    Reply reply = m_api.send("GET", "", "", "", {}, context);
+    if (!reply.ok()) {
+      m_api.fail("GET / (list buckets)", reply);
+    }
+    std::vector<Remote> out;
+    for (std::string_view bucket : s3xml::elements(reply.body, "Bucket")) {
+      auto name = s3xml::text(bucket, "Name");
+      if (name && !name->empty()) {
+        out.push_back(Remote{*name, {{"name", *name}}});
+      }
+    }
+    return out;
+  }
+
+private:
+  // HEAD: whether the bucket exists (and is ours to see).
+  bool exists(const std::string& name, const OpContext& context) {
+    Reply reply = m_api.send("HEAD", name, "", "", {}, context);
+    if (reply.ok()) {
+      return true;
+    }
+    if (reply.status == 404) {
+      return false;
+    }
+    if (reply.status == 403) {
+      // A HEAD reply has no body to say why: ask again with a GET, whose
+      // error document names the cause (SignatureDoesNotMatch, AccessDenied).
+      Reply location = m_api.send("GET", name, "location", "", {}, context);
+      if (location.error) {
+        m_api.fail(what("GET", name, "location"), location);
+      }
+    }
+    m_api.fail(what("HEAD", name), reply);
+  }
+
+  // Everything read observes; nullopt when the bucket does not exist.
+  std::optional<Current> fetch(const std::string& name, const OpContext& context) {
+    if (!exists(name, context)) {
+      return std::nullopt;
+    }
+    Current c;
+    auto gone = [](const Reply& r) { return r.status == 404 && r.code() == "NoSuchBucket"; };
+
+    Reply location = m_api.send("GET", name, "location", "", {}, context);
+    if (gone(location)) {
+      return std::nullopt;
+    }
+    if (!location.ok()) {
+      m_api.fail(what("GET", name, "location"), location);
+    }
+    c.region = region_of_constraint(s3xml::text(location.body, "LocationConstraint").value_or(""));
+
+    Reply versioning = m_api.send("GET", name, "versioning", "", {}, context);
+    if (gone(versioning)) {
+      return std::nullopt;
+    }
+    if (!versioning.ok()) {
+      m_api.fail(what("GET", name, "versioning"), versioning);
+    }
+    c.versioning =
+        s3xml::text(versioning.body, "Status").value_or("") == "Enabled" ? "enabled" : "suspended";
+
+    Reply tagging = m_api.send("GET", name, "tagging", "", {}, context);
+    if (gone(tagging)) {
+      return std::nullopt;
+    }
+    if (tagging.status == 404 && tagging.code() == "NoSuchTagSet") {
+      return c;
+    }
+    if (!tagging.ok()) {
+      m_api.fail(what("GET", name, "tagging"), tagging);
+    }
+    auto tags = s3xml::parse_tagging(tagging.body);
+    if (!tags) {
+      throw ProviderError(
+          fmt::format("{}: the reply is not a tag set", what("GET", name, "tagging")));
+    }
+    for (auto& [k, v] : *tags) {
+      c.tags[std::move(k)] = std::move(v);
+    }
+    return c;
+  }
+
+  Remote read_back(const std::string& name, const OpContext& context) {
+    auto current = fetch(name, context);
+    if (!current) {
+      throw ProviderError(fmt::format("bucket {} vanished while stove configured it", name));
+    }
+    return Remote{name, observed_of(name, *current)};
+  }
+
+  // Brings versioning and tags from `current` to the wanted values.
+  void reconcile(const std::string& name, const Current& current, const std::string& versioning,
+                 const Tags& tags, const OpContext& context) {
+    if (versioning != current.versioning) {
+      std::string body = fmt::format(
+          "<VersioningConfiguration xmlns=\"{}\"><Status>{}</Status></VersioningConfiguration>",
+          s3xml::k_namespace, versioning == "enabled" ? "Enabled" : "Suspended");
+      Reply reply = m_api.send("PUT", name, "versioning", std::move(body), {}, context);
+      if (!reply.ok()) {
+        m_api.fail(what("PUT", name, "versioning"), reply);
+      }
+    }
+    if (tags != current.tags) {
+      if (tags.empty()) {
+        Reply reply = m_api.send("DELETE", name, "tagging", "", {}, context);
+        if (!reply.ok() && !(reply.status == 404 && reply.code() == "NoSuchTagSet")) {
+          m_api.fail(what("DELETE", name, "tagging"), reply);
+        }
+      } else {
+        std::string body = s3xml::tagging_document(tags);
+        http::Headers headers = {{"Content-MD5", sigv4::content_md5(body)}};
+        Reply reply = m_api.send("PUT", name, "tagging", std::move(body), std::move(headers), context);
+        if (!reply.ok()) {
+          m_api.fail(what("PUT", name, "tagging"), reply);
+        }
+      }
+    }
+  }
+
+  // PUT /{bucket}, which is not idempotent. Returns whether an existing
+  // bucket was adopted. A lost response (no reply, a 5xx) is settled by
+  // HEAD: a bucket there now is adopted (the first attempt made it, or it
+  // was ours already); otherwise the PUT is sent again, with the client's
+  // backoff, as many times as the client tries an idempotent request.
+  bool create_or_adopt(const std::string& name, const std::string& region,
+                       const OpContext& context) {
+    std::string body;
+    if (region != "us-east-1") {
+      body = fmt::format("<CreateBucketConfiguration xmlns=\"{}\"><LocationConstraint>{}"
+                         "</LocationConstraint></CreateBucketConfiguration>",
+                         s3xml::k_namespace, s3xml::escape(region));
+    }
+    const std::string label = what("PUT", name);
+    auto adopt = [&] {
+      note(context, fmt::format("adopting the existing bucket {}", name));
+      return true;
+    };
+    const http::RetryPolicy& retry = m_api.retry();
+    const int attempts = std::max(1, retry.max_attempts);
+    auto delay = std::max(retry.base, std::chrono::milliseconds(1));
+    for (int attempt = 1;; ++attempt) {
+      std::string failure;
+      long status = 0;
+      try {
+        Reply reply = m_api.send("PUT", name, "", body, {}, context, /*idempotent=*/false);
+        if (reply.ok()) {
+          return false;
+        }
+        if (reply.status == 409 && reply.code() == "BucketAlreadyOwnedByYou") {
+          return adopt();
+        }
+        if (reply.status == 409 && reply.code() == "BucketAlreadyExists") {
+          throw ProviderError(
+              fmt::format("{} (the name is taken by another account; S3 bucket names are "
+                          "global, so choose another)",
+                          m_api.error_text(label, reply)),
+              409);
+        }
+        if (reply.status < 500 && reply.status != 429) {
+          m_api.fail(label, reply);
+        }
+        failure = m_api.error_text(label, reply);
+        status = reply.status;
+      } catch (const http::TransportError& e) {
+        if (e.reason() == http::TransportError::Reason::cancelled || context.deadline.expired()) {
+          throw;
+        }
+        failure = e.what();
+      }
+      if (exists(name, context)) {
+        return adopt();
+      }
+      if (attempt >= attempts) {
+        throw ProviderError(failure, status);
+      }
+      context.deadline.sleep(delay);
+      delay = std::min(delay * 2, std::max(retry.cap, retry.base));
+    }
+  }
+
+  Api& m_api;
+};
+
+class S3Provider final : public Provider {
+public:
+  S3Provider(Settings settings, http::ClientOptions options)
+    : m_api(std::move(settings), std::move(options)), m_buckets(m_api) {}
+
+  KindAdapter* adapter(Kind kind) override {
+    return kind == Kind::bucket ? &m_buckets : nullptr;
+  }
+
+  http::Stats stats() const override { return m_api.stats(); }
+
+private:
+  Api m_api;
+  Buckets m_buckets;
+};
+
+std::optional<std::string> setting_string(const ProviderConfig& config, const char* name) {
+  auto it = config.settings.find(name);
+  if (it == config.settings.end() || !it->is_string() || it->get<std::string>().empty()) {
+    return std::nullopt;
+  }
+  return it->get<std::string>();
+}
+
+std::optional<std::string> read_variable(const Environment& environment, const std::string& name) {
+  auto value = environment ? environment(name) : std::nullopt;
+  if (value && value->empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+} // namespace
+
+Settings settings_from_config(const ProviderConfig& config, const Environment& environment) {
+  Settings s;
+  s.provider_name = config.name;
+  s.endpoint = openvcloud::normalise_endpoint(config);
+  s.region = setting_string(config, "region").value_or("us-east-1");
+  s.access_key_variable = setting_string(config, "access_key_env").value_or("AWS_ACCESS_KEY_ID");
+  s.secret_key_variable =
+      setting_string(config, "secret_key_env").value_or("AWS_SECRET_ACCESS_KEY");
+  const std::string token_variable =
+      setting_string(config, "session_token_env").value_or("AWS_SESSION_TOKEN");
+  auto access = read_variable(environment, s.access_key_variable);
+  if (!access) {
+    throw Error(ErrorKind::input,
+                fmt::format("provider \"{}\": environment variable {} is not set; it holds the "
+                            "access key id (access_key_env)",
+                            config.name, s.access_key_variable));
+  }
+  auto secret = read_variable(environment, s.secret_key_variable);
+  if (!secret) {
+    throw Error(ErrorKind::input,
+                fmt::format("provider \"{}\": environment variable {} is not set; it holds the "
+                            "secret access key (secret_key_env)",
+                            config.name, s.secret_key_variable));
+  }
+  s.credentials.access_key = std::move(*access);
+  s.credentials.secret_key = std::move(*secret);
+  s.credentials.session_token = read_variable(environment, token_variable).value_or("");
+  return s;
+}
+
+std::unique_ptr<Provider> make(Settings settings, http::ClientOptions http) {
+  if (http.name.empty()) {
+    http.name = settings.provider_name;
+  }
+  return std::make_unique<S3Provider>(std::move(settings), std::move(http));
+}
+
+std::unique_ptr<Provider> make_for_sandbox(const std::string& sandbox_url, const std::string& token,
+                                           const std::string& token_variable,
+                                           http::ClientOptions http) {
+  Settings s;
+  s.provider_name = http.name;
+  s.endpoint = fmt::format("{}/s3", sandbox_url);
+  s.credentials.access_key = "sandbox";
+  s.credentials.secret_key = token;
+  s.access_key_variable = "the access key \"sandbox\"";
+  s.secret_key_variable = token_variable;
+  s.credential_hint = fmt::format("check the sandbox token in {}", token_variable);
+  return make(std::move(s), std::move(http));
+}
+
+std::unique_ptr<Provider> factory(const ProviderConfig& config, const ProviderOptions& options) {
+  http::ClientOptions http = options.http;
+  http.name = config.name;
+  return make(settings_from_config(config, options.environment), std::move(http));
+}
+
+} // namespace stove::providers::s3

@@ -1,0 +1,476 @@
+// The S3 adapter against the sandbox's S3 (lib/sandbox/s3), in process:
+// buckets created, read, updated in place and deleted through the sandbox
+// provider, checked with signed requests of the test's own.
+
+#include "model/error.hpp"
+#include "providers/provider.hpp"
+#include "providers/s3.hpp"
+#include "providers/s3_xml.hpp"
+#include "providers/sandbox_provider.hpp"
+#include "providers/sigv4.hpp"
+#include "sandbox/server.hpp"
+#include "support/temp_dir.hpp"
+#include "unit/providers/provider_fixtures.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+using namespace stove;
+using namespace stove::providers;
+using nlohmann::json;
+
+namespace {
+
+sandbox::Options sandbox_options(const test::TempDir& dir) {
+  sandbox::Options o;
+  o.data_dir = (dir / "cloud").string();
+  o.threads = 4;
+  o.deploy_delay = std::chrono::milliseconds(0);
+  return o;
+}
+
+ProviderConfig sandbox_config(const sandbox::Server& server) {
+  ProviderConfig config;
+  config.name = "sandbox";
+  config.type = "sandbox";
+  config.endpoint = server.url();
+  return config;
+}
+
+std::unique_ptr<Provider> sandbox_provider(const sandbox::Server& server,
+                                           std::map<std::string, std::string> env = {}) {
+  return make_sandbox_provider(sandbox_config(server),
+                               test::provider_options(test::fake_environment(std::move(env))));
+}
+
+Target bucket(std::string name, std::string versioning = "suspended", json tags = json::object(),
+              std::string region = "") {
+  Target t;
+  t.kind = Kind::bucket;
+  t.address = fmt::format("bucket[{}]", json(name).dump());
+  t.spec = {{"name", std::move(name)},
+            {"region", std::move(region)},
+            {"versioning", std::move(versioning)},
+            {"tags", std::move(tags)},
+            {"labels", json::object()}};
+  return t;
+}
+
+// Signed requests of the test's own, to check what the sandbox holds.
+class Raw {
+public:
+  explicit Raw(const sandbox::Server& server, std::string secret = "sandbox")
+    : m_url(fmt::format("{}/s3", server.url())), m_secret(std::move(secret)), m_client([] {
+        http::ClientOptions o;
+        o.name = "raw";
+        o.retry.max_attempts = 1;
+        return o;
+      }()) {}
+
+  http::Response send(std::string method, std::string path, std::string body = {},
+                      http::Headers headers = {}, bool sign = true) {
+    http::Request request;
+    request.method = std::move(method);
+    request.url = fmt::format("{}{}", m_url, path);
+    request.body = std::move(body);
+    request.headers = std::move(headers);
+    if (sign) {
+      sigv4::sign_request(request, {"sandbox", m_secret, ""}, "us-east-1", "s3",
+                          std::chrono::system_clock::now());
+    }
+    return m_client.send(request);
+  }
+
+  std::string code(const http::Response& r) {
+    auto e = s3xml::parse_error(r.body);
+    return e ? e->code : std::string();
+  }
+
+private:
+  std::string m_url;
+  std::string m_secret;
+  http::Client m_client;
+};
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ProviderError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+} // namespace
+
+TEST_CASE("s3: a bucket is created with versioning and tags, read, updated in place and deleted") {
+  test::TempDir dir;
+  sandbox::Server server(sandbox_options(dir));
+  server.start();
+  auto provider = sandbox_provider(server);
+  KindAdapter* buckets = provider->adapter(Kind::bucket);
+  REQUIRE(buckets != nullptr);
+  test::Notes notes;
+  Raw raw(server);
+
+  Target t = bucket("logs", "enabled", {{"env", "prod"}, {"team", "a&b <ops>"}});
+  Remote created = buckets->create(t, notes.context());
+  CHECK(created.remote_id == "logs");
+  CHECK(created.observed == json{{"name", "logs"},
+                                 {"region", "us-east-1"},
+                                 {"versioning", "enabled"},
+                                 {"tags", {{"env", "prod"}, {"team", "a&b <ops>"}}}});
+  CHECK(notes.list().empty());
+
+  // What the sandbox itself holds.
+  auto versioning = raw.send("GET", "/logs?versioning");
+  CHECK(versioning.status == 200);
+  CHECK(s3xml::text(versioning.body, "Status") == std::optional<std::string>("Enabled"));
+  auto tagging = raw.send("GET", "/logs?tagging");
+  CHECK(tagging.status == 200);
+  CHECK(tagging.body.find("<Tag><Key>team</Key><Value>a&amp;b &lt;ops&gt;</Value></Tag>") !=
+        std::string::npos);
+  auto location = raw.send("GET", "/logs?location");
+  CHECK(location.status == 200);
+  CHECK(s3xml::text(location.body, "LocationConstraint") == std::optional<std::string>(""));
+
+  t.remote_id = "logs";
+  auto read = buckets->read(t, notes.context());
+  REQUIRE(read.has_value());
+  CHECK(read->observed == created.observed);
+  auto found = buckets->find(t, notes.context());
+  REQUIRE(found.has_value());
+  CHECK(found->remote_id == "logs");
+  auto listed = buckets->list({}, notes.context());
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].remote_id == "logs");
+  CHECK(listed[0].observed == json{{"name", "logs"}});
+
+  // Versioning suspended, one tag changed, one dropped.
+  Target changed = test::update_of(t, {{"versioning", "suspended"}, {"tags", {{"env", "staging"}}}},
+                                   created.observed);
+  Remote updated = buckets->update(changed, notes.context());
+  CHECK(updated.observed == json{{"name", "logs"},
+                                 {"region", "us-east-1"},
+                                 {"versioning", "suspended"},
+                                 {"tags", {{"env", "staging"}}}});
+  CHECK(s3xml::text(raw.send("GET", "/logs?versioning").body, "Status") ==
+        std::optional<std::string>("Suspended"));
+
+  // No tags left: the tag set is deleted.
+  Target untagged = test::update_of(changed, {{"tags", json::object()}}, updated.observed);
+  Remote bare = buckets->update(untagged, notes.context());
+  CHECK(bare.observed["tags"] == json::object());
+  auto no_tags = raw.send("GET", "/logs?tagging");
+  CHECK(no_tags.status == 404);
+  CHECK(raw.code(no_tags) == "NoSuchTagSet");
+
+  // Deleted, and deleting again is fine.
+  buckets->destroy(untagged, notes.context());
+  CHECK_FALSE(buckets->read(untagged, notes.context()).has_value());
+  CHECK_FALSE(buckets->find(untagged, notes.context()).has_value());
+  CHECK(raw.send("HEAD", "/logs").status == 404);
+  buckets->destroy(untagged, notes.context());
+  CHECK(buckets->list({}, notes.context()).empty());
+}
+
+TEST_CASE("s3: a bucket in another region sends its location constraint") {
+  test::TempDir dir;
+  sandbox::Server server(sandbox_options(dir));
+  server.start();
+  auto provider = sandbox_provider(server);
+  test::Notes notes;
+  Remote r = provider->adapter(Kind::bucket)
+                 ->create(bucket("eu-data", "suspended", json::object(), "eu-west-1"),
+                          notes.context());
+  CHECK(r.observed == json{{"name", "eu-data"},
+                           {"region", "eu-west-1"},
+                           {"versioning", "suspended"},
+                           {"tags", json::object()}});
+  Raw raw(server);
+  CHECK(s3xml::text(raw.send("GET", "/eu-data?location").body, "LocationConstraint") ==
+        std::optional<std::string>("eu-west-1"));
+  // Never versioned: GET ?versioning has no Status, which reads as suspended.
+  CHECK(raw.send("GET", "/eu-data?versioning").body.find("<Status>") == std::string::npos);
+}
+
+TEST_CASE("s3: my_bucket, a legacy us-east-1 name, works on the sandbox") {
+  test::TempDir dir;
+  sandbox::Server server(sandbox_options(dir));
+  server.start();
+  auto provider = sandbox_provider(server);
+  test::Notes notes;
+  KindAdapter* buckets = provider->adapter(Kind::bucket);
+  Remote r = buckets->create(bucket("my_bucket", "enabled", {{"owner", "me"}}), notes.context());
+  CHECK(r.remote_id == "my_bucket");
+  CHECK(r.observed["versioning"] == "enabled");
+  Raw raw(server);
+  auto list = raw.send("GET", "/");
+  CHECK(list.status == 200);
+  CHECK(list.body.find("<Name>my_bucket</Name>") != std::string::npos);
+  // Names that neither rule allows are refused, with S3's code.
+  CHECK(error_of([&] { buckets->create(bucket("ab"), notes.context()); }) ==
+        "PUT bucket ab: 400 InvalidBucketName: The specified bucket is not valid.");
+  CHECK(error_of([&] { buckets->create(bucket("no spaces"), notes.context()); }) ==
+        "PUT bucket no spaces: 400 InvalidBucketName: The specified bucket is not valid.");
+}
+
+TEST_CASE("s3: deleting a non-empty bucket fails with a clear message") {
+  test::TempDir dir;
+  sandbox::Server server(sandbox_options(dir));
+  server.start();
+  auto provider = sandbox_provider(server);
+  test::Notes notes;
+  KindAdapter* buckets = provider->adapter(Kind::bucket);
+  Target t = bucket("full");
+  t.remote_id = buckets->create(t, notes.context()).remote_id;
+  Raw raw(server);
+  CHECK(raw.send("PUT", "/full/reports/2024.csv", "a,b\n").status == 200);
+
+  try {
+    buckets->destroy(t, notes.context());
+    FAIL("the delete succeeded");
+  } catch (const ProviderError& e) {
+    CHECK(std::string(e.what()) ==
+          "bucket full is not empty; empty it first (stove does not delete objects), then "
+          "apply again");
+    CHECK(e.http_status() == 409);
+  }
+  CHECK(buckets->read(t, notes.context()).has_value());
+  CHECK(raw.send("DELETE", "/full/reports/2024.csv").status == 204);
+  buckets->destroy(t, notes.context());
+  CHECK_FALSE(buckets->read(t, notes.context()).has_value());
+}
+
+TEST_CASE("s3: a bucket already ours is adopted and brought to the spec") {
+  test::TempDir dir;
+  sandbox::Server server(sandbox_options(dir));
+  server.start();
+  auto provider = sandbox_provider(server);
+  test::Notes notes;
+  Raw raw(server);
+  // Made by an earlier attempt whose response was lost, say.
+  REQUIRE(raw.send("PUT", "/assets").status == 200);
+  std::string tags = s3xml::tagging_document({{"stale", "yes"}});
+  REQUIRE(raw.send("PUT", "/assets?tagging", tags, {{"Content-MD5", sigv4::content_md5(tags)}})
+              .status == 204);
+
+  Remote r = provider->adapter(Kind::bucket)
+                 ->create(bucket("assets", "enabled", {{"app", "web"}}), notes.context());
+  CHECK(r.observed == json{{"name", "assets"},
+                           {"region", "us-east-1"},
+                           {"versioning", "enabled"},
+                           {"tags", {{"app", "web"}}}});
+  CHECK(notes.list() == std::vector<std::string>{"adopting the existing bucket assets"});
+
+  // Adopting a bucket in another region than wanted would be a replacement.
+  CHECK(error_of([&] {
+          provider->adapter(Kind::bucket)
+              ->create(bucket("assets", "enabled", json::object(), "eu-west-1"), notes.context());
+        }) == R"(bucket["assets"]: bucket assets already exists in region us-east-1, not )"
+              "eu-west-1; it cannot be adopted");
+}
+
+TEST_CASE("s3: a name another account holds is a clear BucketAlreadyExists error") {
+  test::TempDir dir;
+  sandbox::Server server(sandbox_options(dir));
+  server.start();
+  auto provider = sandbox_provider(server);
+  test::Notes notes;
+  CHECK(error_of([&] {
+          provider->adapter(Kind::bucket)->create(bucket("foreign-logs"), notes.context());
+        }) ==
+        "PUT bucket foreign-logs: 409 BucketAlreadyExists: The requested bucket name is not "
+        "available. The bucket namespace is shared by all users of the system. Please select a "
+        "different name and try again. (the name is taken by another account; S3 bucket names "
+        "are global, so choose another)");
+}
+
+TEST_CASE("s3: a wrong secret surfaces as SignatureDoesNotMatch without the secret") {
+  test::TempDir dir;
+  sandbox::Server server(sandbox_options(dir));
+  server.start();
+  auto provider = sandbox_provider(server, {{"STOVE_SANDBOX_TOKEN", "wrong-secret-4711"}});
+  test::Notes notes;
+  KindAdapter* buckets = provider->adapter(Kind::bucket);
+  const std::string expected =
+      "PUT bucket logs: 403 SignatureDoesNotMatch: The request signature we calculated does not "
+      "match the signature you provided. Check your key and signing method. (check the sandbox "
+      "token in STOVE_SANDBOX_TOKEN)";
+  std::string message = error_of([&] { buckets->create(bucket("logs"), notes.context()); });
+  CHECK(message == expected);
+  CHECK(message.find("wrong-secret-4711") == std::string::npos);
+  // A read's HEAD has no body; the GET asked after it names the cause.
+  Target t = bucket("logs");
+  t.remote_id = "logs";
+  CHECK(error_of([&] { buckets->read(t, notes.context()); }) ==
+        "GET bucket logs?location: 403 SignatureDoesNotMatch: The request signature we "
+        "calculated does not match the signature you provided. Check your key and signing "
+        "method. (check the sandbox token in STOVE_SANDBOX_TOKEN)");
+}
+
+TEST_CASE("s3: the sandbox checks signatures, payload hashes, Content-MD5 and XML") {
+  test::TempDir dir;
+  sandbox::Server server(sandbox_options(dir));
+  server.start();
+  Raw raw(server);
+  REQUIRE(raw.send("PUT", "/checks").status == 200);
+
+  auto unsigned_request = raw.send("GET", "/checks?location", "", {}, /*sign=*/false);
+  CHECK(unsigned_request.status == 403);
+  CHECK(raw.code(unsigned_request) == "AccessDenied");
+
+  Raw wrong(server, "not-the-token");
+  auto bad = wrong.send("GET", "/checks?location");
+  CHECK(bad.status == 403);
+  CHECK(wrong.code(bad) == "SignatureDoesNotMatch");
+
+  // A body other than the one hashed.
+  {
+    http::Request request;
+    request.method = "PUT";
+    request.url = fmt::format("{}/s3/checks?versioning", server.url());
+    request.body = "<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>";
+    sigv4::sign_request(request, {"sandbox", "sandbox", ""}, "us-east-1", "s3",
+                        std::chrono::system_clock::now());
+    request.body = "<VersioningConfiguration><Status>Suspended</Status></VersioningConfiguration>";
+    http::ClientOptions o;
+    o.retry.max_attempts = 1;
+    http::Client client(o);
+    auto r = client.send(request);
+    CHECK(r.status == 400);
+    CHECK(raw.code(r) == "XAmzContentSHA256Mismatch");
+  }
+
+  auto malformed = raw.send("PUT", "/checks?versioning", "<VersioningConfiguration><Status>On"
+                                                         "</Status></VersioningConfiguration>");
+  CHECK(malformed.status == 400);
+  CHECK(raw.code(malformed) == "MalformedXML");
+
+  const std::string tags = s3xml::tagging_document({{"a", "1"}});
+  auto missing = raw.send("PUT", "/checks?tagging", tags);
+  CHECK(missing.status == 400);
+  CHECK(raw.code(missing) == "InvalidRequest");
+  auto invalid = raw.send("PUT", "/checks?tagging", tags, {{"Content-MD5", "not base64"}});
+  CHECK(invalid.status == 400);
+  CHECK(raw.code(invalid) == "InvalidDigest");
+  auto mismatch =
+      raw.send("PUT", "/checks?tagging", tags, {{"Content-MD5", sigv4::content_md5("other")}});
+  CHECK(mismatch.status == 400);
+  CHECK(raw.code(mismatch) == "BadDigest");
+  const std::string twice =
+      "<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>a</Key><Value>2</Value>"
+      "</Tag></TagSet></Tagging>";
+  auto duplicate = raw.send("PUT", "/checks?tagging", twice,
+                            {{"Content-MD5", sigv4::content_md5(twice)}});
+  CHECK(duplicate.status == 400);
+  CHECK(raw.code(duplicate) == "InvalidTag");
+
+  auto nothing = raw.send("GET", "/missing?location");
+  CHECK(nothing.status == 404);
+  CHECK(raw.code(nothing) == "NoSuchBucket");
+  auto again = raw.send("PUT", "/checks");
+  CHECK(again.status == 409);
+  CHECK(raw.code(again) == "BucketAlreadyOwnedByYou");
+  auto us_east = raw.send("PUT", "/other",
+                          "<CreateBucketConfiguration><LocationConstraint>us-east-1"
+                          "</LocationConstraint></CreateBucketConfiguration>");
+  CHECK(us_east.status == 400);
+  CHECK(raw.code(us_east) == "InvalidLocationConstraint");
+
+  // Requests count, and changes among them.
+  auto counters = server.counters();
+  CHECK(counters.requests == 12);
+  CHECK(counters.mutating == 9);
+}
+
+TEST_CASE("s3: the sandbox's buckets persist across restarts") {
+  test::TempDir dir;
+  {
+    sandbox::Server server(sandbox_options(dir));
+    server.start();
+    auto provider = sandbox_provider(server);
+    test::Notes notes;
+    provider->adapter(Kind::bucket)
+        ->create(bucket("kept", "enabled", {{"k", "v"}}, "eu-central-1"), notes.context());
+    server.stop();
+  }
+  CHECK(test::read_file(dir / "cloud" / "s3.json").find("\"kept\"") != std::string::npos);
+  sandbox::Server server(sandbox_options(dir));
+  server.start();
+  auto provider = sandbox_provider(server);
+  test::Notes notes;
+  Target t = bucket("kept");
+  t.remote_id = "kept";
+  auto r = provider->adapter(Kind::bucket)->read(t, notes.context());
+  REQUIRE(r.has_value());
+  CHECK(r->observed == json{{"name", "kept"},
+                            {"region", "eu-central-1"},
+                            {"versioning", "enabled"},
+                            {"tags", {{"k", "v"}}}});
+}
+
+TEST_CASE("s3: creates survive injected faults, lost responses included, without duplicates") {
+  test::TempDir dir;
+  sandbox::Options o = sandbox_options(dir);
+  o.fail_rate = 0.3;
+  o.seed = 42;
+  sandbox::Server server(o);
+  server.start();
+  auto provider = sandbox_provider(server);
+  test::Notes notes;
+  KindAdapter* buckets = provider->adapter(Kind::bucket);
+  for (int i = 0; i < 6; ++i) {
+    std::string name = fmt::format("faulty-{}", i);
+    Remote r = buckets->create(bucket(name, "enabled", {{"n", std::to_string(i)}}), notes.context());
+    CHECK(r.observed == json{{"name", name},
+                             {"region", "us-east-1"},
+                             {"versioning", "enabled"},
+                             {"tags", {{"n", std::to_string(i)}}}});
+  }
+  CHECK(server.counters().injected_failures > 0);
+  CHECK(buckets->list({}, notes.context()).size() == 6);
+}
+
+TEST_CASE("s3: the s3 provider type names a missing key variable, never a value") {
+  register_builtin_provider_types();
+  ProviderConfig config;
+  config.name = "aws";
+  config.type = "s3";
+  config.endpoint = "https://s3.eu-west-1.amazonaws.com/";
+  config.settings = {{"region", "eu-west-1"},
+                     {"access_key_env", "AWS_ACCESS_KEY_ID"},
+                     {"secret_key_env", "MY_SECRET"},
+                     {"session_token_env", "AWS_SESSION_TOKEN"}};
+  auto message = [&](std::map<std::string, std::string> env) -> std::string {
+    try {
+      make_provider(config, test::provider_options(test::fake_environment(std::move(env))));
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  CHECK(message({}) == R"(provider "aws": environment variable AWS_ACCESS_KEY_ID is not set; it )"
+                       "holds the access key id (access_key_env)");
+  CHECK(message({{"AWS_ACCESS_KEY_ID", "AKID"}, {"AWS_SECRET_ACCESS_KEY", "x"}}) ==
+        R"(provider "aws": environment variable MY_SECRET is not set; it holds the secret )"
+        "access key (secret_key_env)");
+  auto made = make_provider(config, test::provider_options(test::fake_environment(
+                                        {{"AWS_ACCESS_KEY_ID", "AKID"}, {"MY_SECRET", "s"}})));
+  REQUIRE(made);
+  CHECK(made->adapter(Kind::bucket) != nullptr);
+  CHECK(made->adapter(Kind::machine) == nullptr);
+
+  auto settings = s3::settings_from_config(
+      config, test::fake_environment({{"AWS_ACCESS_KEY_ID", "AKID"},
+                                      {"MY_SECRET", "s"},
+                                      {"AWS_SESSION_TOKEN", "tok"}}));
+  CHECK(settings.endpoint == "https://s3.eu-west-1.amazonaws.com");
+  CHECK(settings.region == "eu-west-1");
+  CHECK(settings.credentials.access_key == "AKID");
+  CHECK(settings.credentials.secret_key == "s");
+  CHECK(settings.credentials.session_token == "tok");
+}
