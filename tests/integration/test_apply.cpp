@@ -467,10 +467,10 @@ TEST_SUITE("apply on the embedded sandbox") {
     CHECK(contains(applied.err,
                    "stove: note: the file declares no providers: using the embedded sandbox "
                    "cloud\n"));
-    CHECK(contains(applied.out, "Apply complete! Resources: 5 added, 0 changed, 0 destroyed.\n"));
+    CHECK(contains(applied.out, "Apply complete! Resources: 4 added, 0 changed, 0 destroyed.\n"));
     CHECK(std::filesystem::is_directory(dir / "state" / "sandbox"));
     Json state = Json::parse(read_file(dir / "state" / "quickstart.json"));
-    REQUIRE(state.at("resources").size() == 5);
+    REQUIRE(state.at("resources").size() == 4);
     for (const auto& r : state.at("resources")) {
       CHECK(r.at("status") == "completed");
       CHECK(r.at("remote_id") != "");
@@ -486,7 +486,7 @@ TEST_SUITE("apply on the embedded sandbox") {
         run_stove({"--no-color", "destroy", "--auto-approve", "quickstart.yaml"}, in_dir);
     INFO(destroyed.out, destroyed.err);
     CHECK(destroyed.exit_code == 0);
-    CHECK(contains(destroyed.out, "Destroy complete! Resources: 5 destroyed.\n"));
+    CHECK(contains(destroyed.out, "Destroy complete! Resources: 4 destroyed.\n"));
     CHECK(Json::parse(read_file(dir / "state" / "quickstart.json")).at("resources").empty());
   }
 
