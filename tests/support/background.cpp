@@ -1,6 +1,11 @@
 #include "support/background.hpp"
 
+#include "support/temp_dir.hpp"
+
 #include <httplib.h>
+
+#include <cstdio>
+#include <filesystem>
 
 #include <cerrno>
 #include <cstring>
@@ -15,7 +20,18 @@
 namespace stove::test {
 
 Background::Background(const std::string& program, const std::vector<std::string>& args,
-                       const RunOptions& options, const std::string& stderr_path) {
+                       const RunOptions& options, const std::string& stderr_path)
+  : m_err_path(stderr_path) {
+  if (m_err_path.empty()) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "stove-stderr-XXXXXX").string();
+    int fd = ::mkstemp(pattern.data());
+    if (fd < 0) {
+      throw std::runtime_error(std::string("mkstemp: ") + std::strerror(errno));
+    }
+    ::close(fd);
+    m_err_path = pattern;
+    m_own_err = true;
+  }
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) {
     throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
@@ -24,7 +40,7 @@ Background::Background(const std::string& program, const std::vector<std::string
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(),
+  posix_spawn_file_actions_addopen(&actions, 2, m_err_path.c_str(),
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (!options.cwd.empty()) {
     posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
@@ -64,7 +80,12 @@ Background::~Background() {
   if (m_out >= 0) {
     ::close(m_out);
   }
+  if (m_own_err) {
+    std::remove(m_err_path.c_str());
+  }
 }
+
+std::string Background::err() const { return read_file(m_err_path); }
 
 std::optional<std::string> Background::read_line(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;

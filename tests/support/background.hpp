@@ -15,8 +15,10 @@ namespace stove::test {
 // hanging it), its standard error goes to a file. The destructor kills it.
 class Background {
 public:
+  // Standard error goes to `stderr_path`, or, when it is empty, to a
+  // temporary file removed with the object.
   Background(const std::string& program, const std::vector<std::string>& args,
-             const RunOptions& options, const std::string& stderr_path);
+             const RunOptions& options = {}, const std::string& stderr_path = {});
   ~Background();
   Background(const Background&) = delete;
   Background& operator=(const Background&) = delete;
@@ -29,8 +31,12 @@ public:
   // Waits for it to end: its exit code, or 128 + the signal that ended it.
   int wait();
   int pid() const { return m_pid; }
+  // What it has written to standard error so far.
+  std::string err() const;
 
 private:
+  std::string m_err_path;
+  bool m_own_err = false;
   int m_pid = -1;
   int m_out = -1;
   std::string m_buffer;
