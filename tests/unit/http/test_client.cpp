@@ -287,7 +287,7 @@ std::string contains(const std::string& text, std::string_view part) {
 } // namespace
 
 TEST_SUITE("url_encode") {
-  TEST_CASE("keeps unreserved characters and percent-encodes every other byte in uppercase hex") {
+  TEST_CASE("http: keeps unreserved characters and percent-encodes every other byte in uppercase hex") {
     using stove::http::url_encode;
     CHECK(url_encode("") == "");
     CHECK(url_encode("AZaz09-._~") == "AZaz09-._~");
@@ -299,7 +299,7 @@ TEST_SUITE("url_encode") {
 }
 
 TEST_SUITE("redact_url") {
-  TEST_CASE("replaces the userinfo") {
+  TEST_CASE("http: replaces the userinfo") {
     using stove::http::redact_url;
     CHECK(redact_url("https://user:pass@host/p") == "https://<redacted>@host/p");
     CHECK(redact_url("http://token@host:8080") == "http://<redacted>@host:8080");
@@ -309,7 +309,7 @@ TEST_SUITE("redact_url") {
     CHECK(redact_url("http://host:1/path") == "http://host:1/path");
   }
 
-  TEST_CASE("redacts the values of query parameters named like credentials") {
+  TEST_CASE("http: redacts the values of query parameters named like credentials") {
     using stove::http::redact_url;
     CHECK(redact_url("https://s3.example/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256"
                      "&X-Amz-Credential=AKIA%2F20240101&X-Amz-Date=20240101T000000Z"
@@ -333,7 +333,7 @@ TEST_SUITE("redact_url") {
     }
   }
 
-  TEST_CASE("leaves the fragment, empty values and bare names alone") {
+  TEST_CASE("http: leaves the fragment, empty values and bare names alone") {
     using stove::http::redact_url;
     CHECK(redact_url("http://h/p?token=x#frag") == "http://h/p?token=<redacted>#frag");
     CHECK(redact_url("http://h/p#a?token=x") == "http://h/p#a?token=x");
@@ -344,7 +344,7 @@ TEST_SUITE("redact_url") {
 }
 
 TEST_SUITE("log level") {
-  TEST_CASE("parse_log_level accepts the four names in any case") {
+  TEST_CASE("http: parse_log_level accepts the four names in any case") {
     using stove::http::parse_log_level;
     CHECK(parse_log_level("error") == LogLevel::error);
     CHECK(parse_log_level("warn") == LogLevel::warn);
@@ -354,7 +354,7 @@ TEST_SUITE("log level") {
     CHECK(parse_log_level("") == std::nullopt);
   }
 
-  TEST_CASE("the level is process-wide and warn by default") {
+  TEST_CASE("http: the level is process-wide and warn by default") {
     CHECK(stove::http::log_level() == LogLevel::warn);
     stove::http::set_log_level(LogLevel::debug);
     CHECK(stove::http::log_level() == LogLevel::debug);
@@ -363,7 +363,7 @@ TEST_SUITE("log level") {
 }
 
 TEST_SUITE("Request and Response") {
-  TEST_CASE("Request::json sets the method, URL, body and JSON headers") {
+  TEST_CASE("http: Request::json sets the method, URL, body and JSON headers") {
     Request request = Request::json("POST", "http://h/x", {{"name", "web"}, {"size", 2}});
     CHECK(request.method == "POST");
     CHECK(request.url == "http://h/x");
@@ -373,7 +373,7 @@ TEST_SUITE("Request and Response") {
     CHECK(request.idempotent);
   }
 
-  TEST_CASE("Response::header ignores case and returns the first of that name") {
+  TEST_CASE("http: Response::header ignores case and returns the first of that name") {
     Response response;
     response.headers = {{"x-one", "1"}, {"x-two", "2"}, {"x-one", "again"}};
     CHECK(response.header("X-One") == "1");
@@ -381,7 +381,7 @@ TEST_SUITE("Request and Response") {
     CHECK(response.header("x-three") == std::nullopt);
   }
 
-  TEST_CASE("Response::json throws bad_response naming the request and status but not the body") {
+  TEST_CASE("http: Response::json throws bad_response naming the request and status but not the body") {
     Response response;
     response.status = 502;
     response.body = "<html>bad gateway</html>";
@@ -404,14 +404,14 @@ TEST_SUITE("Request and Response") {
 }
 
 TEST_SUITE("Deadline") {
-  TEST_CASE("sleep returns after the duration when nothing cuts it short") {
+  TEST_CASE("http: sleep returns after the duration when nothing cuts it short") {
     auto start = Clock::now();
     Deadline::after(10s).sleep(30ms);
     CHECK(ms_since(start) >= 30);
     Deadline{}.sleep(0ms);
   }
 
-  TEST_CASE("sleep stops at the deadline with a timeout") {
+  TEST_CASE("http: sleep stops at the deadline with a timeout") {
     auto start = Clock::now();
     auto error = transport_error([&] { Deadline::after(100ms).sleep(10s); });
     REQUIRE(error);
@@ -420,7 +420,7 @@ TEST_SUITE("Deadline") {
     CHECK(ms_since(start) < 2000);
   }
 
-  TEST_CASE("sleep wakes up promptly when cancelled") {
+  TEST_CASE("http: sleep wakes up promptly when cancelled") {
     CancelToken cancel;
     std::thread canceller([&] {
       std::this_thread::sleep_for(100ms);
@@ -436,7 +436,7 @@ TEST_SUITE("Deadline") {
 }
 
 TEST_SUITE("http::Client") {
-  TEST_CASE("sends a JSON request and returns the status, headers and body") {
+  TEST_CASE("http: sends a JSON request and returns the status, headers and body") {
     std::mutex mutex;
     httplib::Request seen;
     TestServer server;
@@ -476,7 +476,7 @@ TEST_SUITE("http::Client") {
     CHECK(client.stats().retries == 0);
   }
 
-  TEST_CASE("sends each method with its body") {
+  TEST_CASE("http: sends each method with its body") {
     TestServer server;
     auto echo = [](const httplib::Request& req, httplib::Response& res) {
       res.set_header("X-Method", req.method);
@@ -506,7 +506,7 @@ TEST_SUITE("http::Client") {
     CHECK(head.body.empty());
   }
 
-  TEST_CASE("does not send Expect 100-continue nor make up a Content-Type") {
+  TEST_CASE("http: does not send Expect 100-continue nor make up a Content-Type") {
     std::atomic<bool> expect{false};
     std::atomic<size_t> size{0};
     std::mutex mutex;
@@ -535,7 +535,7 @@ TEST_SUITE("http::Client") {
     CHECK(type == "");
   }
 
-  TEST_CASE("returns redirects instead of following them") {
+  TEST_CASE("http: returns redirects instead of following them") {
     std::atomic<int> targets{0};
     TestServer server;
     server.http().Get("/old", [&](const httplib::Request&, httplib::Response& res) {
@@ -554,7 +554,7 @@ TEST_SUITE("http::Client") {
     CHECK(targets == 0);
   }
 
-  TEST_CASE("reuses one connection for sequential requests") {
+  TEST_CASE("http: reuses one connection for sequential requests") {
     std::mutex mutex;
     std::set<int> ports;
     TestServer server;
@@ -574,7 +574,7 @@ TEST_SUITE("http::Client") {
     CHECK(client.stats().requests == 10);
   }
 
-  TEST_CASE("opens no more connections than requests may be in flight") {
+  TEST_CASE("http: opens no more connections than requests may be in flight") {
     std::mutex mutex;
     std::set<int> ports;
     TestServer server;
@@ -609,7 +609,7 @@ TEST_SUITE("http::Client") {
     CHECK(ports.size() <= 2);
   }
 
-  TEST_CASE("caps the requests in flight across threads") {
+  TEST_CASE("http: caps the requests in flight across threads") {
     std::atomic<int> active{0};
     std::atomic<int> most{0};
     TestServer server;
@@ -641,7 +641,7 @@ TEST_SUITE("http::Client") {
     CHECK(client.stats().requests == 16);
   }
 
-  TEST_CASE("retries 503 and returns the success that follows") {
+  TEST_CASE("http: retries 503 and returns the success that follows") {
     std::atomic<int> hits{0};
     TestServer server;
     server.http().Get("/flaky", [&](const httplib::Request&, httplib::Response& res) {
@@ -663,7 +663,7 @@ TEST_SUITE("http::Client") {
     CHECK(client.stats().retries == 2);
   }
 
-  TEST_CASE("returns the last error response once the attempts run out") {
+  TEST_CASE("http: returns the last error response once the attempts run out") {
     std::atomic<int> hits{0};
     TestServer server;
     server.http().Get("/down", [&](const httplib::Request&, httplib::Response& res) {
@@ -681,7 +681,7 @@ TEST_SUITE("http::Client") {
     CHECK(client.stats().retries == 3);
   }
 
-  TEST_CASE("does not retry client errors other than 429") {
+  TEST_CASE("http: does not retry client errors other than 429") {
     std::atomic<int> hits{0};
     TestServer server;
     server.http().Get(R"(/status/(\d+))", [&](const httplib::Request& req, httplib::Response& res) {
@@ -701,7 +701,7 @@ TEST_SUITE("http::Client") {
     }
   }
 
-  TEST_CASE("retries a non-idempotent request only on statuses that prove it was not processed") {
+  TEST_CASE("http: retries a non-idempotent request only on statuses that prove it was not processed") {
     std::atomic<int> hits{0};
     std::atomic<int> failing_status{0};
     TestServer server;
@@ -737,7 +737,7 @@ TEST_SUITE("http::Client") {
     }
   }
 
-  TEST_CASE("waits as long as Retry-After asks on 429") {
+  TEST_CASE("http: waits as long as Retry-After asks on 429") {
     std::atomic<int> hits{0};
     TestServer server;
     server.http().Get("/slow-down", [&](const httplib::Request&, httplib::Response& res) {
@@ -759,7 +759,7 @@ TEST_SUITE("http::Client") {
     CHECK(ms_since(start) < 3000);
   }
 
-  TEST_CASE("understands Retry-After given as an HTTP date") {
+  TEST_CASE("http: understands Retry-After given as an HTTP date") {
     std::atomic<int> hits{0};
     TestServer server;
     server.http().Get("/later", [&](const httplib::Request&, httplib::Response& res) {
@@ -785,7 +785,7 @@ TEST_SUITE("http::Client") {
     CHECK(ms_since(start) < 4000);
   }
 
-  TEST_CASE("caps Retry-After at max_retry_after") {
+  TEST_CASE("http: caps Retry-After at max_retry_after") {
     std::atomic<int> hits{0};
     TestServer server;
     server.http().Get("/busy", [&](const httplib::Request&, httplib::Response& res) {
@@ -809,7 +809,7 @@ TEST_SUITE("http::Client") {
     CHECK(ms_since(start) < 2000);
   }
 
-  TEST_CASE("does not start a wait that would end past the deadline") {
+  TEST_CASE("http: does not start a wait that would end past the deadline") {
     std::atomic<int> hits{0};
     TestServer server;
     server.http().Get("/busy", [&](const httplib::Request&, httplib::Response& res) {
@@ -828,7 +828,7 @@ TEST_SUITE("http::Client") {
     CHECK(ms_since(start) < 1000);
   }
 
-  TEST_CASE("gives up with a timeout when the deadline passes during a request") {
+  TEST_CASE("http: gives up with a timeout when the deadline passes during a request") {
     TestServer server;
     server.http().Get("/hang", [&](const httplib::Request&, httplib::Response& res) {
       server.gate().wait();
@@ -848,7 +848,7 @@ TEST_SUITE("http::Client") {
     CHECK(client.stats().requests == 1);
   }
 
-  TEST_CASE("retries an attempt that timed out, then reports the connection error") {
+  TEST_CASE("http: retries an attempt that timed out, then reports the connection error") {
     TestServer server;
     server.http().Get("/hang", [&](const httplib::Request&, httplib::Response& res) {
       server.gate().wait();
@@ -870,7 +870,7 @@ TEST_SUITE("http::Client") {
     CHECK(client.stats().requests == 2);
   }
 
-  TEST_CASE("retries a connection dropped before the response, unless the request is not idempotent") {
+  TEST_CASE("http: retries a connection dropped before the response, unless the request is not idempotent") {
     RawServer raw([](int, int) {});
     Client client(fast_options(3));
 
@@ -890,7 +890,7 @@ TEST_SUITE("http::Client") {
     CHECK(raw.connections() == 4);
   }
 
-  TEST_CASE("retries a response cut short") {
+  TEST_CASE("http: retries a response cut short") {
     RawServer raw([](int fd, int connection) {
       if (connection == 1) {
         send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
@@ -907,7 +907,7 @@ TEST_SUITE("http::Client") {
     CHECK(raw.connections() == 2);
   }
 
-  TEST_CASE("retries a refused connection even for a non-idempotent request") {
+  TEST_CASE("http: retries a refused connection even for a non-idempotent request") {
     RefusingPort port;
     Client client(fast_options(3));
     Request create = Request::json("POST", port.url("/create"), {{"name", "web"}});
@@ -922,7 +922,7 @@ TEST_SUITE("http::Client") {
     CHECK(client.stats().retries == 2);
   }
 
-  TEST_CASE("cancels a request waiting on a slow server promptly") {
+  TEST_CASE("http: cancels a request waiting on a slow server promptly") {
     TestServer server;
     server.http().Get("/hang", [&](const httplib::Request&, httplib::Response& res) {
       server.gate().wait();
@@ -945,7 +945,7 @@ TEST_SUITE("http::Client") {
     CHECK(ms_since(start) < 1000);
   }
 
-  TEST_CASE("cancels a wait between attempts promptly") {
+  TEST_CASE("http: cancels a wait between attempts promptly") {
     std::atomic<int> hits{0};
     TestServer server;
     server.http().Get("/busy", [&](const httplib::Request&, httplib::Response& res) {
@@ -971,7 +971,7 @@ TEST_SUITE("http::Client") {
     CHECK(ms_since(start) < 1200);
   }
 
-  TEST_CASE("a wait for a free slot gives up at the deadline or on cancel") {
+  TEST_CASE("http: a wait for a free slot gives up at the deadline or on cancel") {
     TestServer server;
     server.http().Get("/hang", [&](const httplib::Request&, httplib::Response& res) {
       server.gate().wait();
@@ -1024,7 +1024,7 @@ TEST_SUITE("http::Client") {
     CHECK(client.stats().requests == 1);
   }
 
-  TEST_CASE("logs each attempt at debug without credentials, and retries at info") {
+  TEST_CASE("http: logs each attempt at debug without credentials, and retries at info") {
     std::atomic<int> hits{0};
     TestServer server;
     server.http().Get(R"(/things/.*)", [&](const httplib::Request&, httplib::Response& res) {
@@ -1070,7 +1070,7 @@ TEST_SUITE("http::Client") {
     }
   }
 
-  TEST_CASE("is quiet at the default level and shows only retries at info") {
+  TEST_CASE("http: is quiet at the default level and shows only retries at info") {
     std::atomic<int> hits{0};
     TestServer server;
     server.http().Get("/flaky", [&](const httplib::Request&, httplib::Response& res) {
@@ -1093,7 +1093,7 @@ TEST_SUITE("http::Client") {
     }
   }
 
-  TEST_CASE("backs off with full jitter, reproducibly for a seed") {
+  TEST_CASE("http: backs off with full jitter, reproducibly for a seed") {
     TestServer server;
     server.http().Get("/down", [&](const httplib::Request&, httplib::Response& res) {
       res.status = 500;
