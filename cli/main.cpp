@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <csignal>
 #include <cstdlib>
 #include <exception>
 #include <string>
@@ -42,6 +43,9 @@ std::vector<std::string> normalise_arguments(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
+  // libcurl runs with CURLOPT_NOSIGNAL, so a write to a peer that has gone
+  // (TLS included) must be an error return, not a fatal signal.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"stove: make the cloud match an infrastructure file.\n"
                "Reads a YAML or JSON file of cloud spaces, machines, backups and buckets,\n"
                "compares it with the state, and shows the difference as a plan.",
