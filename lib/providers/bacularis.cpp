@@ -546,7 +546,20 @@ public:
     }
     merged["Name"] = wanted["Name"];
     json body = body_of(merged);
-    call("PUT", config_path(type, wanted["Name"].get<std::string>()), &body, context);
+    try {
+      call("PUT", config_path(type, wanted["Name"].get<std::string>()), &body, context);
+    } catch (const ProviderError& e) {
+      // A refusal may quote the config sent back, with the file daemon's
+      // password an operator set.
+      std::string message = e.what();
+      for (const char* key : {"Password", "password"}) {
+        if (merged.contains(key) && merged[key].is_string() &&
+            !merged[key].get<std::string>().empty()) {
+          message = replace_all(std::move(message), merged[key].get<std::string>(), "<redacted>");
+        }
+      }
+      throw ProviderError(message, e.http_status());
+    }
   }
 
   // Deletes a resource. Returns false if it was already gone; throws
