@@ -14,14 +14,16 @@ namespace {
 class SandboxProvider final : public Provider {
 public:
   explicit SandboxProvider(std::unique_ptr<Provider> openvcloud)
-    : m_openvcloud(std::move(openvcloud)) {}
+      : m_openvcloud(std::move(openvcloud)) {}
 
   KindAdapter* adapter(Kind kind) override {
     switch (kind) {
     case Kind::cloud_space:
-    case Kind::machine: return m_openvcloud->adapter(kind);
+    case Kind::machine:
+      return m_openvcloud->adapter(kind);
     case Kind::backup:
-    case Kind::bucket: return nullptr;
+    case Kind::bucket:
+      return nullptr;
     }
     return nullptr;
   }
@@ -45,8 +47,8 @@ std::unique_ptr<Provider> make_sandbox_provider(const ProviderConfig& config,
   if (options.environment) {
     token = options.environment(k_sandbox_token_variable);
   }
-  settings.token = token && !token->empty() ? std::move(*token)
-                                            : std::string(k_sandbox_default_token);
+  settings.token =
+      token && !token->empty() ? std::move(*token) : std::string(k_sandbox_default_token);
   http::ClientOptions http = options.http;
   http.name = config.name;
   return std::make_unique<SandboxProvider>(openvcloud::make(std::move(settings), std::move(http)));
