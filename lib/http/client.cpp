@@ -462,6 +462,11 @@ HeaderList header_list(const Request& request) {
   if (!has_header(request.headers, "Expect")) {
     append("Expect:");
   }
+  // libcurl would label a body without a type as a form; better no type
+  // than a wrong one.
+  if (!has_header(request.headers, "Content-Type")) {
+    append("Content-Type:");
+  }
   return list;
 }
 
