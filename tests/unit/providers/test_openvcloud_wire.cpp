@@ -11,6 +11,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 using namespace stove;
@@ -500,4 +501,58 @@ TEST_CASE("providers: openvcloud wire - a refused token exchange names the URL a
               ->read(test::space_target("web", 2, "17"), notes.context());
         }) == fmt::format("token exchange at {}/oauth/token: the response holds no access_token",
                           fake.url()));
+}
+
+TEST_CASE("providers: openvcloud wire - threads sharing a provider exchange the token and list "
+          "the locations once") {
+  FakeCloudapi fake;
+  fake.on("/oauth/token", [](const Call&, int n) {
+    std::this_thread::sleep_for(50ms); // long enough for every thread to want it
+    return Answer{200, json{{"access_token", fmt::format("jwt-{}", n)}}.dump()};
+  });
+  fake.on("locations/list", [](const Call&, int) {
+    std::this_thread::sleep_for(50ms);
+    return Answer{200, k_locations.dump()};
+  });
+  fake.on("cloudspaces/create", [](const Call& call, int) {
+    return Answer{200, call.body["name"] == "s0" ? "100" : "101"};
+  });
+  fake.on("cloudspaces/get", 200, space_json("DEPLOYED"));
+  json settings = {{"account_id", 42},
+                   {"token_url", fmt::format("{}/oauth/token", fake.url())},
+                   {"client_id_env", "OVC_ID"},
+                   {"client_secret_env", "OVC_SECRET"}};
+  auto environment = test::fake_environment({{"OVC_ID", "stove"}, {"OVC_SECRET", "secret"}});
+  auto provider = openvcloud::factory(test::openvcloud_config(fake.url(), settings),
+                                      test::provider_options(environment));
+  auto* spaces = provider->adapter(Kind::cloud_space);
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0};
+  std::mutex errors_mutex;
+  std::vector<std::string> errors;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&, i] {
+      test::Notes notes;
+      try {
+        spaces->create(test::space_target(fmt::format("s{}", i % 2), 2), notes.context());
+        ++created;
+      } catch (const std::exception& e) {
+        std::lock_guard lock(errors_mutex);
+        errors.emplace_back(e.what());
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  CHECK(errors == std::vector<std::string>{});
+  CHECK(created == 6);
+  CHECK(fake.count("/oauth/token") == 1);
+  CHECK(fake.count("locations/list") == 1);
+  CHECK(fake.count("cloudspaces/create") == 6);
+  for (const auto& call : fake.calls()) {
+    if (call.path != "/oauth/token") {
+      CHECK(call.authorization == "bearer jwt-1");
+    }
+  }
 }
