@@ -277,7 +277,7 @@ public:
 
   Api(Settings settings, http::ClientOptions options)
       : m_settings(std::move(settings)), m_client(std::move(options)) {
-    if (m_settings.token) {
+    if (m_settings.token && m_settings.token_is_secret) {
       m_client.add_secret(*m_settings.token);
     }
     if (m_settings.credentials) {
@@ -397,7 +397,7 @@ private:
   }
 
   std::string redact(std::string text) const {
-    if (m_settings.token) {
+    if (m_settings.token && m_settings.token_is_secret) {
       text = replace_all(std::move(text), *m_settings.token, "<redacted>");
     }
     if (m_settings.credentials) {

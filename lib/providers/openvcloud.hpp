@@ -34,6 +34,9 @@ struct Settings {
   std::optional<std::string> token;             // the bearer token, if given
   std::optional<ClientCredentials> credentials; // otherwise, how to get one
   std::string token_variable;                   // for messages: where the token came from
+  // Whether the token is a credential to keep out of messages and logs:
+  // not the sandbox's well-known default.
+  bool token_is_secret = true;
 };
 
 // Reads an `openvcloud` provider's configuration and the credentials from

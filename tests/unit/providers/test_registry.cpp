@@ -174,6 +174,21 @@ TEST_CASE("providers: the sandbox provider serves spaces and machines through th
   own_token->adapter(Kind::cloud_space)->list({}, notes.context());
   CHECK(fake.calls().at(1).authorization == "bearer t0k3n");
 
+  // A token of one's own is kept out of messages; the well-known default,
+  // a word messages use, is not.
+  fake.on("cloudspaces/get", 400, "the sandbox refused t0k3n");
+  auto read_error = [&](Provider& p) -> std::string {
+    try {
+      p.adapter(Kind::cloud_space)->read(test::space_target("web", 1, "1"), notes.context());
+    } catch (const ProviderError& e) {
+      return e.what();
+    }
+    return "(no ProviderError)";
+  };
+  CHECK(read_error(*provider) == "cloudspaces/get: 400 Bad Request: the sandbox refused t0k3n");
+  CHECK(read_error(*own_token) ==
+        "cloudspaces/get: 400 Bad Request: the sandbox refused <redacted>");
+
   // The command layer replaces `sandbox` by the URL of the sandbox it started.
   config.endpoint = "sandbox:/tmp/cloud";
   CHECK(
