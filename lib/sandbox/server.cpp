@@ -370,6 +370,18 @@ std::string read_whole_file(const std::string& path) {
   return text.str();
 }
 
+// The path as logged: one line per request, whatever bytes the client
+// percent-encoded into it.
+std::string printable(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      c = '?';
+    }
+  }
+  return out;
+}
+
 long long elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                since)
@@ -434,9 +446,14 @@ struct Server::Impl {
                                              options.data_dir, ec.message()));
     }
     lock.acquire(options.data_dir);
-    if (!std::filesystem::exists(data_file, ec)) {
+    // Only a file that is certainly missing is replaced by an empty cloud.
+    std::filesystem::file_status status = std::filesystem::status(data_file, ec);
+    if (status.type() == std::filesystem::file_type::not_found) {
       write_file_atomically(data_file, to_document(CloudData{}).dump(1) + "\n");
       return cloud.version();
+    }
+    if (ec) {
+      throw Error(ErrorKind::io, fmt::format("{}: cannot read: {}", data_file, ec.message()));
     }
     std::string text = read_whole_file(data_file);
     try {
@@ -455,7 +472,7 @@ struct Server::Impl {
     }
     // Never the headers: the Authorization header holds the token.
     std::string line = fmt::format("stove sandbox: {} {} -> {} ({} ms)\n", request.method,
-                                   request.path, outcome, elapsed_ms(started_at));
+                                   printable(request.path), outcome, elapsed_ms(started_at));
     std::fwrite(line.data(), 1, line.size(), stderr);
   }
 
