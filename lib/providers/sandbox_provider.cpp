@@ -63,8 +63,13 @@ std::unique_ptr<Provider> make_sandbox_provider(const ProviderConfig& config,
   if (options.environment) {
     token = options.environment(k_sandbox_token_variable);
   }
-  settings.token = token && !token->empty() ? std::move(*token)
-                                            : std::string(k_sandbox_default_token);
+  if (token && !token->empty()) {
+    settings.token = std::move(*token);
+  } else {
+    // Well known, and a word that appears in messages: not a secret.
+    settings.token = std::string(k_sandbox_default_token);
+    settings.token_is_secret = false;
+  }
   http::ClientOptions http = options.http;
   http.name = config.name;
   bacularis::Settings backups;

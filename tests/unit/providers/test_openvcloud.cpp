@@ -26,10 +26,11 @@ constexpr const char* k_token = "t0k3n";
 struct Cloud {
   explicit Cloud(double fail_rate = 0.0, const char* token = k_token,
                  std::chrono::milliseconds deploy_delay = 150ms)
-    : server(options(dir, fail_rate, deploy_delay)) {
+      : server(options(dir, fail_rate, deploy_delay)) {
     server.start();
     provider = openvcloud::factory(
-        test::openvcloud_config(server.url(), {{"account_id", 1}, {"token_env", "STOVE_OVC_TOKEN"}}),
+        test::openvcloud_config(server.url(),
+                                {{"account_id", 1}, {"token_env", "STOVE_OVC_TOKEN"}}),
         test::provider_options(test::fake_environment({{"STOVE_OVC_TOKEN", token}})));
     spaces = provider->adapter(Kind::cloud_space);
     machines = provider->adapter(Kind::machine);
@@ -175,8 +176,8 @@ TEST_CASE("providers: openvcloud on the sandbox - a renamed cloud space keeps it
   Cloud cloud;
   test::Notes notes;
   Remote space = cloud.spaces->create(test::space_target("web", 3), notes.context());
-  auto renamed = test::update_of(test::space_target("web", 3, space.remote_id),
-                                 {{"name", "www"}}, space.observed);
+  auto renamed = test::update_of(test::space_target("web", 3, space.remote_id), {{"name", "www"}},
+                                 space.observed);
   Remote after = cloud.spaces->update(renamed, notes.context());
   CHECK(after.remote_id == space.remote_id);
   CHECK(after.observed == json{{"name", "www"}, {"status", "DEPLOYED"}, {"location", "ch-lug-1"}});
@@ -216,9 +217,9 @@ TEST_CASE("providers: openvcloud on the sandbox - creating what already exists a
   Remote adopted = cloud.spaces->create(space_target, again.context());
   CHECK(adopted.remote_id == space.remote_id);
   CHECK(adopted.observed == space.observed);
-  CHECK(again.list() == std::vector<std::string>{
-                            fmt::format(R"(adopting the existing cloud space "web" (id {}))",
-                                        space.remote_id)});
+  CHECK(again.list() ==
+        std::vector<std::string>{
+            fmt::format(R"(adopting the existing cloud space "web" (id {}))", space.remote_id)});
   CHECK(cloud.spaces->list({}, notes.context()).size() == 1);
 
   auto machine_target = test::machine_target(space.remote_id, "app");
@@ -228,8 +229,8 @@ TEST_CASE("providers: openvcloud on the sandbox - creating what already exists a
   CHECK(adopted_machine.remote_id == machine.remote_id);
   CHECK(adopted_machine.observed == machine.observed);
   CHECK(machine_again.list() ==
-        std::vector<std::string>{fmt::format(R"(adopting the existing machine "app" (id {}))",
-                                             machine.remote_id)});
+        std::vector<std::string>{
+            fmt::format(R"(adopting the existing machine "app" (id {}))", machine.remote_id)});
   CHECK(cloud.machines->list(machine_target.parents, notes.context()).size() == 1);
 }
 
@@ -245,18 +246,16 @@ TEST_CASE("providers: openvcloud on the sandbox - lost responses and server erro
   }
   std::set<std::string> machine_ids;
   for (int i = 0; i < 6; ++i) {
-    machine_ids.insert(cloud.machines
-                           ->create(test::machine_target(space_ids[0], fmt::format("m-{}", i)),
-                                    notes.context())
-                           .remote_id);
+    machine_ids.insert(
+        cloud.machines
+            ->create(test::machine_target(space_ids[0], fmt::format("m-{}", i)), notes.context())
+            .remote_id);
   }
   auto spaces = cloud.spaces->list({}, notes.context());
-  CHECK(names_of(spaces) ==
-        std::vector<std::string>{"space-0", "space-1", "space-2", "space-3"});
-  auto machines = cloud.machines->list(test::machine_target(space_ids[0], "x").parents,
-                                       notes.context());
-  CHECK(names_of(machines) ==
-        std::vector<std::string>{"m-0", "m-1", "m-2", "m-3", "m-4", "m-5"});
+  CHECK(names_of(spaces) == std::vector<std::string>{"space-0", "space-1", "space-2", "space-3"});
+  auto machines =
+      cloud.machines->list(test::machine_target(space_ids[0], "x").parents, notes.context());
+  CHECK(names_of(machines) == std::vector<std::string>{"m-0", "m-1", "m-2", "m-3", "m-4", "m-5"});
   CHECK(machine_ids.size() == 6);
   // The seed makes the faults the same on every run; some were injected.
   CHECK(cloud.server.counters().injected_failures > 0);
