@@ -140,6 +140,7 @@ void set_sandbox_command(CLI::App& app, Context& context) {
   CLI::App* sandbox =
       app.add_subcommand("sandbox", "Run the sandbox cloud, a local fake of the providers' APIs");
   sandbox->require_subcommand(1);
+  sandbox->footer("Exit status: 0 stopped by SIGINT or SIGTERM, 1 error. See man stove-sandbox.");
 
   auto options = std::make_shared<ServeOptions>();
   CLI::App* serve = sandbox->add_subcommand(

@@ -379,6 +379,16 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   }
 }
 
+// What one attempt came to.
+struct Attempt {
+  std::optional<CURLcode> code;  // nullopt: cancelled
+  long status = 0;               // when code is CURLE_OK
+  Received received;
+  std::string error;             // curl's message, when code is another
+  bool deadline_bound = false;   // its time limit was what was left to the deadline
+  milliseconds elapsed{0};
+};
+
 // How far a failed transfer got, which decides whether it may be retried.
 enum class Failure {
   not_sent,  // no connection was made: the server never saw the request
@@ -461,6 +471,11 @@ HeaderList header_list(const Request& request) {
   // a round trip for the server's go-ahead.
   if (!has_header(request.headers, "Expect")) {
     append("Expect:");
+  }
+  // libcurl would label a body without a type as a form; better no type
+  // than a wrong one.
+  if (!has_header(request.headers, "Content-Type")) {
+    append("Content-Type:");
   }
   return list;
 }
@@ -670,6 +685,67 @@ struct Client::Impl {
     throw TransportError(reason, scrub(std::move(message)));
   }
 
+  // Sends the request once, on a pooled channel. Throws when no slot
+  // comes free before the deadline or a cancel.
+  Attempt transfer(const Request& request, curl_slist* headers, const std::string& label,
+                   const Deadline& deadline, int attempt) {
+    using Reason = TransportError::Reason;
+    std::optional<ChannelPool::Lease> lease;
+    switch (pool.acquire(deadline, lease)) {
+    case Cut::none:
+      break;
+    case Cut::timeout:
+      fail(Reason::timeout, fmt::format("{}: the deadline passed waiting for a free connection", label));
+    case Cut::cancelled:
+      fail(Reason::cancelled, fmt::format("{}: cancelled", label));
+    }
+
+    Attempt outcome;
+    Clock::time_point started = Clock::now();
+    milliseconds left = time_left(deadline.at, started);
+    if (left.count() <= 0) {
+      fail(Reason::timeout, fmt::format("{}: the deadline passed", label));
+    }
+    milliseconds limit =
+        options.request_timeout.count() > 0 ? options.request_timeout : milliseconds::max();
+    outcome.deadline_bound = left < limit;
+    limit = std::min(limit, left);
+    milliseconds connect_limit =
+        options.connect_timeout.count() > 0 ? std::min(limit, options.connect_timeout) : limit;
+
+    CURL* handle = lease->channel().easy();
+    char error[CURL_ERROR_SIZE] = {};
+    set_option(handle, CURLOPT_URL, request.url.c_str());
+    set_option(handle, CURLOPT_PROTOCOLS_STR, "http,https");
+    set_option(handle, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM for DNS timeouts in threads
+    set_option(handle, CURLOPT_FOLLOWLOCATION, 0L);
+    set_option(handle, CURLOPT_TCP_KEEPALIVE, 1L);
+    set_option(handle, CURLOPT_TIMEOUT_MS, limit == milliseconds::max() ? 0L : curl_ms(limit));
+    set_option(handle, CURLOPT_CONNECTTIMEOUT_MS,
+               connect_limit == milliseconds::max() ? 0L : curl_ms(connect_limit));
+    set_option(handle, CURLOPT_USERAGENT, user_agent.c_str());
+    set_option(handle, CURLOPT_HTTPHEADER, headers);
+    set_option(handle, CURLOPT_ERRORBUFFER, error);
+    set_option(handle, CURLOPT_WRITEFUNCTION, on_body);
+    set_option(handle, CURLOPT_WRITEDATA, &outcome.received);
+    set_option(handle, CURLOPT_HEADERFUNCTION, on_header);
+    set_option(handle, CURLOPT_HEADERDATA, &outcome.received);
+    set_method(handle, request);
+
+    ++requests;
+    if (attempt > 1) {
+      ++retries;
+    }
+    outcome.code = lease->channel().run(deadline);
+    if (outcome.code == CURLE_OK) {
+      curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &outcome.status);
+    } else if (outcome.code) {
+      outcome.error = error[0] != '\0' ? std::string(error) : curl_easy_strerror(*outcome.code);
+    }
+    outcome.elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
+    return outcome;
+  }
+
   milliseconds backoff(int attempts_made) {
     const RetryPolicy& policy = options.retry;
     milliseconds::rep cap = std::max<milliseconds::rep>(policy.cap.count(), 0);
@@ -719,139 +795,72 @@ Response Client::send(const Request& request, const Deadline& deadline) {
   const std::string label = impl.scrub(fmt::format("{} {}", request.method, redact_url(request.url)));
   const HeaderList headers = header_list(request);
   auto after = [](int attempts) {
-    return attempts > 1 ? fmt::format(" after {} attempts", attempts) : std::string();
+    return attempts > 1 ? fmt::format(" (after {} attempts)", attempts) : std::string();
   };
 
   for (int attempt = 1;; ++attempt) {
-    if (deadline.cancelled()) {
-      impl.fail(Reason::cancelled, fmt::format("{}: cancelled", label));
-    }
-    std::optional<ChannelPool::Lease> lease;
-    switch (impl.pool.acquire(deadline, lease)) {
-    case Cut::none:
-      break;
-    case Cut::timeout:
-      impl.fail(Reason::timeout,
-                fmt::format("{}: the deadline passed{} waiting for a free connection", label,
-                            after(attempt - 1)));
-    case Cut::cancelled:
-      impl.fail(Reason::cancelled, fmt::format("{}: cancelled", label));
-    }
-
-    Clock::time_point started = Clock::now();
-    milliseconds left = time_left(deadline.at, started);
-    if (left.count() <= 0) {
-      impl.fail(Reason::timeout, fmt::format("{}: the deadline passed{}", label, after(attempt - 1)));
-    }
-    milliseconds limit = impl.options.request_timeout.count() > 0 ? impl.options.request_timeout
-                                                                  : milliseconds::max();
-    const bool deadline_bound = left < limit;
-    limit = std::min(limit, left);
-
-    CURL* handle = lease->channel().easy();
-    Received received;
-    char error[CURL_ERROR_SIZE] = {};
-    set_option(handle, CURLOPT_URL, request.url.c_str());
-    set_option(handle, CURLOPT_PROTOCOLS_STR, "http,https");
-    set_option(handle, CURLOPT_NOSIGNAL, 1L);  // no SIGALRM for DNS timeouts in threads
-    set_option(handle, CURLOPT_FOLLOWLOCATION, 0L);
-    set_option(handle, CURLOPT_TCP_KEEPALIVE, 1L);
-    set_option(handle, CURLOPT_TIMEOUT_MS, limit == milliseconds::max() ? 0L : curl_ms(limit));
-    milliseconds connect_limit = impl.options.connect_timeout.count() > 0
-                                     ? std::min(limit, impl.options.connect_timeout)
-                                     : limit;
-    set_option(handle, CURLOPT_CONNECTTIMEOUT_MS,
-               connect_limit == milliseconds::max() ? 0L : curl_ms(connect_limit));
-    set_option(handle, CURLOPT_USERAGENT, impl.user_agent.c_str());
-    set_option(handle, CURLOPT_HTTPHEADER, headers.get());
-    set_option(handle, CURLOPT_ERRORBUFFER, error);
-    set_option(handle, CURLOPT_WRITEFUNCTION, on_body);
-    set_option(handle, CURLOPT_WRITEDATA, &received);
-    set_option(handle, CURLOPT_HEADERFUNCTION, on_header);
-    set_option(handle, CURLOPT_HEADERDATA, &received);
-    set_method(handle, request);
-
-    ++impl.requests;
-    if (attempt > 1) {
-      ++impl.retries;
-    }
-    std::optional<CURLcode> code = lease->channel().run(deadline);
-    long status = 0;
-    if (code == CURLE_OK) {
-      curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &status);
-    }
-    lease.reset();
-
-    auto elapsed = std::chrono::duration_cast<milliseconds>(Clock::now() - started);
-    std::string timing = attempt > 1 ? fmt::format("{} ms, attempt {}/{}", elapsed.count(), attempt,
-                                                   max_attempts)
-                                     : fmt::format("{} ms", elapsed.count());
-    std::string curl_error;
-    if (code && *code != CURLE_OK) {
-      curl_error = error[0] != '\0' ? std::string(error) : std::string(curl_easy_strerror(*code));
-    }
+    Attempt outcome = impl.transfer(request, headers.get(), label, deadline, attempt);
     impl.log(LogLevel::debug,
-             fmt::format("{} -> {} ({})", label,
-                         !code     ? std::string("cancelled")
-                         : status  ? std::to_string(status)
-                                   : curl_error,
-                         timing));
-
-    if (!code) {
+             fmt::format("{} -> {} ({} ms{})", label,
+                         !outcome.code          ? std::string("cancelled")
+                         : outcome.status != 0  ? std::to_string(outcome.status)
+                                                : outcome.error,
+                         outcome.elapsed.count(),
+                         attempt > 1 ? fmt::format(", attempt {}/{}", attempt, max_attempts)
+                                     : std::string()));
+    if (!outcome.code) {
       impl.fail(Reason::cancelled, fmt::format("{}: cancelled", label));
     }
 
-    Response response;
+    std::optional<Response> response;
     milliseconds wait{0};
-    std::string outcome;  // for the retry line
-    if (*code == CURLE_OK) {
-      response.status = status;
-      response.headers = std::move(received.headers);
-      response.body = std::move(received.body);
-      response.attempts = attempt;
-      response.label = label;
-      if (!retryable_status(status, request.idempotent) || attempt == max_attempts) {
-        return response;
+    if (*outcome.code == CURLE_OK) {
+      response.emplace();
+      response->status = outcome.status;
+      response->headers = std::move(outcome.received.headers);
+      response->body = std::move(outcome.received.body);
+      response->attempts = attempt;
+      response->label = label;
+      if (!retryable_status(outcome.status, request.idempotent) || attempt == max_attempts) {
+        return std::move(*response);
       }
       wait = impl.backoff(attempt);
-      if (status == 429 || status == 503) {
-        if (auto retry_after = response.header("retry-after")) {
-          if (auto asked = parse_retry_after(*retry_after)) {
+      if (outcome.status == 429 || outcome.status == 503) {
+        if (auto value = response->header("retry-after")) {
+          if (auto asked = parse_retry_after(*value)) {
             wait = std::max(wait, std::min(*asked, impl.options.retry.max_retry_after));
           }
         }
       }
-      outcome = std::to_string(status);
     } else {
-      Failure failure = classify(*code);
+      Failure failure = classify(*outcome.code);
       if (failure == Failure::fatal) {
-        impl.fail(Reason::connection, fmt::format("{}: {}", label, curl_error));
+        impl.fail(Reason::connection, fmt::format("{}: {}", label, outcome.error));
       }
-      if (deadline.expired() || (*code == CURLE_OPERATION_TIMEDOUT && deadline_bound)) {
-        impl.fail(Reason::timeout, fmt::format("{}: the deadline passed{}: {}", label,
-                                               after(attempt), curl_error));
+      if (deadline.expired() || (*outcome.code == CURLE_OPERATION_TIMEDOUT && outcome.deadline_bound)) {
+        impl.fail(Reason::timeout, fmt::format("{}: the deadline passed: {}{}", label,
+                                               outcome.error, after(attempt)));
       }
       if ((failure == Failure::dropped && !request.idempotent) || attempt == max_attempts) {
-        impl.fail(Reason::connection, fmt::format("{}: {}{}", label, curl_error,
-                                                  attempt > 1 ? fmt::format(" ({} attempts)", attempt)
-                                                              : std::string()));
+        impl.fail(Reason::connection,
+                  fmt::format("{}: {}{}", label, outcome.error, after(attempt)));
       }
       wait = impl.backoff(attempt);
-      outcome = curl_error;
     }
 
     // A wait that would run into the deadline cannot lead to a useful retry.
     Clock::time_point resume = Clock::now() + wait;
     if (resume >= deadline.at) {
-      if (*code == CURLE_OK) {
-        return response;
+      if (response) {
+        return std::move(*response);
       }
-      impl.fail(Reason::timeout,
-                fmt::format("{}: {}; the deadline leaves no time to retry{}", label, curl_error,
-                            attempt > 1 ? fmt::format(" ({} attempts)", attempt) : std::string()));
+      impl.fail(Reason::timeout, fmt::format("{}: {}; no time left to retry before the deadline{}",
+                                             label, outcome.error, after(attempt)));
     }
-    impl.log(LogLevel::info, fmt::format("{} -> {}, retrying in {} ms (attempt {}/{})", label, outcome,
-                                         wait.count(), attempt + 1, max_attempts));
+    impl.log(LogLevel::info,
+             fmt::format("{} -> {}, retrying in {} ms (attempt {}/{})", label,
+                         response ? std::to_string(outcome.status) : outcome.error, wait.count(),
+                         attempt + 1, max_attempts));
     switch (wait_until(deadline, resume)) {
     case Cut::none:
       break;

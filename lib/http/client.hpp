@@ -26,6 +26,7 @@ struct Request {
   std::string method = "GET";  // GET, POST, PUT, DELETE, HEAD
   std::string url;             // absolute: http://host:port/path?query
   Headers headers;             // besides those the client adds (Content-Type for JSON)
+                               // without Content-Type, the body is sent untyped
   std::string body;
   // Whether sending it twice is harmless. A request that is not idempotent
   // is retried only when it certainly never reached the server (connection
@@ -171,8 +172,8 @@ LogLevel log_level();
 // Parses "error", "warn", "info" or "debug", in any case.
 std::optional<LogLevel> parse_log_level(std::string_view text);
 // Sends log lines to `sink` instead of stderr: each call gets one whole
-// line, newline included, and calls are serialized. An empty function
-// restores stderr. For front ends that draw on stderr themselves, and tests.
+// line, newline included, and calls are serialized (so it must not log
+// itself). An empty function restores stderr. For front ends that draw on stderr themselves, and tests.
 void set_log_sink(std::function<void(std::string_view line)> sink);
 // Redacts credentials from a URL: userinfo, and the values of query
 // parameters whose names look like credentials.

@@ -29,28 +29,50 @@ void note(const OpContext& context, std::string_view text) {
 
 std::string_view reason_phrase(long status) {
   switch (status) {
-  case 200: return "OK";
-  case 201: return "Created";
-  case 202: return "Accepted";
-  case 204: return "No Content";
-  case 400: return "Bad Request";
-  case 401: return "Unauthorized";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 408: return "Request Timeout";
-  case 409: return "Conflict";
-  case 412: return "Precondition Failed";
-  case 413: return "Payload Too Large";
-  case 415: return "Unsupported Media Type";
-  case 422: return "Unprocessable Entity";
-  case 429: return "Too Many Requests";
-  case 500: return "Internal Server Error";
-  case 501: return "Not Implemented";
-  case 502: return "Bad Gateway";
-  case 503: return "Service Unavailable";
-  case 504: return "Gateway Timeout";
-  default: return "";
+  case 200:
+    return "OK";
+  case 201:
+    return "Created";
+  case 202:
+    return "Accepted";
+  case 204:
+    return "No Content";
+  case 400:
+    return "Bad Request";
+  case 401:
+    return "Unauthorized";
+  case 403:
+    return "Forbidden";
+  case 404:
+    return "Not Found";
+  case 405:
+    return "Method Not Allowed";
+  case 408:
+    return "Request Timeout";
+  case 409:
+    return "Conflict";
+  case 412:
+    return "Precondition Failed";
+  case 413:
+    return "Payload Too Large";
+  case 415:
+    return "Unsupported Media Type";
+  case 422:
+    return "Unprocessable Entity";
+  case 429:
+    return "Too Many Requests";
+  case 500:
+    return "Internal Server Error";
+  case 501:
+    return "Not Implemented";
+  case 502:
+    return "Bad Gateway";
+  case 503:
+    return "Service Unavailable";
+  case 504:
+    return "Gateway Timeout";
+  default:
+    return "";
   }
 }
 
@@ -247,15 +269,15 @@ class Api {
 public:
   struct Reply {
     long status = 0;
-    json body;          // null when empty or not JSON
+    json body; // null when empty or not JSON
     bool is_json = false;
     std::string text;
     bool ok() const { return status >= 200 && status < 300; }
   };
 
   Api(Settings settings, http::ClientOptions options)
-    : m_settings(std::move(settings)), m_client(std::move(options)) {
-    if (m_settings.token) {
+      : m_settings(std::move(settings)), m_client(std::move(options)) {
+    if (m_settings.token && m_settings.token_is_secret) {
       m_client.add_secret(*m_settings.token);
     }
     if (m_settings.credentials) {
@@ -375,7 +397,7 @@ private:
   }
 
   std::string redact(std::string text) const {
-    if (m_settings.token) {
+    if (m_settings.token && m_settings.token_is_secret) {
       text = replace_all(std::move(text), *m_settings.token, "<redacted>");
     }
     if (m_settings.credentials) {
@@ -443,8 +465,8 @@ private:
 
   Settings m_settings;
   http::Client m_client;
-  std::mutex m_exchange_mutex;        // one exchange at a time
-  mutable std::mutex m_token_mutex;   // guards m_token
+  std::mutex m_exchange_mutex;      // one exchange at a time
+  mutable std::mutex m_token_mutex; // guards m_token
   std::optional<std::string> m_token;
   std::mutex m_locations_mutex;
   std::optional<std::vector<std::pair<int64_t, std::string>>> m_locations;
@@ -518,7 +540,9 @@ Remote observe_space(std::string remote_id, const json& space) {
   return remote;
 }
 
-bool space_gone(const std::string& status) { return status == "DESTROYED"; }
+bool space_gone(const std::string& status) {
+  return status == "DESTROYED";
+}
 
 class CloudSpaces final : public KindAdapter {
 public:
@@ -560,10 +584,10 @@ public:
     // The cloudapi keeps no description or labels for a cloud space: stove
     // does. Only a new name is sent.
     if (changed(target, "name")) {
-      m_api.call("cloudspaces/update",
-                 {{"cloudspaceId", id_value(target.remote_id)},
-                  {"name", spec_string(target, "name")}},
-                 context);
+      m_api.call(
+          "cloudspaces/update",
+          {{"cloudspaceId", id_value(target.remote_id)}, {"name", spec_string(target, "name")}},
+          context);
     } else if (target.prior_observed.is_object() && target.prior_observed.contains("name")) {
       return Remote{target.remote_id, target.prior_observed};
     }
@@ -718,8 +742,7 @@ private:
           return space_gone(status);
         },
         [&] {
-          return fmt::format("{}: still there by the deadline (status {})", target.address,
-                             status);
+          return fmt::format("{}: still there by the deadline (status {})", target.address, status);
         });
   }
 
@@ -731,8 +754,7 @@ private:
 
 Remote observe_machine(std::string remote_id, const json& machine) {
   Remote remote;
-  remote.remote_id =
-      remote_id.empty() ? id_string(value_of(machine, "id")) : std::move(remote_id);
+  remote.remote_id = remote_id.empty() ? id_string(value_of(machine, "id")) : std::move(remote_id);
   json& o = remote.observed;
   o["name"] = string_field(machine, {"name"});
   if (const json* status = field(machine, {"status"}); status != nullptr && status->is_string()) {
@@ -836,7 +858,7 @@ public:
     }
     if (!rename && !resize && !grow && target.prior_observed.is_object() &&
         target.prior_observed.contains("name")) {
-      return Remote{id, target.prior_observed};  // labels: stove's alone
+      return Remote{id, target.prior_observed}; // labels: stove's alone
     }
 
     if (rename) {
@@ -849,9 +871,9 @@ public:
     const int64_t memory = resize ? spec_int(target, "memory") : 0;
     const int64_t vcpus = resize ? spec_int(target, "vcpus") : 0;
     if (resize) {
-      Api::Reply reply = m_api.post(
-          "machines/resize", {{"machineId", id_value(id)}, {"memory", memory}, {"vcpus", vcpus}},
-          context);
+      Api::Reply reply =
+          m_api.post("machines/resize",
+                     {{"machineId", id_value(id)}, {"memory", memory}, {"vcpus", vcpus}}, context);
       if (!reply.ok()) {
         m_api.fail("machines/resize", reply);
       }
@@ -883,9 +905,9 @@ public:
   }
 
   void destroy(const Target& target, const OpContext& context) override {
-    Api::Reply reply = m_api.post(
-        "machines/delete", {{"machineId", id_value(target.remote_id)}, {"permanently", true}},
-        context);
+    Api::Reply reply =
+        m_api.post("machines/delete",
+                   {{"machineId", id_value(target.remote_id)}, {"permanently", true}}, context);
     if (reply.status == 404) {
       return;
     }
@@ -908,8 +930,7 @@ public:
           return machine_gone(remote.observed);
         },
         [&] {
-          return fmt::format("{}: still there by the deadline (status {})", target.address,
-                             status);
+          return fmt::format("{}: still there by the deadline (status {})", target.address, status);
         });
   }
 
@@ -946,8 +967,7 @@ public:
     return observe_machine(found.front().remote_id, reply.body);
   }
 
-  std::vector<Remote> list(const std::vector<Parent>& parents,
-                           const OpContext& context) override {
+  std::vector<Remote> list(const std::vector<Parent>& parents, const OpContext& context) override {
     for (const auto& parent : parents) {
       if (parent.kind == Kind::cloud_space) {
         return list_in(parent.remote_id, context);
@@ -1037,7 +1057,8 @@ private:
             return true;
           }
           if (status == "ERROR" || machine_gone(remote.observed)) {
-            throw ProviderError(fmt::format("{} (id {}) is {} instead of RUNNING", what, id, status));
+            throw ProviderError(
+                fmt::format("{} (id {}) is {} instead of RUNNING", what, id, status));
           }
           if (!noted) {
             note(context, "waiting for RUNNING");
@@ -1059,13 +1080,17 @@ private:
 class OpenVCloudProvider final : public Provider {
 public:
   OpenVCloudProvider(Settings settings, http::ClientOptions options)
-    : m_api(std::move(settings), std::move(options)), m_spaces(m_api), m_machines(m_api, m_spaces) {}
+      : m_api(std::move(settings), std::move(options)), m_spaces(m_api),
+        m_machines(m_api, m_spaces) {}
 
   KindAdapter* adapter(Kind kind) override {
     switch (kind) {
-    case Kind::cloud_space: return &m_spaces;
-    case Kind::machine: return &m_machines;
-    default: return nullptr;
+    case Kind::cloud_space:
+      return &m_spaces;
+    case Kind::machine:
+      return &m_machines;
+    default:
+      return nullptr;
     }
   }
 

@@ -21,19 +21,22 @@ struct ClientCredentials {
   std::string token_url;
   std::string client_id;
   std::string client_secret;
-  std::string client_id_variable;      // for messages: where they came from
+  std::string client_id_variable; // for messages: where they came from
   std::string client_secret_variable;
 };
 
 // What the adapter needs, credentials resolved.
 struct Settings {
   std::string provider_name;
-  std::string endpoint;            // http(s)://host[:port][/prefix], no trailing slash
+  std::string endpoint; // http(s)://host[:port][/prefix], no trailing slash
   int64_t account_id = 0;
-  std::string access;              // `access` of cloudspaces/create; empty: not sent
+  std::string access;                           // `access` of cloudspaces/create; empty: not sent
   std::optional<std::string> token;             // the bearer token, if given
   std::optional<ClientCredentials> credentials; // otherwise, how to get one
-  std::string token_variable;      // for messages: where the token came from
+  std::string token_variable;                   // for messages: where the token came from
+  // Whether the token is a credential to keep out of messages and logs:
+  // not the sandbox's well-known default.
+  bool token_is_secret = true;
 };
 
 // Reads an `openvcloud` provider's configuration and the credentials from

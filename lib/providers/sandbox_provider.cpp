@@ -18,14 +18,17 @@ namespace {
 class SandboxProvider final : public Provider {
 public:
   SandboxProvider(std::unique_ptr<Provider> openvcloud, std::unique_ptr<Provider> bacularis)
-    : m_openvcloud(std::move(openvcloud)), m_bacularis(std::move(bacularis)) {}
+      : m_openvcloud(std::move(openvcloud)), m_bacularis(std::move(bacularis)) {}
 
   KindAdapter* adapter(Kind kind) override {
     switch (kind) {
     case Kind::cloud_space:
-    case Kind::machine: return m_openvcloud->adapter(kind);
-    case Kind::backup: return m_bacularis->adapter(kind);
-    case Kind::bucket: return nullptr;
+    case Kind::machine:
+      return m_openvcloud->adapter(kind);
+    case Kind::backup:
+      return m_bacularis->adapter(kind);
+    case Kind::bucket:
+      return nullptr;
     }
     return nullptr;
   }
@@ -56,14 +59,20 @@ std::unique_ptr<Provider> make_sandbox_provider(const ProviderConfig& config,
   if (options.environment) {
     token = options.environment(k_sandbox_token_variable);
   }
-  settings.token = token && !token->empty() ? std::move(*token)
-                                            : std::string(k_sandbox_default_token);
+  if (token && !token->empty()) {
+    settings.token = std::move(*token);
+  } else {
+    // Well known, and a word that appears in messages: not a secret.
+    settings.token = std::string(k_sandbox_default_token);
+    settings.token_is_secret = false;
+  }
   http::ClientOptions http = options.http;
   http.name = config.name;
   bacularis::Settings backups;
   backups.provider_name = config.name;
   backups.endpoint = settings.endpoint;
   backups.token = settings.token;
+  backups.token_is_secret = settings.token_is_secret;
   backups.credential_hint = fmt::format("check the token in {}", k_sandbox_token_variable);
   auto bacularis_provider = bacularis::make(std::move(backups), http);
   return std::make_unique<SandboxProvider>(openvcloud::make(std::move(settings), std::move(http)),

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <netinet/in.h>
 #include <optional>
@@ -180,15 +181,22 @@ std::string address_text(const sockaddr_storage& address, int* port) {
   return text;
 }
 
-// The socket of the connection `request` came on. cpp-httplib does not
-// hand it to handlers, so it is found among the process's descriptors by
-// its two ends, which identify a TCP connection. Returns -1 if not found.
-int connection_socket(const httplib::Request& request) {
+struct Endpoint {
+  std::string address;
+  int port = -1;
+};
+
+// Calls `visit` with every connected socket of the process and its two
+// ends, until it returns true; false if /proc/self/fd cannot be read.
+// cpp-httplib never hands its sockets to handlers, so they are found among
+// the process's descriptors by their ends, which identify a TCP
+// connection.
+bool for_each_connected_socket(
+    const std::function<bool(int sock, const Endpoint& local, const Endpoint& peer)>& visit) {
   DIR* dir = ::opendir("/proc/self/fd");
   if (dir == nullptr) {
-    return -1;
+    return false;
   }
-  int found = -1;
   while (dirent* entry = ::readdir(dir)) {
     char* end = nullptr;
     long fd = std::strtol(entry->d_name, &end, 10);
@@ -204,18 +212,44 @@ int connection_socket(const httplib::Request& request) {
         ::getpeername(sock, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0) {
       continue;
     }
-    int local_port = -1;
-    int peer_port = -1;
-    std::string local_address = address_text(local, &local_port);
-    std::string peer_address = address_text(peer, &peer_port);
-    if (local_port == request.local_port && peer_port == request.remote_port &&
-        local_address == request.local_addr && peer_address == request.remote_addr) {
-      found = sock;
+    Endpoint local_end;
+    Endpoint peer_end;
+    local_end.address = address_text(local, &local_end.port);
+    peer_end.address = address_text(peer, &peer_end.port);
+    if (visit(sock, local_end, peer_end)) {
       break;
     }
   }
   ::closedir(dir);
+  return true;
+}
+
+// The socket of the connection `request` came on, or -1.
+int connection_socket(const httplib::Request& request) {
+  int found = -1;
+  for_each_connected_socket([&](int sock, const Endpoint& local, const Endpoint& peer) {
+    if (local.port == request.local_port && peer.port == request.remote_port &&
+        local.address == request.local_addr && peer.address == request.remote_addr) {
+      found = sock;
+      return true;
+    }
+    return false;
+  });
   return found;
+}
+
+// Ends the keep-alive waits of the connections accepted on `port`: each
+// worker thread waits up to the keep-alive timeout for a connection's next
+// request and only then sees the server has stopped. Shutting down the
+// reading side wakes it at once, while a response being written still goes
+// out whole.
+void end_idle_connections(int port) {
+  for_each_connected_socket([&](int sock, const Endpoint& local, const Endpoint&) {
+    if (local.port == port) {
+      ::shutdown(sock, SHUT_RD);
+    }
+    return false;
+  });
 }
 
 // Drops the connection without a response: the client sees it closed
@@ -337,6 +371,18 @@ std::string read_whole_file(const std::string& path) {
   return text.str();
 }
 
+// The path as logged: one line per request, whatever bytes the client
+// percent-encoded into it.
+std::string printable(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      c = '?';
+    }
+  }
+  return out;
+}
+
 long long elapsed_ms(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                since)
@@ -349,7 +395,7 @@ struct Server::Impl {
   Options options;
   std::string data_file;
   Cloud cloud;
-  Bacularis bacula;  // /api/v2/: the Bacularis subset
+  Bacularis bacula; // /api/v2/: the Bacularis subset
   FaultInjector faults;
   DataDirLock lock;
   std::unique_ptr<Committer> committer;
@@ -403,9 +449,14 @@ struct Server::Impl {
                                              options.data_dir, ec.message()));
     }
     lock.acquire(options.data_dir);
-    if (!std::filesystem::exists(data_file, ec)) {
+    // Only a file that is certainly missing is replaced by an empty cloud.
+    std::filesystem::file_status status = std::filesystem::status(data_file, ec);
+    if (status.type() == std::filesystem::file_type::not_found) {
       write_file_atomically(data_file, to_document(CloudData{}).dump(1) + "\n");
       return cloud.version();
+    }
+    if (ec) {
+      throw Error(ErrorKind::io, fmt::format("{}: cannot read: {}", data_file, ec.message()));
     }
     std::string text = read_whole_file(data_file);
     try {
@@ -424,7 +475,7 @@ struct Server::Impl {
     }
     // Never the headers: the Authorization header holds the token.
     std::string line = fmt::format("stove sandbox: {} {} -> {} ({} ms)\n", request.method,
-                                   request.path, outcome, elapsed_ms(started_at));
+                                   printable(request.path), outcome, elapsed_ms(started_at));
     std::fwrite(line.data(), 1, line.size(), stderr);
   }
 
@@ -675,6 +726,7 @@ void Server::stop() {
   // Requests in flight finish first (the thread pool is joined), so every
   // change is committed or refused before the last write.
   impl.http.stop();
+  end_idle_connections(impl.port);
   if (impl.thread.joinable()) {
     impl.thread.join();
   }

@@ -19,15 +19,15 @@ namespace stove::test {
 class FakeCloudapi {
 public:
   struct Call {
-    std::string path;           // e.g. "cloudspaces/create"; the full path for other URLs
-    nlohmann::json body;        // parsed JSON; null when not JSON
+    std::string path;    // e.g. "cloudspaces/create"; the full path for other URLs
+    nlohmann::json body; // parsed JSON; null when not JSON
     std::string raw;
     std::string authorization;
     std::string content_type;
   };
   struct Answer {
     int status = 200;
-    std::string body;           // sent as application/json unless content_type says
+    std::string body; // sent as application/json unless content_type says
     std::string content_type = "application/json";
   };
   // Called with the request and how many calls of that path came so far
@@ -57,8 +57,8 @@ public:
           handler = it->second;
         }
       }
-      Answer answer = handler ? handler(call, number)
-                              : Answer{404, "\"no such method\"", "application/json"};
+      Answer answer =
+          handler ? handler(call, number) : Answer{404, "\"no such method\"", "application/json"};
       res.status = answer.status;
       res.set_content(answer.body, answer.content_type.c_str());
     });

@@ -40,9 +40,8 @@ inline providers::ProviderOptions provider_options(providers::Environment enviro
 }
 
 inline ProviderConfig openvcloud_config(std::string endpoint,
-                                        nlohmann::json settings = {{"account_id", 42},
-                                                                   {"token_env",
-                                                                    "STOVE_OVC_TOKEN"}}) {
+                                        nlohmann::json settings = {
+                                            {"account_id", 42}, {"token_env", "STOVE_OVC_TOKEN"}}) {
   ProviderConfig config;
   config.name = "ovc";
   config.type = "openvcloud";
@@ -89,9 +88,12 @@ inline providers::Target machine_target(std::string space_id, std::string name,
   t.kind = Kind::machine;
   t.address = fmt::format("cloud_space[\"web\"].machine[{}]", nlohmann::json(name).dump());
   t.remote_id = std::move(remote_id);
-  t.spec = {{"name", std::move(name)},   {"description", "app server"},
-            {"image_id", 3},             {"memory", 2048},
-            {"vcpus", 2},                {"disk_boot_size", 20},
+  t.spec = {{"name", std::move(name)},
+            {"description", "app server"},
+            {"image_id", 3},
+            {"memory", 2048},
+            {"vcpus", 2},
+            {"disk_boot_size", 20},
             {"labels", nlohmann::json::object()}};
   providers::Parent parent;
   parent.kind = Kind::cloud_space;

@@ -4,11 +4,15 @@
 
 #include "providers/openvcloud.hpp"
 #include "providers/provider.hpp"
+#include "support/printing.hpp"
 #include "unit/providers/fake_cloudapi.hpp"
 #include "unit/providers/provider_fixtures.hpp"
-#include "support/printing.hpp"
 
 #include <doctest/doctest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
 
 using namespace stove;
 using namespace stove::providers;
@@ -21,10 +25,9 @@ namespace {
 using Answer = FakeCloudapi::Answer;
 using Call = FakeCloudapi::Call;
 
-std::unique_ptr<Provider> openvcloud_on(const FakeCloudapi& fake, json settings = {
-                                                                     {"account_id", 42},
-                                                                     {"token_env",
-                                                                      "STOVE_OVC_TOKEN"}}) {
+std::unique_ptr<Provider> openvcloud_on(const FakeCloudapi& fake,
+                                        json settings = {{"account_id", 42},
+                                                         {"token_env", "STOVE_OVC_TOKEN"}}) {
   return openvcloud::factory(
       test::openvcloud_config(fake.url(), std::move(settings)),
       test::provider_options(test::fake_environment({{"STOVE_OVC_TOKEN", "tok-123"}})));
@@ -34,7 +37,7 @@ const json k_locations = json::array({{{"id", 1}, {"locationCode", "be-g8-1"}, {
                                       {{"id", 2}, {"locationCode", "nl-ams-1"}, {"name", "Ams"}}});
 
 json space_json(const std::string& status) {
-  return {{"id", 17},       {"name", "web"},          {"accountId", 42},
+  return {{"id", 17},         {"name", "web"},          {"accountId", 42},
           {"status", status}, {"location", "nl-ams-1"}, {"externalnetworkip", "203.0.113.18"}};
 }
 
@@ -53,14 +56,10 @@ json machine_json(int64_t memory = 2048, int64_t vcpus = 2, int64_t disk = 20,
           {"interfaces", json::array({{{"ipAddress", "10.17.0.5"}, {"type", "bridge"}}})}};
 }
 
-const json k_machine_observed = {{"name", "app"},
-                                 {"status", "RUNNING"},
-                                 {"memory", 2048},
-                                 {"vcpus", 2},
-                                 {"image_id", 3},
-                                 {"disk_boot_size", 20},
-                                 {"boot_disk_id", "80"},
-                                 {"ip_address", "10.17.0.5"},
+const json k_machine_observed = {{"name", "app"},        {"status", "RUNNING"},
+                                 {"memory", 2048},       {"vcpus", 2},
+                                 {"image_id", 3},        {"disk_boot_size", 20},
+                                 {"boot_disk_id", "80"}, {"ip_address", "10.17.0.5"},
                                  {"cloudspace_id", "17"}};
 
 std::string error_of(const std::function<void()>& run) {
@@ -84,12 +83,11 @@ TEST_CASE("providers: openvcloud wire - a cloud space create resolves the locati
   });
   auto provider = openvcloud_on(fake);
   test::Notes notes;
-  Remote remote = provider->adapter(Kind::cloud_space)->create(test::space_target("web", 2),
-                                                               notes.context());
+  Remote remote =
+      provider->adapter(Kind::cloud_space)->create(test::space_target("web", 2), notes.context());
 
   CHECK(remote.remote_id == "17");
-  CHECK(remote.observed ==
-        json{{"name", "web"}, {"status", "DEPLOYED"}, {"location", "nl-ams-1"}});
+  CHECK(remote.observed == json{{"name", "web"}, {"status", "DEPLOYED"}, {"location", "nl-ams-1"}});
   CHECK(fake.paths() == std::vector<std::string>{"locations/list", "cloudspaces/create",
                                                  "cloudspaces/get", "cloudspaces/get",
                                                  "cloudspaces/get"});
@@ -126,8 +124,9 @@ TEST_CASE("providers: openvcloud wire - locations are listed once per provider a
   CHECK(calls[3].body ==
         json{{"accountId", 42}, {"location", "be-g8-1"}, {"name", "db"}, {"access", "admin"}});
 
-  CHECK(error_of([&] { spaces->create(test::space_target("x", 9), notes.context()); }) ==
-        R"(location_id 9 is not a location of provider "ovc" (locations: 1 (be-g8-1), 2 (nl-ams-1)))");
+  CHECK(
+      error_of([&] { spaces->create(test::space_target("x", 9), notes.context()); }) ==
+      R"(location_id 9 is not a location of provider "ovc" (locations: 1 (be-g8-1), 2 (nl-ams-1)))");
   CHECK(fake.count("locations/list") == 1);
   CHECK(fake.count("cloudspaces/create") == 2);
 }
@@ -168,13 +167,41 @@ TEST_CASE("providers: openvcloud wire - a create answered 500 adopts what it mad
   fake.on("cloudspaces/get", 200, space_json("DEPLOYED"));
   auto provider = openvcloud_on(fake);
   test::Notes notes;
-  Remote remote = provider->adapter(Kind::cloud_space)->create(test::space_target("web", 2),
-                                                               notes.context());
+  Remote remote =
+      provider->adapter(Kind::cloud_space)->create(test::space_target("web", 2), notes.context());
   CHECK(remote.remote_id == "17");
   CHECK(fake.count("cloudspaces/create") == 1);
   CHECK(fake.paths() == std::vector<std::string>{"locations/list", "cloudspaces/create",
                                                  "cloudspaces/list", "cloudspaces/get"});
-  CHECK(notes.list() == std::vector<std::string>{R"(adopting the existing cloud space "web" (id 17))"});
+  CHECK(notes.list() ==
+        std::vector<std::string>{R"(adopting the existing cloud space "web" (id 17))"});
+}
+
+TEST_CASE("providers: openvcloud wire - a create whose response never comes adopts the object "
+          "it made") {
+  std::atomic<bool> made{false}; // outlives the fake's handlers
+  FakeCloudapi fake;
+  fake.on("machines/create", [&](const Call&, int) {
+    made = true;
+    std::this_thread::sleep_for(600ms); // past the request timeout: the response is lost
+    return Answer{200, "5"};
+  });
+  fake.on("machines/list", [&](const Call&, int) {
+    return Answer{200, made ? json::array({{{"id", 5}, {"name", "app"}}}).dump() : "[]"};
+  });
+  fake.on("machines/get", 200, machine_json());
+  auto options = test::provider_options(test::fake_environment({{"STOVE_OVC_TOKEN", "tok-123"}}));
+  options.http.request_timeout = 200ms;
+  auto provider = openvcloud::factory(test::openvcloud_config(fake.url()), options);
+  test::Notes notes;
+  Remote remote =
+      provider->adapter(Kind::machine)->create(test::machine_target("17", "app"), notes.context());
+  CHECK(remote.remote_id == "5");
+  CHECK(remote.observed == k_machine_observed);
+  CHECK(fake.count("machines/create") == 1);
+  CHECK(fake.paths() == std::vector<std::string>{"machines/create", "machines/list", "machines/get",
+                                                 "machines/get"});
+  CHECK(notes.list() == std::vector<std::string>{R"(adopting the existing machine "app" (id 5))"});
 }
 
 TEST_CASE("providers: openvcloud wire - a create answered 500 that made nothing is sent again") {
@@ -187,8 +214,8 @@ TEST_CASE("providers: openvcloud wire - a create answered 500 that made nothing 
   fake.on("cloudspaces/get", 200, space_json("DEPLOYED"));
   auto provider = openvcloud_on(fake);
   test::Notes notes;
-  Remote remote = provider->adapter(Kind::cloud_space)->create(test::space_target("web", 2),
-                                                               notes.context());
+  Remote remote =
+      provider->adapter(Kind::cloud_space)->create(test::space_target("web", 2), notes.context());
   CHECK(remote.remote_id == "17");
   CHECK(fake.paths() == std::vector<std::string>{"locations/list", "cloudspaces/create",
                                                  "cloudspaces/list", "cloudspaces/create",
@@ -197,10 +224,10 @@ TEST_CASE("providers: openvcloud wire - a create answered 500 that made nothing 
   // One that keeps failing gives up with the API's answer.
   fake.clear();
   fake.on("cloudspaces/create", 500, "internal error");
-  CHECK(error_of([&] {
-          provider->adapter(Kind::cloud_space)->create(test::space_target("web", 2),
-                                                       notes.context());
-        }) == "cloudspaces/create: 500 Internal Server Error: internal error");
+  CHECK(
+      error_of([&] {
+        provider->adapter(Kind::cloud_space)->create(test::space_target("web", 2), notes.context());
+      }) == "cloudspaces/create: 500 Internal Server Error: internal error");
   CHECK(fake.count("cloudspaces/create") == 6);
 }
 
@@ -231,8 +258,8 @@ TEST_CASE("providers: openvcloud wire - machine create sends the spec and report
 
   fake.on("machines/get", 200, machine_json(2048, 2, 20, "ERROR"));
   CHECK(error_of([&] {
-          provider->adapter(Kind::machine)->create(test::machine_target("17", "app"),
-                                                   notes.context());
+          provider->adapter(Kind::machine)
+              ->create(test::machine_target("17", "app"), notes.context());
         }) == R"(machine "app" (id 5) is ERROR instead of RUNNING)");
 }
 
@@ -250,16 +277,16 @@ TEST_CASE("providers: openvcloud wire - a 409 on machine create adopts the machi
       provider->adapter(Kind::machine)->create(test::machine_target("17", "app"), notes.context());
   CHECK(remote.remote_id == "5");
   CHECK(remote.observed == k_machine_observed);
-  CHECK(fake.paths() == std::vector<std::string>{"machines/create", "machines/list",
-                                                 "machines/get", "machines/get"});
+  CHECK(fake.paths() == std::vector<std::string>{"machines/create", "machines/list", "machines/get",
+                                                 "machines/get"});
   CHECK(fake.calls()[1].body == json{{"cloudspaceId", 17}});
   CHECK(notes.list() == std::vector<std::string>{R"(adopting the existing machine "app" (id 5))"});
 
   // A 409 with nothing of that name to adopt is the API's refusal.
   fake.on("machines/list", 200, json::array());
   CHECK(error_of([&] {
-          provider->adapter(Kind::machine)->create(test::machine_target("17", "app"),
-                                                   notes.context());
+          provider->adapter(Kind::machine)
+              ->create(test::machine_target("17", "app"), notes.context());
         }) ==
         R"(machines/create: 409 Conflict: a machine named "app" already exists in cloud space 17)");
 }
@@ -276,18 +303,20 @@ TEST_CASE("providers: openvcloud wire - a machine update renames, resizes throug
   auto provider = openvcloud_on(fake);
   auto* machines = provider->adapter(Kind::machine);
   test::Notes notes;
-  auto target = test::update_of(
-      test::machine_target("17", "app", "5"),
-      {{"name", "app2"}, {"description", "x"}, {"memory", 1024}, {"vcpus", 1}, {"disk_boot_size", 40}},
-      k_machine_observed);
+  auto target = test::update_of(test::machine_target("17", "app", "5"),
+                                {{"name", "app2"},
+                                 {"description", "x"},
+                                 {"memory", 1024},
+                                 {"vcpus", 1},
+                                 {"disk_boot_size", 40}},
+                                k_machine_observed);
   Remote remote = machines->update(target, notes.context());
   CHECK(remote.remote_id == "5");
   CHECK(remote.observed["memory"] == 1024);
   CHECK(remote.observed["disk_boot_size"] == 40);
   CHECK(fake.paths() == std::vector<std::string>{"machines/update", "machines/resize",
-                                                 "machines/stop", "machines/start",
-                                                 "machines/get", "machines/get", "disks/resize",
-                                                 "machines/get"});
+                                                 "machines/stop", "machines/start", "machines/get",
+                                                 "machines/get", "disks/resize", "machines/get"});
   auto calls = fake.calls();
   CHECK(calls[0].body == json{{"machineId", 5}, {"name", "app2"}, {"description", "x"}});
   CHECK(calls[1].body == json{{"machineId", 5}, {"memory", 1024}, {"vcpus", 1}});
@@ -302,8 +331,9 @@ TEST_CASE("providers: openvcloud wire - a machine update renames, resizes throug
   fake.on("machines/get", 200, machine_json(2048, 2, 20));
   auto resize_only = test::update_of(test::machine_target("17", "app", "5"),
                                      {{"memory", 1024}, {"vcpus", 1}}, k_machine_observed);
-  CHECK(error_of([&] { machines->update(resize_only, notes.context()); }) ==
-        R"(cloud_space["web"].machine["app"]: machines/resize: the machine has 2048 MB and 2 vcpus after the resize, not 1024 MB and 1 vcpus)");
+  CHECK(
+      error_of([&] { machines->update(resize_only, notes.context()); }) ==
+      R"(cloud_space["web"].machine["app"]: machines/resize: the machine has 2048 MB and 2 vcpus after the resize, not 1024 MB and 1 vcpus)");
 }
 
 TEST_CASE("providers: openvcloud wire - description and label changes kept by stove alone make "
@@ -312,9 +342,9 @@ TEST_CASE("providers: openvcloud wire - description and label changes kept by st
   auto provider = openvcloud_on(fake);
   test::Notes notes;
   json space_observed = {{"name", "web"}, {"status", "DEPLOYED"}, {"location", "nl-ams-1"}};
-  auto space = test::update_of(test::space_target("web", 2, "17"),
-                               {{"description", "new"}, {"labels", {{"team", "ops"}}}},
-                               space_observed);
+  auto space =
+      test::update_of(test::space_target("web", 2, "17"),
+                      {{"description", "new"}, {"labels", {{"team", "ops"}}}}, space_observed);
   Remote remote = provider->adapter(Kind::cloud_space)->update(space, notes.context());
   CHECK(remote.remote_id == "17");
   CHECK(remote.observed == space_observed);
@@ -348,8 +378,8 @@ TEST_CASE("providers: openvcloud wire - deleting a cloud space still DEPLOYING w
   });
   auto provider = openvcloud_on(fake);
   test::Notes notes;
-  provider->adapter(Kind::cloud_space)->destroy(test::space_target("web", 2, "17"),
-                                                notes.context());
+  provider->adapter(Kind::cloud_space)
+      ->destroy(test::space_target("web", 2, "17"), notes.context());
   CHECK(fake.paths() == std::vector<std::string>{"cloudspaces/delete", "cloudspaces/get",
                                                  "cloudspaces/delete", "cloudspaces/get"});
   CHECK(fake.calls()[0].body == json{{"cloudspaceId", 17}, {"permanently", true}});
@@ -357,16 +387,17 @@ TEST_CASE("providers: openvcloud wire - deleting a cloud space still DEPLOYING w
 
   fake.clear();
   fake.on("cloudspaces/delete", 404, "cloud space 17 not found");
-  provider->adapter(Kind::cloud_space)->destroy(test::space_target("web", 2, "17"),
-                                                notes.context());
+  provider->adapter(Kind::cloud_space)
+      ->destroy(test::space_target("web", 2, "17"), notes.context());
   CHECK(fake.paths() == std::vector<std::string>{"cloudspaces/delete"});
 
   // Any other refusal is an error.
   fake.on("cloudspaces/delete", 403, json{{"error", "not allowed"}});
   CHECK(error_of([&] {
-          provider->adapter(Kind::cloud_space)->destroy(test::space_target("web", 2, "17"),
-                                                        notes.context());
-        }) == "cloudspaces/delete: 403 Forbidden: not allowed (check the token in STOVE_OVC_TOKEN)");
+          provider->adapter(Kind::cloud_space)
+              ->destroy(test::space_target("web", 2, "17"), notes.context());
+        }) ==
+        "cloudspaces/delete: 403 Forbidden: not allowed (check the token in STOVE_OVC_TOKEN)");
 }
 
 TEST_CASE("providers: openvcloud wire - error bodies surface the API's message, whatever their "
@@ -377,7 +408,8 @@ TEST_CASE("providers: openvcloud wire - error bodies surface the API's message, 
   test::Notes notes;
   auto read_error = [&](int status, std::string body, std::string type) {
     fake.on("machines/get", [=](const Call&, int) { return Answer{status, body, type}; });
-    return error_of([&] { machines->read(test::machine_target("17", "app", "5"), notes.context()); });
+    return error_of(
+        [&] { machines->read(test::machine_target("17", "app", "5"), notes.context()); });
   };
   CHECK(read_error(400, "\"parameter machineId must be an integer\"", "application/json") ==
         "machines/get: 400 Bad Request: parameter machineId must be an integer");
@@ -400,8 +432,8 @@ TEST_CASE("providers: openvcloud wire - client credentials are exchanged once fo
           "and again when it is refused") {
   FakeCloudapi fake;
   fake.on("/oauth/token", [](const Call&, int n) {
-    return Answer{200, json{{"access_token", fmt::format("jwt-{}", n)}, {"token_type", "bearer"}}
-                           .dump()};
+    return Answer{
+        200, json{{"access_token", fmt::format("jwt-{}", n)}, {"token_type", "bearer"}}.dump()};
   });
   fake.on("cloudspaces/get", 200, space_json("DEPLOYED"));
   json settings = {{"account_id", 42},
@@ -409,12 +441,13 @@ TEST_CASE("providers: openvcloud wire - client credentials are exchanged once fo
                    {"token_url", fmt::format("{}/oauth/token", fake.url())},
                    {"client_id_env", "OVC_ID"},
                    {"client_secret_env", "OVC_SECRET"}};
-  auto environment = test::fake_environment({{"OVC_ID", "stove client"}, {"OVC_SECRET", "s3cr&t="}});
+  auto environment =
+      test::fake_environment({{"OVC_ID", "stove client"}, {"OVC_SECRET", "s3cr&t="}});
   auto provider = openvcloud::factory(test::openvcloud_config(fake.url(), settings),
                                       test::provider_options(environment));
   auto* spaces = provider->adapter(Kind::cloud_space);
   test::Notes notes;
-  CHECK(fake.calls().empty());  // fetched lazily
+  CHECK(fake.calls().empty()); // fetched lazily
   REQUIRE(spaces->read(test::space_target("web", 2, "17"), notes.context()));
   REQUIRE(spaces->read(test::space_target("web", 2, "17"), notes.context()));
   CHECK(fake.paths() ==
@@ -464,8 +497,62 @@ TEST_CASE("providers: openvcloud wire - a refused token exchange names the URL a
 
   fake.on("/oauth/token", 200, json{{"token_type", "bearer"}});
   CHECK(error_of([&] {
-          provider->adapter(Kind::cloud_space)->read(test::space_target("web", 2, "17"),
-                                                     notes.context());
+          provider->adapter(Kind::cloud_space)
+              ->read(test::space_target("web", 2, "17"), notes.context());
         }) == fmt::format("token exchange at {}/oauth/token: the response holds no access_token",
                           fake.url()));
+}
+
+TEST_CASE("providers: openvcloud wire - threads sharing a provider exchange the token and list "
+          "the locations once") {
+  FakeCloudapi fake;
+  fake.on("/oauth/token", [](const Call&, int n) {
+    std::this_thread::sleep_for(50ms); // long enough for every thread to want it
+    return Answer{200, json{{"access_token", fmt::format("jwt-{}", n)}}.dump()};
+  });
+  fake.on("locations/list", [](const Call&, int) {
+    std::this_thread::sleep_for(50ms);
+    return Answer{200, k_locations.dump()};
+  });
+  fake.on("cloudspaces/create", [](const Call& call, int) {
+    return Answer{200, call.body["name"] == "s0" ? "100" : "101"};
+  });
+  fake.on("cloudspaces/get", 200, space_json("DEPLOYED"));
+  json settings = {{"account_id", 42},
+                   {"token_url", fmt::format("{}/oauth/token", fake.url())},
+                   {"client_id_env", "OVC_ID"},
+                   {"client_secret_env", "OVC_SECRET"}};
+  auto environment = test::fake_environment({{"OVC_ID", "stove"}, {"OVC_SECRET", "secret"}});
+  auto provider = openvcloud::factory(test::openvcloud_config(fake.url(), settings),
+                                      test::provider_options(environment));
+  auto* spaces = provider->adapter(Kind::cloud_space);
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0};
+  std::mutex errors_mutex;
+  std::vector<std::string> errors;
+  for (int i = 0; i < 6; ++i) {
+    threads.emplace_back([&, i] {
+      test::Notes notes;
+      try {
+        spaces->create(test::space_target(fmt::format("s{}", i % 2), 2), notes.context());
+        ++created;
+      } catch (const std::exception& e) {
+        std::lock_guard lock(errors_mutex);
+        errors.emplace_back(e.what());
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  CHECK(errors == std::vector<std::string>{});
+  CHECK(created == 6);
+  CHECK(fake.count("/oauth/token") == 1);
+  CHECK(fake.count("locations/list") == 1);
+  CHECK(fake.count("cloudspaces/create") == 6);
+  for (const auto& call : fake.calls()) {
+    if (call.path != "/oauth/token") {
+      CHECK(call.authorization == "bearer jwt-1");
+    }
+  }
 }

@@ -42,8 +42,7 @@ TEST_CASE("providers: make_provider refuses a type without a factory and names t
   config.name = "backups";
   config.type = "amanda";
   config.endpoint = "https://backup.example.com";
-  std::string message =
-      make_error(config, test::provider_options(test::fake_environment({})));
+  std::string message = make_error(config, test::provider_options(test::fake_environment({})));
   const std::string start =
       R"(provider "backups": stove cannot apply provider type "amanda" (types it can apply: )";
   CHECK(message.substr(0, start.size()) == start);
@@ -58,9 +57,9 @@ TEST_CASE("providers: a missing STOVE_OVC_TOKEN is an input error that names the
         "bearer token (token_env), or set token_url, client_id_env and client_secret_env to "
         "exchange client credentials for one");
   // Set but empty is missing too.
-  CHECK(make_error(config,
-                   test::provider_options(test::fake_environment({{"STOVE_OVC_TOKEN", ""}})))
-            .find("STOVE_OVC_TOKEN is not set") != std::string::npos);
+  CHECK(
+      make_error(config, test::provider_options(test::fake_environment({{"STOVE_OVC_TOKEN", ""}})))
+          .find("STOVE_OVC_TOKEN is not set") != std::string::npos);
 
   auto other = test::openvcloud_config("https://cloud.example.com",
                                        ovc_settings({{"token_env", "PROD_OVC_JWT"}}));
@@ -120,13 +119,13 @@ TEST_CASE("providers: a registered factory makes the providers of its type") {
   register_builtin_provider_types();
   // The registry outlives the test: the factory holds its own state.
   auto made = std::make_shared<int>(0);
-  register_provider_type("registry-test", [made](const ProviderConfig& config,
-                                                 const ProviderOptions& options) {
-    ++*made;
-    CHECK(config.name == "mine");
-    CHECK(options.environment("REGISTRY_TEST") == std::optional<std::string>("yes"));
-    return std::unique_ptr<Provider>();
-  });
+  register_provider_type(
+      "registry-test", [made](const ProviderConfig& config, const ProviderOptions& options) {
+        ++*made;
+        CHECK(config.name == "mine");
+        CHECK(options.environment("REGISTRY_TEST") == std::optional<std::string>("yes"));
+        return std::unique_ptr<Provider>();
+      });
   ProviderConfig config;
   config.name = "mine";
   config.type = "registry-test";
@@ -142,9 +141,15 @@ TEST_CASE("providers: the sandbox provider serves spaces and machines through th
   register_builtin_provider_types();
   test::FakeCloudapi fake;
   fake.on("cloudspaces/list", 200,
-          json::array({{{"id", 1}, {"name", "mine"}, {"accountId", 1}, {"status", "DEPLOYED"},
+          json::array({{{"id", 1},
+                        {"name", "mine"},
+                        {"accountId", 1},
+                        {"status", "DEPLOYED"},
                         {"location", "be-g8-1"}},
-                       {{"id", 2}, {"name", "theirs"}, {"accountId", 2}, {"status", "DEPLOYED"},
+                       {{"id", 2},
+                        {"name", "theirs"},
+                        {"accountId", 2},
+                        {"status", "DEPLOYED"},
                         {"location", "be-g8-1"}}}));
   ProviderConfig config;
   config.name = "sandbox";
@@ -153,24 +158,40 @@ TEST_CASE("providers: the sandbox provider serves spaces and machines through th
   test::Notes notes;
 
   auto provider = make_provider(config, test::provider_options(test::fake_environment({})));
-  CHECK(provider->adapter(Kind::backup) != nullptr);  // Bacularis: test_bacularis.cpp
+  CHECK(provider->adapter(Kind::backup) != nullptr); // Bacularis: test_bacularis.cpp
   CHECK(provider->adapter(Kind::bucket) == nullptr);
   REQUIRE(provider->adapter(Kind::machine) != nullptr);
   auto spaces = provider->adapter(Kind::cloud_space)->list({}, notes.context());
   REQUIRE(spaces.size() == 1);
   CHECK(spaces[0].remote_id == "1");
-  CHECK(spaces[0].observed == json{{"name", "mine"}, {"status", "DEPLOYED"}, {"location", "be-g8-1"}});
+  CHECK(spaces[0].observed ==
+        json{{"name", "mine"}, {"status", "DEPLOYED"}, {"location", "be-g8-1"}});
   CHECK(fake.calls().at(0).authorization == "bearer sandbox");
   CHECK(provider->stats().requests == 1);
 
-  auto own_token = make_provider(config, test::provider_options(test::fake_environment(
-                                             {{"STOVE_SANDBOX_TOKEN", "t0k3n"}})));
+  auto own_token = make_provider(
+      config, test::provider_options(test::fake_environment({{"STOVE_SANDBOX_TOKEN", "t0k3n"}})));
   own_token->adapter(Kind::cloud_space)->list({}, notes.context());
   CHECK(fake.calls().at(1).authorization == "bearer t0k3n");
 
+  // A token of one's own is kept out of messages; the well-known default,
+  // a word messages use, is not.
+  fake.on("cloudspaces/get", 400, "the sandbox refused t0k3n");
+  auto read_error = [&](Provider& p) -> std::string {
+    try {
+      p.adapter(Kind::cloud_space)->read(test::space_target("web", 1, "1"), notes.context());
+    } catch (const ProviderError& e) {
+      return e.what();
+    }
+    return "(no ProviderError)";
+  };
+  CHECK(read_error(*provider) == "cloudspaces/get: 400 Bad Request: the sandbox refused t0k3n");
+  CHECK(read_error(*own_token) ==
+        "cloudspaces/get: 400 Bad Request: the sandbox refused <redacted>");
+
   // The command layer replaces `sandbox` by the URL of the sandbox it started.
   config.endpoint = "sandbox:/tmp/cloud";
-  CHECK(make_error(config, test::provider_options(test::fake_environment({})),
-                   ErrorKind::internal) ==
-        R"(provider "sandbox": the embedded sandbox (endpoint "sandbox:/tmp/cloud") must be started before its provider is made)");
+  CHECK(
+      make_error(config, test::provider_options(test::fake_environment({})), ErrorKind::internal) ==
+      R"(provider "sandbox": the embedded sandbox (endpoint "sandbox:/tmp/cloud") must be started before its provider is made)");
 }
