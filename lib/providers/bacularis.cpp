@@ -73,17 +73,28 @@ std::string base64(std::string_view data) {
 
 std::string_view reason_phrase(long status) {
   switch (status) {
-  case 400: return "Bad Request";
-  case 401: return "Unauthorized";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 429: return "Too Many Requests";
-  case 500: return "Internal Server Error";
-  case 502: return "Bad Gateway";
-  case 503: return "Service Unavailable";
-  case 504: return "Gateway Timeout";
-  default: return "";
+  case 400:
+    return "Bad Request";
+  case 401:
+    return "Unauthorized";
+  case 403:
+    return "Forbidden";
+  case 404:
+    return "Not Found";
+  case 405:
+    return "Method Not Allowed";
+  case 429:
+    return "Too Many Requests";
+  case 500:
+    return "Internal Server Error";
+  case 502:
+    return "Bad Gateway";
+  case 503:
+    return "Service Unavailable";
+  case 504:
+    return "Gateway Timeout";
+  default:
+    return "";
   }
 }
 
@@ -93,10 +104,11 @@ std::string output_text(const json& output) {
   std::string text;
   if (output.is_string()) {
     text = output.get<std::string>();
-  } else if (output.is_array() &&
-             std::all_of(output.begin(), output.end(), [](const json& l) { return l.is_string(); })) {
+  } else if (output.is_array() && std::all_of(output.begin(), output.end(),
+                                              [](const json& l) { return l.is_string(); })) {
     for (const auto& line : output) {
-      text = text.empty() ? line.get<std::string>() : fmt::format("{} {}", text, line.get<std::string>());
+      text = text.empty() ? line.get<std::string>()
+                          : fmt::format("{} {}", text, line.get<std::string>());
     }
   } else if (!output.is_null()) {
     text = output.dump();
@@ -195,8 +207,8 @@ std::vector<std::string> spec_list(const Target& target, const char* name,
   std::vector<std::string> out;
   for (const auto& item : *it) {
     if (!item.is_string()) {
-      throw ProviderError(fmt::format("{}: {} holds a value that is not a string", target.address,
-                                      name));
+      throw ProviderError(
+          fmt::format("{}: {} holds a value that is not a string", target.address, name));
     }
     out.push_back(item.get<std::string>());
   }
@@ -245,8 +257,8 @@ struct Names {
   std::string pool;
 
   explicit Names(std::string job_name)
-    : job(std::move(job_name)), fileset(fmt::format("{}-fileset", job)),
-      schedule(fmt::format("{}-schedule", job)), pool(fmt::format("{}-pool", job)) {}
+      : job(std::move(job_name)), fileset(fmt::format("{}-fileset", job)),
+        schedule(fmt::format("{}-schedule", job)), pool(fmt::format("{}-pool", job)) {}
 };
 
 // The directives stove writes for each resource.
@@ -261,8 +273,8 @@ json client_directives(const std::string& name, const std::string& address) {
 json fileset_directives(const std::string& name, const std::vector<std::string>& files,
                         const std::vector<std::string>& excludes) {
   json d = {{"Name", name},
-            {"Include", json::array({{{"File", files},
-                                      {"Options", json::array({{{"Signature", "MD5"}}})}}})}};
+            {"Include",
+             json::array({{{"File", files}, {"Options", json::array({{{"Signature", "MD5"}}})}}})}};
   if (!excludes.empty()) {
     d["Exclude"] = json::array({{{"File", excludes}}});
   }
@@ -286,11 +298,16 @@ json pool_directives(const Names& names, int64_t days) {
 }
 
 json job_directives(const Names& names, const std::string& client, bool enabled) {
-  return {{"Name", names.job},         {"Type", "Backup"},
-          {"Level", "Incremental"},    {"Client", client},
-          {"FileSet", names.fileset},  {"Schedule", names.schedule},
-          {"Pool", names.pool},        {"Storage", std::string(k_storage)},
-          {"Messages", std::string(k_messages)},    {"Enabled", enabled ? "yes" : "no"}};
+  return {{"Name", names.job},
+          {"Type", "Backup"},
+          {"Level", "Incremental"},
+          {"Client", client},
+          {"FileSet", names.fileset},
+          {"Schedule", names.schedule},
+          {"Pool", names.pool},
+          {"Storage", std::string(k_storage)},
+          {"Messages", std::string(k_messages)},
+          {"Enabled", enabled ? "yes" : "no"}};
 }
 
 // What makes a Job the one stove would make: the resources it names. A job
@@ -319,11 +336,11 @@ std::vector<std::string> managed_keys(std::string_view type) {
     return {"Run"};
   }
   if (type == "Pool") {
-    return {"PoolType",    "VolumeRetention", "JobRetention", "FileRetention",
-            "AutoPrune",   "Recycle",         "LabelFormat"};
+    return {"PoolType",  "VolumeRetention", "JobRetention", "FileRetention",
+            "AutoPrune", "Recycle",         "LabelFormat"};
   }
-  return {"Type",    "Level",    "Client",   "FileSet", "Schedule",
-          "Pool",    "Storage",  "Messages", "Enabled"};
+  return {"Type", "Level",   "Client",   "FileSet", "Schedule",
+          "Pool", "Storage", "Messages", "Enabled"};
 }
 
 std::vector<std::string> files_of(const json& blocks) {
@@ -381,17 +398,19 @@ class Api {
 public:
   struct Reply {
     long status = 0;
-    int64_t error = 0;    // Bacularis' error code; -1 when the reply had none
+    int64_t error = 0; // Bacularis' error code; -1 when the reply had none
     json output;
-    std::string text;     // the raw body
+    std::string text; // the raw body
     bool ok() const { return status >= 200 && status < 300 && error == 0; }
     bool missing() const { return error == k_error_does_not_exist; }
   };
 
   Api(Settings settings, http::ClientOptions options)
-    : m_settings(std::move(settings)), m_client(std::move(options)) {
+      : m_settings(std::move(settings)), m_client(std::move(options)) {
     if (m_settings.token) {
-      m_client.add_secret(*m_settings.token);
+      if (m_settings.token_is_secret) {
+        m_client.add_secret(*m_settings.token);
+      }
       m_authorization = fmt::format("Bearer {}", *m_settings.token);
     } else {
       m_client.add_secret(m_settings.password);
@@ -489,8 +508,7 @@ public:
   }
 
   // The directives of a resource, or nullopt if there is none.
-  std::optional<json> get(std::string_view type, std::string_view name,
-                          const OpContext& context) {
+  std::optional<json> get(std::string_view type, std::string_view name, const OpContext& context) {
     const std::string path = config_path(type, name);
     Reply reply = send("GET", path, nullptr, context);
     if (reply.missing()) {
@@ -588,7 +606,7 @@ public:
 
 private:
   std::string redact(std::string text) const {
-    if (m_settings.token) {
+    if (m_settings.token && m_settings.token_is_secret) {
       text = replace_all(std::move(text), *m_settings.token, "<redacted>");
     }
     if (!m_settings.password.empty()) {
@@ -617,8 +635,8 @@ public:
   explicit Backups(Api& api) : m_api(api) {}
 
   std::optional<Remote> read(const Target& target, const OpContext& context) override {
-    const std::string name = target.remote_id.empty() ? spec_string(target, "name")
-                                                      : target.remote_id;
+    const std::string name =
+        target.remote_id.empty() ? spec_string(target, "name") : target.remote_id;
     return observe(name, context);
   }
 
@@ -656,8 +674,8 @@ public:
     }
     bool any = false;
     if (changed(target, "schedule")) {
-      put(target, "Schedule",
-          schedule_directives(names.schedule, spec_string(target, "schedule")), context);
+      put(target, "Schedule", schedule_directives(names.schedule, spec_string(target, "schedule")),
+          context);
       any = true;
     }
     if (changed(target, "fileset") || changed(target, "excludes")) {
@@ -684,7 +702,7 @@ public:
       any = true;
     }
     if (!any && target.prior_observed.is_object() && target.prior_observed.contains("name")) {
-      return Remote{names.job, target.prior_observed};  // labels: stove's alone
+      return Remote{names.job, target.prior_observed}; // labels: stove's alone
     }
     if (any) {
       m_api.reload(context);
@@ -714,7 +732,8 @@ public:
       if (m_api.remove(type, *name, context, &refused)) {
         any = true;
       } else if (refused.error == k_error_dependency) {
-        note(context, fmt::format("keeping {} \"{}\": {}", type, *name, output_text(refused.output)));
+        note(context,
+             fmt::format("keeping {} \"{}\": {}", type, *name, output_text(refused.output)));
       }
     }
     if (!client.empty() && !client_in_use(client, names.job, context)) {
@@ -722,7 +741,8 @@ public:
       if (m_api.remove("Client", client, context, &refused)) {
         any = true;
       } else if (refused.error == k_error_dependency) {
-        note(context, fmt::format("keeping Client \"{}\": {}", client, output_text(refused.output)));
+        note(context,
+             fmt::format("keeping Client \"{}\": {}", client, output_text(refused.output)));
       }
     }
     if (any) {
@@ -793,7 +813,8 @@ private:
 
   static std::string address_of(const Target& target) {
     const Parent* machine = machine_of(target);
-    std::string ip = machine != nullptr ? string_of(machine->observed, "ip_address") : std::string();
+    std::string ip =
+        machine != nullptr ? string_of(machine->observed, "ip_address") : std::string();
     if (ip.empty()) {
       throw ProviderError(fmt::format(
           "{}: its machine has no IP address yet (the Client's Address)", target.address));
@@ -852,7 +873,7 @@ private:
           throw conflict(target, name, *current, job_identity(wanted));
         }
         switch (existing) {
-        case Existing::refuse:  // stove's job (it names stove's resources), otherwise set
+        case Existing::refuse: // stove's job (it names stove's resources), otherwise set
         case Existing::reuse:
         case Existing::overwrite: {
           note(context, fmt::format("updating the existing {} \"{}\" ({})", type, name,
@@ -945,8 +966,8 @@ private:
   Remote must_observe(const Target& target, const std::string& name, const OpContext& context) {
     auto remote = observe(name, context);
     if (!remote) {
-      throw ProviderError(fmt::format("{}: Job \"{}\" is not there after it was written",
-                                      target.address, name));
+      throw ProviderError(
+          fmt::format("{}: Job \"{}\" is not there after it was written", target.address, name));
     }
     return std::move(*remote);
   }
@@ -957,11 +978,9 @@ private:
 class BacularisProvider final : public Provider {
 public:
   BacularisProvider(Settings settings, http::ClientOptions options)
-    : m_api(std::move(settings), std::move(options)), m_backups(m_api) {}
+      : m_api(std::move(settings), std::move(options)), m_backups(m_api) {}
 
-  KindAdapter* adapter(Kind kind) override {
-    return kind == Kind::backup ? &m_backups : nullptr;
-  }
+  KindAdapter* adapter(Kind kind) override { return kind == Kind::backup ? &m_backups : nullptr; }
 
   http::Stats stats() const override { return m_api.stats(); }
 

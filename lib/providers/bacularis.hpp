@@ -57,15 +57,18 @@ inline constexpr int k_error_dependency = 99;
 // The longest Bacula resource name, and the longest backup name: its
 // FileSet, Schedule and Pool are named after it with a suffix.
 inline constexpr size_t k_max_name = 127;
-inline constexpr size_t k_max_job_name = k_max_name - 9;  // "-schedule"
+inline constexpr size_t k_max_job_name = k_max_name - 9; // "-schedule"
 
 struct Settings {
   std::string provider_name;
-  std::string endpoint;                 // http(s)://host[:port][/prefix], no trailing slash
-  std::optional<std::string> token;     // bearer; else basic auth
+  std::string endpoint;             // http(s)://host[:port][/prefix], no trailing slash
+  std::optional<std::string> token; // bearer; else basic auth
   std::string username;
   std::string password;
-  std::string credential_hint;          // "check the token in X": for 401/403 messages
+  std::string credential_hint; // "check the token in X": for 401/403 messages
+  // Whether the token is a credential to keep out of messages and logs:
+  // not the sandbox's well-known default ("sandbox").
+  bool token_is_secret = true;
 };
 
 // Reads a `bacularis` provider's configuration and its credentials from

@@ -76,6 +76,7 @@ std::unique_ptr<Provider> make_sandbox_provider(const ProviderConfig& config,
   backups.provider_name = config.name;
   backups.endpoint = settings.endpoint;
   backups.token = settings.token;
+  backups.token_is_secret = settings.token_is_secret;
   backups.credential_hint = fmt::format("check the token in {}", k_sandbox_token_variable);
   auto bacularis_provider = bacularis::make(std::move(backups), http);
   auto buckets =

@@ -52,7 +52,7 @@ Reply answer(int status, int error, json output, uint64_t version = 0) {
 class Refusal : public std::exception {
 public:
   Refusal(int status, int error, std::string message)
-    : m_status(status), m_error(error), m_message(std::move(message)) {}
+      : m_status(status), m_error(error), m_message(std::move(message)) {}
   Reply reply() const { return answer(m_status, m_error, m_message); }
   const char* what() const noexcept override { return m_message.c_str(); }
 
@@ -139,9 +139,8 @@ std::vector<std::string> words(std::string_view text) {
 }
 
 bool digits(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return c >= '0' && c <= '9';
-  });
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 int to_int(std::string_view text) {
@@ -194,12 +193,13 @@ std::optional<std::string> run_problem(std::string_view run) {
 // Why a retention period is not valid: "N [unit]" (a number alone is
 // seconds).
 std::optional<std::string> duration_problem(const json& value) {
-  std::string text = value.is_string() ? value.get<std::string>()
-                                       : value.is_number_integer() ? value.dump() : std::string();
+  std::string text = value.is_string()           ? value.get<std::string>()
+                     : value.is_number_integer() ? value.dump()
+                                                 : std::string();
   std::vector<std::string> tokens = words(text);
   static constexpr std::array<std::string_view, 18> k_units = {
-      "s",   "sec",   "secs",  "seconds", "min",   "minutes", "h",      "hours",  "d",
-      "day", "days",  "w",     "weeks",   "month", "months",  "years",  "quarters", "year"};
+      "s",   "sec",  "secs", "seconds", "min",   "minutes", "h",     "hours",    "d",
+      "day", "days", "w",    "weeks",   "month", "months",  "years", "quarters", "year"};
   bool ok = !tokens.empty();
   for (size_t i = 0; ok && i < tokens.size(); i += 2) {
     ok = digits(tokens[i]) &&
@@ -237,8 +237,8 @@ size_t check_file_blocks(const std::string& what, const json& blocks, const char
     }
     for (const auto& path : list) {
       if (!path.is_string() || path.get<std::string>().empty()) {
-        invalid(fmt::format("{}: {} File holds an empty path or one that is not a string", what,
-                            key));
+        invalid(
+            fmt::format("{}: {} File holds an empty path or one that is not a string", what, key));
       }
       ++files;
     }
@@ -406,7 +406,8 @@ public:
     } else if (type == "Pool") {
       static constexpr std::array<std::string_view, 6> k_pool_types = {
           "Backup", "Archive", "Cloned", "Migration", "Copy", "Save"};
-      if (auto t = d.find("PoolType"); t != d.end() &&
+      if (auto t = d.find("PoolType");
+          t != d.end() &&
           (!t->is_string() || std::find(k_pool_types.begin(), k_pool_types.end(),
                                         t->get<std::string>()) == k_pool_types.end())) {
         invalid(fmt::format("{}: PoolType {} is not one of Backup, Archive, Cloned, Migration, "
@@ -490,13 +491,12 @@ json bacula_to_document(const BaculaConfig& config) {
 
 BaculaConfig bacula_from_document(const json& document) {
   if (!document.is_object() || document.value("format", "") != k_document_format) {
-    throw std::runtime_error(
-        fmt::format("not a sandbox Bacula configuration (no \"format\": \"{}\")",
-                    k_document_format));
+    throw std::runtime_error(fmt::format(
+        "not a sandbox Bacula configuration (no \"format\": \"{}\")", k_document_format));
   }
   if (document.value("version", 0) != k_document_version) {
-    throw std::runtime_error(fmt::format("version {} is not {}", document.value("version", json()).dump(),
-                                         k_document_version));
+    throw std::runtime_error(fmt::format(
+        "version {} is not {}", document.value("version", json()).dump(), k_document_version));
   }
   const json resources = document.value("resources", json::object());
   if (!resources.is_object()) {
@@ -518,8 +518,8 @@ BaculaConfig bacula_from_document(const json& document) {
 }
 
 Bacularis::Bacularis(std::string data_dir, std::string token)
-  : m_data_file((std::filesystem::path(data_dir) / "bacula.json").string()),
-    m_token(std::move(token)) {}
+    : m_data_file((std::filesystem::path(data_dir) / "bacula.json").string()),
+      m_token(std::move(token)) {}
 
 Bacularis::~Bacularis() {
   stop();
@@ -623,10 +623,11 @@ Reply Bacularis::call(std::string_view method, std::string_view path, const std:
         }
         return answer(200, 0, json::array({"reloaded"}));
       }
-      return answer(200, k_invalid_command,
-                    fmt::format("Invalid command. The sandbox's console runs [\"reload\"] only, "
-                                "not {}",
-                                command.is_discarded() ? std::string("(not JSON)") : command.dump()));
+      return answer(
+          200, k_invalid_command,
+          fmt::format("Invalid command. The sandbox's console runs [\"reload\"] only, "
+                      "not {}",
+                      command.is_discarded() ? std::string("(not JSON)") : command.dump()));
     }
     if (segments.size() == 2 && segments[0] == "jobs" && segments[1] == "resnames") {
       if (method != "GET") {
@@ -694,9 +695,9 @@ Reply Bacularis::call(std::string_view method, std::string_view path, const std:
         for (const auto& job : jobs) {
           list = list.empty() ? fmt::format("\"{}\"", job) : fmt::format("{}, \"{}\"", list, job);
         }
-        return answer(200, k_dependency,
-                      fmt::format("Config dependency error. {} \"{}\" is used by Job {}", type,
-                                  name, list));
+        return answer(
+            200, k_dependency,
+            fmt::format("Config dependency error. {} \"{}\" is used by Job {}", type, name, list));
       }
       m_config[type].erase(name);
       if (m_config[type].empty()) {

@@ -396,7 +396,7 @@ struct Server::Impl {
   Options options;
   std::string data_file;
   Cloud cloud;
-  Bacularis bacula;  // /api/v2/: the Bacularis subset
+  Bacularis bacula; // /api/v2/: the Bacularis subset
   FaultInjector faults;
   DataDirLock lock;
   std::unique_ptr<Committer> committer;

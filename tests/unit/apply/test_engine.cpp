@@ -4,6 +4,7 @@
 
 #include "apply/engine.hpp"
 
+#include "model/error.hpp"
 #include "plan/plan_fixtures.hpp"
 #include "state/journal.hpp"
 #include "state/statefile.hpp"
@@ -321,6 +322,24 @@ TEST_SUITE("apply_plan") {
     CHECK(position(backup) < position(machine));
     CHECK(position(machine) < position(space));
     CHECK(position(space) < static_cast<long>(f.cloud.calls.size()));
+  }
+}
+
+TEST_SUITE("make_destroy_plan") {
+  TEST_CASE("destroys everything in the state, and prevent_destroy in the file refuses it") {
+    State state = state_from(config_from(k_estate));
+    Plan plan = make_destroy_plan(config_from(k_estate), State(state), "s.json");
+    CHECK(plan.summary().destroy == 5);
+    CHECK(plan.summary().add == 0);
+    std::string guarded = k_estate;
+    guarded.replace(guarded.find("  name: db\n"), 11,
+                    "  name: db\n  lifecycle: {prevent_destroy: true}\n");
+    CHECK_THROWS_WITH_AS(
+        make_destroy_plan(config_from(guarded), State(state), "s.json"),
+        "infra.yaml:12:3: error: cloud_space[\"db\"] has lifecycle.prevent_destroy set, but this "
+        "plan would destroy it; remove prevent_destroy from the file first if it is really "
+        "meant to go",
+        Error);
   }
 }
 

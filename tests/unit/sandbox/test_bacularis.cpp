@@ -17,7 +17,9 @@ using nlohmann::json;
 
 namespace {
 
-std::string config_body(const json& directives) { return json{{"config", directives.dump()}}.dump(); }
+std::string config_body(const json& directives) {
+  return json{{"config", directives.dump()}}.dump();
+}
 
 struct Director {
   test::TempDir dir;
@@ -39,9 +41,10 @@ struct Director {
   // A Backup job and everything it names.
   void backup(const std::string& job) {
     REQUIRE(post("Client", "web-fd", {{"Address", "10.0.0.5"}}).body["error"] == 0);
-    REQUIRE(post("FileSet", fmt::format("{}-fs", job), {{"Include", {{{"File", {"/etc"}}}}}}).body["error"] == 0);
-    REQUIRE(post("Schedule", fmt::format("{}-sched", job), {{"Run", {"Level=Full sun at 02:00"}}}).body["error"] ==
-            0);
+    REQUIRE(post("FileSet", fmt::format("{}-fs", job), {{"Include", {{{"File", {"/etc"}}}}}})
+                .body["error"] == 0);
+    REQUIRE(post("Schedule", fmt::format("{}-sched", job), {{"Run", {"Level=Full sun at 02:00"}}})
+                .body["error"] == 0);
     REQUIRE(post("Job", job,
                  {{"Type", "Backup"},
                   {"Client", "web-fd"},
@@ -51,15 +54,17 @@ struct Director {
   }
 };
 
-json reply(int error, json output) { return {{"output", std::move(output)}, {"error", error}}; }
+json reply(int error, json output) {
+  return {{"output", std::move(output)}, {"error", error}};
+}
 
 } // namespace
 
 TEST_CASE("sandbox bacularis: names are 1 to 127 letters, digits, - _ . : and inner spaces") {
   Director d;
   const json client = {{"Address", "10.0.0.5"}};
-  CHECK(d.post("Client", "web-1_a.b:c d", client).body == reply(0, {{"Address", "10.0.0.5"},
-                                                                    {"Name", "web-1_a.b:c d"}}));
+  CHECK(d.post("Client", "web-1_a.b:c d", client).body ==
+        reply(0, {{"Address", "10.0.0.5"}, {"Name", "web-1_a.b:c d"}}));
   CHECK(d.post("Client", std::string(127, 'a'), client).body["error"] == 0);
   Reply bad = d.post("Client", "web$1", client);
   CHECK(bad.status == 200);
@@ -93,11 +98,12 @@ TEST_CASE("sandbox bacularis: required directives and Run directive syntax") {
   CHECK(d.post("Job", "j", {{"Type", "Backup"}}).body["output"] ==
         "Config validation error. Job \"j\": a Backup job needs Client");
   CHECK(d.post("Job", "j", {{"Type", "Backup"}, {"Client", "web-fd"}, {"FileSet", "fs"}})
-            .body["output"] == "Config validation error. Job \"j\": Client \"web-fd\" does not exist");
+            .body["output"] ==
+        "Config validation error. Job \"j\": Client \"web-fd\" does not exist");
 
-  for (const char* good : {"Level=Full sun at 02:00", "Level=Incremental mon-sat at 2:05",
-                           "at 23:59", "Level=differential Pool=Weekly 1st sun at 00:00",
-                           "daily at 12:30"}) {
+  for (const char* good :
+       {"Level=Full sun at 02:00", "Level=Incremental mon-sat at 2:05", "at 23:59",
+        "Level=differential Pool=Weekly 1st sun at 00:00", "daily at 12:30"}) {
     CAPTURE(good);
     CHECK(d.post("Schedule", "good", {{"Run", {good}}}).body["error"] == 0);
     CHECK(d.remove("Schedule", "good").body["error"] == 0);
@@ -121,8 +127,9 @@ TEST_CASE("sandbox bacularis: a resource a Job uses cannot be deleted, and missi
           "resources are refused with their codes") {
   Director d;
   d.backup("nightly");
-  CHECK(d.remove("Schedule", "nightly-sched").body ==
-        reply(99, "Config dependency error. Schedule \"nightly-sched\" is used by Job \"nightly\""));
+  CHECK(
+      d.remove("Schedule", "nightly-sched").body ==
+      reply(99, "Config dependency error. Schedule \"nightly-sched\" is used by Job \"nightly\""));
   CHECK(d.remove("Client", "web-fd").body ==
         reply(99, "Config dependency error. Client \"web-fd\" is used by Job \"nightly\""));
   CHECK(d.post("Job", "nightly", {{"Type", "Backup"}}).body ==
@@ -130,7 +137,9 @@ TEST_CASE("sandbox bacularis: a resource a Job uses cannot be deleted, and missi
                   "Name: nightly"));
   // A PUT is checked like a POST.
   CHECK(d.put("Job", "nightly",
-              {{"Type", "Backup"}, {"Client", "web-fd"}, {"FileSet", "nightly-fs"},
+              {{"Type", "Backup"},
+               {"Client", "web-fd"},
+               {"FileSet", "nightly-fs"},
                {"Schedule", "gone"}})
             .body["output"] == "Config validation error. Job \"nightly\": Schedule \"gone\" does "
                                "not exist");
@@ -203,7 +212,8 @@ TEST_CASE("sandbox bacularis: over HTTP with credentials, and the configuration 
     // Basic auth: sandbox, with the token as password ("sandbox:tok").
     CHECK(send(server, "GET", "config/dir/Job", "Basic c2FuZGJveDp0b2s=").status == 200);
     json body = {{"config", json{{"Address", "10.0.0.5"}}.dump()}};
-    http::Response created = send(server, "POST", "config/dir/Client/web%20fd", "Bearer tok", &body);
+    http::Response created =
+        send(server, "POST", "config/dir/Client/web%20fd", "Bearer tok", &body);
     CHECK(created.json() == reply(0, {{"Address", "10.0.0.5"}, {"Name", "web fd"}}));
     body = {{"config", json{{"Include", {{{"File", {"/"}}}}}}.dump()}};
     send(server, "POST", "config/dir/FileSet/fs", "Bearer tok", &body);
@@ -213,7 +223,8 @@ TEST_CASE("sandbox bacularis: over HTTP with credentials, and the configuration 
   }
   json saved = json::parse(test::read_file(dir / "data" / "bacula.json"));
   CHECK(saved["format"] == "stove-sandbox-bacula");
-  CHECK(saved["resources"]["Client"]["web fd"] == json{{"Address", "10.0.0.5"}, {"Name", "web fd"}});
+  CHECK(saved["resources"]["Client"]["web fd"] ==
+        json{{"Address", "10.0.0.5"}, {"Name", "web fd"}});
 
   Server again(options);
   again.start();
