@@ -989,22 +989,6 @@ private:
   Backups m_backups;
 };
 
-std::optional<std::string> setting_string(const ProviderConfig& config, const char* name) {
-  auto it = config.settings.find(name);
-  if (it == config.settings.end() || !it->is_string() || it->get<std::string>().empty()) {
-    return std::nullopt;
-  }
-  return it->get<std::string>();
-}
-
-std::optional<std::string> read_variable(const Environment& environment, const std::string& name) {
-  auto value = environment ? environment(name) : std::nullopt;
-  if (value && value->empty()) {
-    return std::nullopt;
-  }
-  return value;
-}
-
 bool name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_' || c == '.' || c == ':';

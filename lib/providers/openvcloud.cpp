@@ -1124,23 +1124,6 @@ private:
   Machines m_machines;
 };
 
-std::optional<std::string> setting_string(const ProviderConfig& config, const char* name) {
-  auto it = config.settings.find(name);
-  if (it == config.settings.end() || !it->is_string() || it->get<std::string>().empty()) {
-    return std::nullopt;
-  }
-  return it->get<std::string>();
-}
-
-// A credential from the environment; unset and empty are both missing.
-std::optional<std::string> read_variable(const Environment& environment, const std::string& name) {
-  auto value = environment ? environment(name) : std::nullopt;
-  if (value && value->empty()) {
-    return std::nullopt;
-  }
-  return value;
-}
-
 } // namespace
 
 std::string normalise_endpoint(const ProviderConfig& config) {

@@ -108,6 +108,11 @@ public:
 using Environment = std::function<std::optional<std::string>(std::string_view name)>;
 Environment process_environment();
 
+// A provider setting that is a non-empty string, or nullopt.
+std::optional<std::string> setting_string(const ProviderConfig& config, const char* name);
+// A credential from the environment; unset and empty are both missing.
+std::optional<std::string> read_variable(const Environment& environment, const std::string& name);
+
 // Everything a factory gets besides the provider's configuration.
 struct ProviderOptions {
   Environment environment = process_environment();

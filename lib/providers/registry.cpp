@@ -28,6 +28,22 @@ Registry& registry() {
 
 } // namespace
 
+std::optional<std::string> setting_string(const ProviderConfig& config, const char* name) {
+  auto it = config.settings.find(name);
+  if (it == config.settings.end() || !it->is_string() || it->get<std::string>().empty()) {
+    return std::nullopt;
+  }
+  return it->get<std::string>();
+}
+
+std::optional<std::string> read_variable(const Environment& environment, const std::string& name) {
+  auto value = environment ? environment(name) : std::nullopt;
+  if (value && value->empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
 Environment process_environment() {
   return [](std::string_view name) -> std::optional<std::string> {
     const char* value = std::getenv(std::string(name).c_str());

@@ -518,22 +518,6 @@ private:
   Buckets m_buckets;
 };
 
-std::optional<std::string> setting_string(const ProviderConfig& config, const char* name) {
-  auto it = config.settings.find(name);
-  if (it == config.settings.end() || !it->is_string() || it->get<std::string>().empty()) {
-    return std::nullopt;
-  }
-  return it->get<std::string>();
-}
-
-std::optional<std::string> read_variable(const Environment& environment, const std::string& name) {
-  auto value = environment ? environment(name) : std::nullopt;
-  if (value && value->empty()) {
-    return std::nullopt;
-  }
-  return value;
-}
-
 } // namespace
 
 Settings settings_from_config(const ProviderConfig& config, const Environment& environment) {

@@ -45,23 +45,9 @@ Background::Background(const std::string& program, const std::vector<std::string
   if (!options.cwd.empty()) {
     posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
   }
-  std::vector<std::string> argv_storage{program};
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::map<std::string, std::string> env_map;
-  for (const char* keep : {"PATH", "HOME", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
-    if (const char* v = std::getenv(keep)) env_map[keep] = v;
-  }
-  for (const auto& [k, v] : options.env) env_map[k] = v;
-  std::vector<std::string> env_storage;
-  for (const auto& [k, v] : env_map) env_storage.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& e : env_storage) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  ChildCommand command(program, args, options);
   pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
+  int rc = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, command.argv(), command.envp());
   posix_spawn_file_actions_destroy(&actions);
   ::close(out[1]);
   if (rc != 0) {

@@ -37,6 +37,23 @@ struct Pipe {
 
 } // namespace
 
+ChildCommand::ChildCommand(const std::string& program, const std::vector<std::string>& args,
+                           const RunOptions& options) {
+  m_args.push_back(program);
+  m_args.insert(m_args.end(), args.begin(), args.end());
+  for (auto& a : m_args) m_argv.push_back(a.data());
+  m_argv.push_back(nullptr);
+
+  std::map<std::string, std::string> env;
+  for (const char* keep : {"PATH", "HOME", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+    if (const char* v = std::getenv(keep)) env[keep] = v;
+  }
+  for (const auto& [k, v] : options.env) env[k] = v;
+  for (const auto& [k, v] : env) m_env.push_back(k + "=" + v);
+  for (auto& e : m_env) m_envp.push_back(e.data());
+  m_envp.push_back(nullptr);
+}
+
 RunResult run_program(const std::string& program, const std::vector<std::string>& args,
                       const RunOptions& options) {
   Pipe in, out, err;
@@ -49,25 +66,9 @@ RunResult run_program(const std::string& program, const std::vector<std::string>
     posix_spawn_file_actions_addchdir_np(&actions, options.cwd.c_str());
   }
 
-  std::vector<std::string> argv_storage{program};
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  std::map<std::string, std::string> env_map;
-  for (const char* keep : {"PATH", "HOME", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
-    if (const char* v = std::getenv(keep)) env_map[keep] = v;
-  }
-  for (const auto& [k, v] : options.env) env_map[k] = v;
-  std::vector<std::string> env_storage;
-  for (const auto& [k, v] : env_map) env_storage.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& e : env_storage) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
+  ChildCommand command(program, args, options);
   pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
+  int rc = ::posix_spawn(&pid, program.c_str(), &actions, nullptr, command.argv(), command.envp());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     throw std::runtime_error("cannot run " + program + ": " + std::strerror(rc));

@@ -18,6 +18,23 @@ struct RunOptions {
   std::string input;                             // written to standard input
 };
 
+// The argv and environment a test's child process gets: `program` and
+// `args`, and a minimal environment (PATH, HOME, sanitizer options) plus
+// `options.env`. Kept alive for posix_spawn.
+class ChildCommand {
+public:
+  ChildCommand(const std::string& program, const std::vector<std::string>& args,
+               const RunOptions& options);
+  char* const* argv() { return m_argv.data(); }
+  char* const* envp() { return m_envp.data(); }
+
+private:
+  std::vector<std::string> m_args;
+  std::vector<std::string> m_env;
+  std::vector<char*> m_argv;
+  std::vector<char*> m_envp;
+};
+
 // Runs the built stove binary with `args` and waits for it. Standard input is
 // a pipe (so stove never sees a TTY) fed with `options.input`.
 RunResult run_stove(const std::vector<std::string>& args, const RunOptions& options = {});
