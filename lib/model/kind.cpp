@@ -95,10 +95,13 @@ std::vector<KindSchema> build_table() {
   enabled.type = FieldType::boolean;
   enabled.default_value = true;
   enabled.doc = "Whether the job runs on its schedule.";
+  FieldSchema schedule = string_field(
+      "schedule", true, UpdateRule::in_place,
+      "A Bacula Run directive, e.g. \"Level=Full sun at 02:00\"; its syntax is checked.");
+  schedule.syntax = Syntax::bacula_schedule;
   backup.fields = {
       string_field("name", true, UpdateRule::forces_replacement, "The Bacula job name."),
-      string_field("schedule", true, UpdateRule::in_place,
-                   "A Bacula Run directive, e.g. \"Level=Full sun at 02:00\"."),
+      schedule,
       fileset,
       excludes,
       int_field("retention_days", false, UpdateRule::in_place, 1, 36500, "days",
@@ -121,8 +124,10 @@ std::vector<KindSchema> build_table() {
   tags.default_value = json::object();
   tags.doc = "Bucket tags.";
   FieldSchema name = string_field("name", true, UpdateRule::forces_replacement,
-                                  "The bucket's name.");
+                                  "The bucket's name: S3's naming rules (s3 providers), or the "
+                                  "legacy us-east-1 ones, which allow '_' and uppercase (sandbox).");
   name.max_length = 63;
+  name.syntax = Syntax::bucket_name;
   bucket.fields = {
       name,
       string_field("region", false, UpdateRule::forces_replacement,
@@ -185,6 +190,15 @@ std::string_view to_string(UpdateRule rule) {
   return "unknown";
 }
 
+std::string_view to_string(Syntax syntax) {
+  switch (syntax) {
+  case Syntax::none: return "";
+  case Syntax::bacula_schedule: return "bacula_schedule";
+  case Syntax::bucket_name: return "bucket_name";
+  }
+  return "";
+}
+
 std::optional<Kind> find_kind(std::string_view name) {
   for (const auto& k : table()) {
     if (k.name == name) {
@@ -221,6 +235,9 @@ nlohmann::json schema_to_json(const KindSchema& schema) {
     }
     if (f.max_length != 0) {
       j["max_length"] = f.max_length;
+    }
+    if (f.syntax != Syntax::none) {
+      j["syntax"] = to_string(f.syntax);
     }
     if (!f.unit.empty()) {
       j["unit"] = f.unit;

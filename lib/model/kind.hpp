@@ -24,6 +24,13 @@ enum class UpdateRule : uint8_t {
   grows_in_place,      // a larger value updates in place; a smaller one replaces
 };
 
+// A string field's own syntax, checked at validate time beyond its type.
+enum class Syntax : uint8_t {
+  none,
+  bacula_schedule,  // a Bacula Run directive (parse/bacula_schedule.hpp)
+  bucket_name,      // S3 naming rules; which ones depends on the provider (model/bucket_name.hpp)
+};
+
 // One field of a kind, declared once: validation, diff, `stove schema` and
 // the JSON output all read it.
 struct FieldSchema {
@@ -38,6 +45,7 @@ struct FieldSchema {
   UpdateRule update = UpdateRule::in_place;
   std::string_view unit;                // "MB", "GB", "days"; empty if none
   std::vector<std::string_view> allowed; // enumerations: the allowed values
+  Syntax syntax = Syntax::none;         // strings: checked beyond their length
   std::string_view doc;
 };
 
@@ -60,6 +68,7 @@ const KindSchema& schema_of(Kind kind);
 std::string_view to_string(Kind kind);
 std::string_view to_string(FieldType type);
 std::string_view to_string(UpdateRule rule);
+std::string_view to_string(Syntax syntax);
 // Finds a kind by canonical name or alias; nullopt if unknown.
 std::optional<Kind> find_kind(std::string_view name);
 

@@ -2,6 +2,8 @@
 
 #include "graph/dag.hpp"
 #include "model/address.hpp"
+#include "model/bucket_name.hpp"
+#include "parse/bacula_schedule.hpp"
 #include "parse/suggest.hpp"
 
 #include <fmt/format.h>
@@ -97,7 +99,7 @@ std::string got(const Node& node) {
 class Loader {
 public:
   Loader(const SourceFile& source, Diagnostics& diagnostics)
-    : m_diag(diagnostics) {
+    : m_source(source), m_diag(diagnostics) {
     m_config.path = source.path;
   }
 
@@ -138,6 +140,46 @@ private:
     std::string provider;
     bool valid = true;           // false: address unknown, skip resolution
   };
+
+  // A bucket name's problems under both rule sets: which apply depends on
+  // the provider, known only once providers are resolved.
+  struct BucketNameFindings {
+    uint32_t resource = 0;
+    std::optional<Diagnostic> current;
+    std::optional<Diagnostic> legacy;
+  };
+
+  // Where byte `offset` of string scalar `v` is in the file: exact when the
+  // scalar sits on one line as written (plain, or quoted without escapes
+  // before the offset), else the scalar's start.
+  Mark value_mark(const Node& v, size_t offset) const {
+    if (offset == 0 || !v.mark.known()) {
+      return v.mark;
+    }
+    std::string_view line = m_source.line_text(v.mark.line);
+    // The scalar's first byte: skip column - 1 code points.
+    size_t at = 0;
+    for (uint32_t col = 1; col < v.mark.column && at < line.size(); ++col) {
+      ++at;
+      while (at < line.size() && (static_cast<unsigned char>(line[at]) & 0xC0) == 0x80) {
+        ++at;
+      }
+    }
+    uint32_t shift = 0;
+    if (at < line.size() && (line[at] == '"' || line[at] == '\'')) {
+      ++at;
+      shift = 1;
+    }
+    std::string_view prefix = std::string_view(v.text).substr(0, offset);
+    if (line.substr(at, prefix.size()) != prefix) {
+      return v.mark;
+    }
+    uint32_t points = 0;
+    for (unsigned char c : prefix) {
+      points += (c & 0xC0) != 0x80 ? 1 : 0;
+    }
+    return Mark{v.mark.line, v.mark.column + shift + points};
+  }
 
   void load_root_mapping(Node& root) {
     static constexpr std::string_view k_keys[] = {"providers", "resources"};
@@ -524,11 +566,62 @@ private:
         pending.valid = false;
       }
     }
+    check_names(schema, entry, resource.attrs, who, static_cast<uint32_t>(index));
     m_config.resources.push_back(std::move(resource));
     m_pending.push_back(pending);
 
     for (const Node* list : children) {
       load_list(*list, schema.child, index, find_child_key(entry, list));
+    }
+  }
+
+  // Records the problems of the entry's bucket-name fields under both S3
+  // rule sets; check_bucket_names() reports the ones its provider applies.
+  void check_names(const KindSchema& schema, const Node& entry, const json& attrs,
+                   const Owner& who, uint32_t index) {
+    for (const auto& field : schema.fields) {
+      if (field.syntax != Syntax::bucket_name) {
+        continue;
+      }
+      const Node* v = entry.find(field.name);
+      auto read = attrs.find(std::string(field.name));
+      if (v == nullptr || read == attrs.end() || !read->is_string()) {  // reported already
+        continue;
+      }
+      BucketNameFindings findings;
+      findings.resource = index;
+      auto diagnostic = [&](const std::optional<BucketNameProblem>& problem) {
+        std::optional<Diagnostic> d;
+        if (problem) {
+          d = Diagnostic{Severity::error, value_mark(*v, problem->offset),
+                         fmt::format("{}: bucket name {} {}", who, in_quotes(v->text),
+                                     problem->message)};
+        }
+        return d;
+      };
+      findings.current = diagnostic(check_bucket_name(v->text, BucketNameRules::current));
+      findings.legacy = diagnostic(check_bucket_name(v->text, BucketNameRules::legacy));
+      if (findings.current || findings.legacy) {
+        m_bucket_names.push_back(std::move(findings));
+      }
+    }
+  }
+
+  // The sandbox takes legacy us-east-1 names (the design's `my_bucket`);
+  // every other provider type gets S3's current rules.
+  void check_bucket_names() {
+    for (auto& findings : m_bucket_names) {
+      const Resource& r = m_config.resources[findings.resource];
+      const ProviderConfig* provider = m_config.provider(r.provider);
+      if (provider == nullptr) {
+        continue;  // already reported
+      }
+      const bool legacy = provider->type == "sandbox";
+      auto& found = legacy ? findings.legacy : findings.current;
+      if (!found) {
+        continue;
+      }
+      m_diag.error(found->mark, std::move(found->message));
     }
   }
 
@@ -668,6 +761,13 @@ private:
         m_diag.error(v.mark, fmt::format("{}: field {} is {} characters long; the most is {}",
                                          who, in_quotes(name), v.text.size(), field.max_length));
         return false;
+      }
+      if (field.syntax == Syntax::bacula_schedule) {
+        if (auto problem = check_bacula_schedule(v.text)) {
+          m_diag.error(value_mark(v, problem->offset),
+                       fmt::format("{}: field {} {}", who, in_quotes(name), problem->message));
+          return false;
+        }
       }
       attrs[name] = v.text;
       return true;
@@ -816,6 +916,7 @@ private:
     }
 
     assign_providers(by_depth);
+    check_bucket_names();
     find_cycles();
   }
 
@@ -937,9 +1038,11 @@ private:
     }
   }
 
+  const SourceFile& m_source;
   Diagnostics& m_diag;
   Config m_config;
   std::vector<Pending> m_pending;
+  std::vector<BucketNameFindings> m_bucket_names;
 };
 
 } // namespace

@@ -156,16 +156,16 @@ stove: error: bad.yaml has 3 errors
 
   TEST_CASE("--json reports diagnostics for machines") {
     TempDir dir;
-    dir.write("bad.json", R"([{"type": "s3", "name": "b", "versionin": "enabled"}])");
+    dir.write("bad.json", R"([{"type": "s3", "name": "bkt", "versionin": "enabled"}])");
     auto r = run_stove({"validate", "--json", "bad.json"}, in(dir));
     CHECK(r.exit_code == 1);
     auto j = nlohmann::json::parse(r.out);
     CHECK(j["valid"] == false);
     REQUIRE(j["diagnostics"].size() == 1);
     CHECK(j["diagnostics"][0]["line"] == 1);
-    CHECK(j["diagnostics"][0]["column"] == 30);
+    CHECK(j["diagnostics"][0]["column"] == 32);
     CHECK(j["diagnostics"][0]["message"] ==
-          "unknown field \"versionin\" in bucket \"b\"; did you mean \"versioning\"?");
+          "unknown field \"versionin\" in bucket \"bkt\"; did you mean \"versioning\"?");
   }
 
   TEST_CASE("hostile input gets a clear error and exit 1, never a crash or a hang") {

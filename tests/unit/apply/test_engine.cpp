@@ -261,7 +261,7 @@ TEST_SUITE("apply_plan") {
     f.cloud.delay = std::chrono::milliseconds(20);
     std::string file;
     for (int i = 0; i < 24; ++i) {
-      file += fmt::format("- {{type: bucket, name: b{}}}\n", i);
+      file += fmt::format("- {{type: bucket, name: bucket-{}}}\n", i);
     }
     State state;
     Plan plan = make_plan(config_from(file), state, f.state_path);
@@ -278,7 +278,7 @@ TEST_SUITE("apply_plan") {
     f.cloud.delay = std::chrono::milliseconds(50);
     std::string file;
     for (int i = 0; i < 6; ++i) {
-      file += fmt::format("- {{type: bucket, name: b{}}}\n", i);
+      file += fmt::format("- {{type: bucket, name: bucket-{}}}\n", i);
     }
     State state;
     Plan plan = make_plan(config_from(file), state, f.state_path);

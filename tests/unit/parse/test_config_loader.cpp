@@ -245,34 +245,34 @@ resources:
   vcpus: 1
   disk_boot_size: 1
 - type: bucket
-  name: b
+  name: logs
   depends_on: ['cloud_space["webb"]', 'bucket["nope"]', 'vm.x']
 )");
     CHECK(loaded.errors == std::vector<std::string>{
         R"(5:11: machine "m": unknown parent cloud_space["wbe"]; did you mean "cloud_space["web"]"?)",
-        R"(13:16: bucket "b": unknown dependency cloud_space["webb"]; did you mean "cloud_space["web"]"?)",
-        R"(13:39: bucket "b": unknown dependency bucket["nope"])",
-        R"(13:57: bucket "b": bad address "vm.x" in depends_on: unknown resource kind "vm" (kinds: cloud_space, machine, backup, bucket))",
+        R"(13:16: bucket "logs": unknown dependency cloud_space["webb"]; did you mean "cloud_space["web"]"?)",
+        R"(13:39: bucket "logs": unknown dependency bucket["nope"])",
+        R"(13:57: bucket "logs": bad address "vm.x" in depends_on: unknown resource kind "vm" (kinds: cloud_space, machine, backup, bucket))",
     });
   }
 
   TEST_CASE("dependency cycles are reported once each, with the path") {
     auto loaded = load(R"(- type: bucket
-  name: a
-  depends_on: [bucket.b]
+  name: alpha
+  depends_on: [bucket.bravo]
 - type: bucket
-  name: b
-  depends_on: [bucket.c]
+  name: bravo
+  depends_on: [bucket.charlie]
 - type: bucket
-  name: c
-  depends_on: [bucket.a]
+  name: charlie
+  depends_on: [bucket.alpha]
 - type: bucket
-  name: d
-  depends_on: [bucket.d]
+  name: delta
+  depends_on: [bucket.delta]
 )");
     CHECK(loaded.errors == std::vector<std::string>{
-        R"(3:16: dependency cycle: bucket["a"] -> bucket["b"] -> bucket["c"] -> bucket["a"])",
-        R"(12:16: dependency cycle: bucket["d"] depends on itself)",
+        R"(3:16: dependency cycle: bucket["alpha"] -> bucket["bravo"] -> bucket["charlie"] -> bucket["alpha"])",
+        R"(12:16: dependency cycle: bucket["delta"] depends on itself)",
     });
   }
 
@@ -336,15 +336,15 @@ resources:
 
   TEST_CASE("lifecycle settings are checked against the kind's fields") {
     auto loaded = load(R"(- type: bucket
-  name: b
+  name: logs
   lifecycle:
     prevent_destroy: "yes"
     ignore_changes: [tagz]
     prevent: true
 )");
     CHECK(loaded.errors == std::vector<std::string>{
-        R"(4:22: bucket "b": "prevent_destroy" must be true or false, got a string ("yes"))",
-        R"(5:22: bucket "b": ignore_changes names unknown field "tagz"; did you mean "tags"? (fields: name, region, versioning, tags, labels))",
+        R"(4:22: bucket "logs": "prevent_destroy" must be true or false, got a string ("yes"))",
+        R"(5:22: bucket "logs": ignore_changes names unknown field "tagz"; did you mean "tags"? (fields: name, region, versioning, tags, labels))",
         R"(6:5: unknown lifecycle setting "prevent"; did you mean "prevent_destroy"?)",
     });
   }
@@ -361,15 +361,107 @@ resources:
   }
 
   TEST_CASE("YAML 1.2 core schema keeps no and NO as strings") {
-    auto loaded = load("- {type: bucket, name: no, tags: {a: NO, b: yes}}\n");
+    auto loaded = load("- {type: bucket, name: off, tags: {a: NO, b: yes}}\n");
     REQUIRE(loaded.errors.empty());
-    CHECK(loaded.config.resources[0].attrs["name"] == "no");
+    CHECK(loaded.config.resources[0].attrs["name"] == "off");
     CHECK(loaded.config.resources[0].attrs["tags"] == nlohmann::json{{"a", "NO"}, {"b", "yes"}});
   }
 
   TEST_CASE("JSON errors carry JSON positions") {
-    auto loaded = load(R"([{"type": "s3", "name": "b", "versioning": "on"}])", "x.json");
+    auto loaded = load(R"([{"type": "s3", "name": "bkt", "versioning": "on"}])", "x.json");
     CHECK(loaded.errors == std::vector<std::string>{
-        R"(1:44: bucket "b": field "versioning" must be one of enabled, suspended, got a string ("on"))"});
+        R"(1:46: bucket "bkt": field "versioning" must be one of enabled, suspended, got a string ("on"))"});
+  }
+}
+
+TEST_SUITE("load_config: field syntax") {
+  TEST_CASE("a bad backup schedule is reported at the word at fault, in YAML and JSON") {
+    auto yaml = load(R"(- type: cloud_space
+  name: web
+  location_id: 1
+  machines:
+    - name: app
+      image_id: 1
+      memory: 2048
+      vcpus: 1
+      disk_boot_size: 10
+      backups:
+        - name: nightly
+          schedule: Level=Full sundy at 02:00
+        - name: hourly
+          schedule: "Level=Incremental hourly at 0:75"
+)");
+    REQUIRE(yaml.errors.size() == 2);
+    CHECK(yaml.errors[0] ==
+          "12:32: backup \"nightly\": field \"schedule\" has an unknown word \"sundy\"; did you "
+          "mean \"sunday\"?; expected a day of the month (1-31), a weekday, a month, a week "
+          "(1st-6th, w00-w53), lastday, hourly, daily, weekly, monthly or \"at H:MM\"");
+    CHECK(yaml.errors[1] ==
+          "14:50: backup \"hourly\": field \"schedule\" has the time \"0:75\": the minutes run "
+          "from 00 to 59");
+
+    auto json = load(R"([{"type": "cloud_space", "name": "web", "location_id": 1, "machines": [
+  {"name": "app", "image_id": 1, "memory": 2048, "vcpus": 1, "disk_boot_size": 10,
+   "backups": [{"name": "nightly", "schedule": "Level=Full sun 02:00"}]}]}]
+)", "infra.json");
+    REQUIRE(json.errors.size() == 1);
+    CHECK(json.errors[0] == "3:64: backup \"nightly\": field \"schedule\" has the time \"02:00\" "
+                            "without \"at\" before it (write \"at 02:00\")");
+  }
+
+  TEST_CASE("a schedule written as a block scalar is reported at the scalar") {
+    auto loaded = load(R"(- type: cloud_space
+  name: web
+  location_id: 1
+  machines:
+    - name: app
+      image_id: 1
+      memory: 2048
+      vcpus: 1
+      disk_boot_size: 10
+      backups:
+        - name: nightly
+          schedule: >-
+            Level=Full
+            sundy at 02:00
+)");
+    REQUIRE(loaded.errors.size() == 1);
+    CHECK(loaded.errors[0].starts_with("12:21: backup \"nightly\": field \"schedule\" has an "
+                                       "unknown word \"sundy\""));
+  }
+
+  TEST_CASE("the sandbox takes the design's my_bucket, an s3 provider gets S3's rules") {
+    auto sandbox = load(k_example_yaml);
+    CHECK(sandbox.errors.empty());
+
+    auto s3 = load(R"(providers:
+  aws:
+    type: s3
+    endpoint: https://s3.example.com
+resources:
+  - type: s3
+    name: my_bucket
+  - type: bucket
+    name: "Logs"
+  - type: bucket
+    name: fine-name
+)");
+    REQUIRE(s3.errors.size() == 2);
+    CHECK(s3.errors[0] ==
+          "7:13: bucket \"my_bucket\": bucket name \"my_bucket\" may use only lowercase letters, "
+          "digits, '.' and '-': '_' is not allowed (S3 has refused other names since March 2018; "
+          "try \"my-bucket\")");
+    CHECK(s3.errors[1] ==
+          "9:11: bucket \"Logs\": bucket name \"Logs\" may use only lowercase letters, digits, "
+          "'.' and '-': uppercase letters are not allowed (S3 has refused other names since "
+          "March 2018; try \"logs\")");
+
+    auto bad_everywhere = load(R"(- type: bucket
+  name: my/bucket
+)");
+    REQUIRE(bad_everywhere.errors.size() == 1);
+    CHECK(bad_everywhere.errors[0] ==
+          "2:11: bucket \"my/bucket\": bucket name \"my/bucket\" may use only letters, digits, "
+          "'.', '-' and '_': '/' is not allowed (try \"my-bucket\")");
   }
 }

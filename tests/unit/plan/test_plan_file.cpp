@@ -28,17 +28,17 @@ TEST_SUITE("plan_file") {
   }
 
   TEST_CASE("the JSON form has the documented fields") {
-    Config config = config_from("- {type: s3, name: b}\n");
+    Config config = config_from("- {type: s3, name: bkt}\n");
     State empty;
     auto j = plan_to_json(make_plan(config, empty, "state/x.json"));
     CHECK(j["format_version"] == 1);
     REQUIRE(j["resource_changes"].size() == 1);
     const auto& c = j["resource_changes"][0];
-    CHECK(c["address"] == "bucket[\"b\"]");
+    CHECK(c["address"] == "bucket[\"bkt\"]");
     CHECK(c["kind"] == "bucket");
     CHECK(c["actions"] == nlohmann::json::array({"create"}));
     CHECK(c["before"].is_null());
-    CHECK(c["after"]["name"] == "b");
+    CHECK(c["after"]["name"] == "bkt");
     CHECK(c["replace_paths"].empty());
     CHECK(c["reason"] == "new_resource");
     CHECK(j["summary"] == nlohmann::ordered_json{{"add", 1}, {"change", 0}, {"destroy", 0},

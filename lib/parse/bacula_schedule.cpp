@@ -1,0 +1,520 @@
+#include "parse/bacula_schedule.hpp"
+
+#include "parse/suggest.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <vector>
+
+namespace stove {
+
+namespace {
+
+struct Token {
+  enum Type { word, equals, quoted } type = word;
+  std::string_view text;  // without the quotes
+  size_t offset = 0;      // of the token's first byte (the quote, if quoted)
+};
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+
+bool all_digits(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+// The date and time words, by what they set.
+enum class Part { ignored, at, lastday, weekday, month, week_of_month, hourly, daily, weekly, monthly };
+
+struct Keyword {
+  std::string_view name;
+  Part part;
+  int code;
+};
+
+constexpr std::array k_keywords = {
+    Keyword{"on", Part::ignored, 0},         Keyword{"at", Part::at, 0},
+    Keyword{"lastday", Part::lastday, 0},    Keyword{"sun", Part::weekday, 0},
+    Keyword{"mon", Part::weekday, 1},        Keyword{"tue", Part::weekday, 2},
+    Keyword{"wed", Part::weekday, 3},        Keyword{"thu", Part::weekday, 4},
+    Keyword{"fri", Part::weekday, 5},        Keyword{"sat", Part::weekday, 6},
+    Keyword{"sunday", Part::weekday, 0},     Keyword{"monday", Part::weekday, 1},
+    Keyword{"tuesday", Part::weekday, 2},    Keyword{"wednesday", Part::weekday, 3},
+    Keyword{"thursday", Part::weekday, 4},   Keyword{"friday", Part::weekday, 5},
+    Keyword{"saturday", Part::weekday, 6},   Keyword{"jan", Part::month, 0},
+    Keyword{"feb", Part::month, 1},          Keyword{"mar", Part::month, 2},
+    Keyword{"apr", Part::month, 3},          Keyword{"may", Part::month, 4},
+    Keyword{"jun", Part::month, 5},          Keyword{"jul", Part::month, 6},
+    Keyword{"aug", Part::month, 7},          Keyword{"sep", Part::month, 8},
+    Keyword{"oct", Part::month, 9},          Keyword{"nov", Part::month, 10},
+    Keyword{"dec", Part::month, 11},         Keyword{"january", Part::month, 0},
+    Keyword{"february", Part::month, 1},     Keyword{"march", Part::month, 2},
+    Keyword{"april", Part::month, 3},        Keyword{"june", Part::month, 5},
+    Keyword{"july", Part::month, 6},         Keyword{"august", Part::month, 7},
+    Keyword{"september", Part::month, 8},    Keyword{"october", Part::month, 9},
+    Keyword{"november", Part::month, 10},    Keyword{"december", Part::month, 11},
+    Keyword{"daily", Part::daily, 0},        Keyword{"weekly", Part::weekly, 0},
+    Keyword{"monthly", Part::monthly, 0},    Keyword{"hourly", Part::hourly, 0},
+    Keyword{"1st", Part::week_of_month, 0},  Keyword{"2nd", Part::week_of_month, 1},
+    Keyword{"3rd", Part::week_of_month, 2},  Keyword{"4th", Part::week_of_month, 3},
+    Keyword{"5th", Part::week_of_month, 4},  Keyword{"6th", Part::week_of_month, 5},
+    Keyword{"first", Part::week_of_month, 0}, Keyword{"second", Part::week_of_month, 1},
+    Keyword{"third", Part::week_of_month, 2}, Keyword{"fourth", Part::week_of_month, 3},
+    Keyword{"fifth", Part::week_of_month, 4}, Keyword{"sixth", Part::week_of_month, 5},
+};
+
+const Keyword* find_keyword(std::string_view word) {
+  for (const auto& k : k_keywords) {
+    if (iequals(k.name, word)) {
+      return &k;
+    }
+  }
+  return nullptr;
+}
+
+enum class Override { level, resource, priority, yes_no, duration };
+
+struct OverrideField {
+  std::string_view name;
+  Override type;
+};
+
+constexpr std::array k_overrides = {
+    OverrideField{"Level", Override::level},
+    OverrideField{"Pool", Override::resource},
+    OverrideField{"FullPool", Override::resource},
+    OverrideField{"IncrementalPool", Override::resource},
+    OverrideField{"DifferentialPool", Override::resource},
+    OverrideField{"NextPool", Override::resource},
+    OverrideField{"Storage", Override::resource},
+    OverrideField{"Messages", Override::resource},
+    OverrideField{"Priority", Override::priority},
+    OverrideField{"Accurate", Override::yes_no},
+    OverrideField{"SpoolData", Override::yes_no},
+    OverrideField{"WritePartAfterJob", Override::yes_no},
+    OverrideField{"MaxRunSchedTime", Override::duration},
+};
+
+// The levels of a Backup job (the others belong to Verify jobs).
+constexpr std::array<std::string_view, 5> k_levels = {"Full", "Incremental", "Differential",
+                                                      "VirtualFull", "Base"};
+
+// Bacula's duration units, matched by prefix as its duration_to_utime does.
+constexpr std::array<std::string_view, 9> k_duration_units = {
+    "seconds", "months", "minutes", "mins", "hours", "days", "weeks", "quarters", "years"};
+
+const OverrideField* find_override(std::string_view word) {
+  for (const auto& o : k_overrides) {
+    if (iequals(o.name, word)) {
+      return &o;
+    }
+  }
+  return nullptr;
+}
+
+bool is_level(std::string_view word) {
+  return std::any_of(k_levels.begin(), k_levels.end(),
+                     [&](std::string_view l) { return iequals(l, word); });
+}
+
+bool valid_resource_name(std::string_view name) {
+  return !name.empty() && name.size() <= 127 &&
+         std::all_of(name.begin(), name.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':' || c == ' ';
+         });
+}
+
+// "2 hours", "90min", "1 day 12h": numbers, each with an optional unit.
+bool valid_duration(std::string_view text) {
+  size_t i = 0;
+  bool any = false;
+  auto skip_spaces = [&] {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) {
+      ++i;
+    }
+  };
+  skip_spaces();
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
+      ++i;
+    }
+    if (i == start) {
+      return false;
+    }
+    skip_spaces();
+    start = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) {
+      ++i;
+    }
+    if (i > start) {
+      std::string_view unit = text.substr(start, i - start);
+      bool known = std::any_of(k_duration_units.begin(), k_duration_units.end(),
+                               [&](std::string_view u) {
+                                 return unit.size() <= u.size() && iequals(u.substr(0, unit.size()), unit);
+                               });
+      if (!known) {
+        return false;
+      }
+    }
+    any = true;
+    skip_spaces();
+  }
+  return any;
+}
+
+std::string quote(std::string_view text) { return fmt::format("\"{}\"", text); }
+
+class Checker {
+public:
+  explicit Checker(std::string_view run) : m_run(run) {}
+
+  std::optional<ScheduleProblem> run() {
+    if (!tokenize()) {
+      return m_problem;
+    }
+    if (m_tokens.empty()) {
+      return problem(0, "is empty; write a Bacula Run directive such as "
+                        "\"Level=Full sun at 02:00\"");
+    }
+    size_t i = 0;
+    if (!overrides(i)) {
+      return m_problem;
+    }
+    date_time(i);
+    return m_problem;
+  }
+
+private:
+  bool problem_once(size_t offset, std::string message) {
+    if (!m_problem) {
+      m_problem = ScheduleProblem{offset, std::move(message)};
+    }
+    return false;
+  }
+  std::optional<ScheduleProblem> problem(size_t offset, std::string message) {
+    problem_once(offset, std::move(message));
+    return m_problem;
+  }
+
+  bool tokenize() {
+    size_t i = 0;
+    while (i < m_run.size()) {
+      char c = m_run[i];
+      if (c == ' ' || c == '\t' || c == ',') {
+        ++i;
+      } else if (c == '=') {
+        m_tokens.push_back({Token::equals, m_run.substr(i, 1), i});
+        ++i;
+      } else if (c == '"') {
+        size_t end = m_run.find('"', i + 1);
+        if (end == std::string_view::npos) {
+          return problem_once(i, "has a quote that is never closed");
+        }
+        m_tokens.push_back({Token::quoted, m_run.substr(i + 1, end - i - 1), i});
+        i = end + 1;
+      } else if (c == '#' || c == ';' || c == '{' || c == '}' || c == '\n' || c == '\r') {
+        return problem_once(i, fmt::format("cannot contain {}: the director would read the "
+                                           "rest of the line differently",
+                                           c == '\n' || c == '\r' ? std::string("a line break")
+                                                                  : fmt::format("'{}'", c)));
+      } else {
+        size_t start = i;
+        while (i < m_run.size() && m_run[i] != ' ' && m_run[i] != '\t' && m_run[i] != ',' &&
+               m_run[i] != '=' && m_run[i] != '"') {
+          ++i;
+        }
+        m_tokens.push_back({Token::word, m_run.substr(start, i - start), start});
+      }
+    }
+    return true;
+  }
+
+  // Level=Full Pool=X ... and bare level words, up to the first date or time
+  // word. Returns false on a problem.
+  bool overrides(size_t& i) {
+    while (i < m_tokens.size()) {
+      const Token& t = m_tokens[i];
+      if (t.type != Token::word) {
+        if (t.type == Token::equals) {
+          return problem_once(t.offset, "has '=' without an override name before it, as in "
+                                        "\"Level=Full\"");
+        }
+        return problem_once(t.offset, fmt::format("has an unexpected quoted word {}",
+                                                  quote(t.text)));
+      }
+      const bool assignment = i + 1 < m_tokens.size() && m_tokens[i + 1].type == Token::equals;
+      const OverrideField* field = find_override(t.text);
+      if (field == nullptr && assignment) {
+        std::vector<std::string_view> names;
+        for (const auto& o : k_overrides) {
+          names.push_back(o.name);
+        }
+        return problem_once(t.offset, fmt::format("has an unknown override {}{} (overrides: {})",
+                                                  quote(t.text), did_you_mean(t.text, names),
+                                                  fmt::join(names, ", ")));
+      }
+      if (field == nullptr) {
+        if (is_level(t.text)) {  // the old form: "Full sun at 02:00"
+          ++i;
+          continue;
+        }
+        return true;  // the date and time start here
+      }
+      if (!assignment) {
+        return problem_once(t.offset, fmt::format("expects '=' after {}, as in \"{}=...\"",
+                                                  quote(t.text), field->name));
+      }
+      if (i + 2 >= m_tokens.size() || m_tokens[i + 2].type == Token::equals) {
+        return problem_once(m_tokens[i + 1].offset,
+                            fmt::format("expects a value after \"{}=\"", t.text));
+      }
+      const Token& value = m_tokens[i + 2];
+      if (!check_override(*field, value)) {
+        return false;
+      }
+      i += 3;
+    }
+    return true;
+  }
+
+  bool check_override(const OverrideField& field, const Token& value) {
+    switch (field.type) {
+    case Override::level:
+      if (!is_level(value.text)) {
+        return problem_once(value.offset,
+                            fmt::format("has an unknown level {}{} (levels: {})", quote(value.text),
+                                        did_you_mean(value.text, k_levels),
+                                        fmt::join(k_levels, ", ")));
+      }
+      return true;
+    case Override::resource:
+      if (!valid_resource_name(value.text)) {
+        return problem_once(value.offset,
+                            fmt::format("has an invalid {} name {}: Bacula names use letters, "
+                                        "digits, '-', '_', '.', ':' and spaces",
+                                        field.name, quote(value.text)));
+      }
+      return true;
+    case Override::priority:
+      if (!all_digits(value.text) || value.text.size() > 9 || std::stol(std::string(value.text)) < 1) {
+        return problem_once(value.offset,
+                            fmt::format("expects Priority to be a positive integer, got {}",
+                                        quote(value.text)));
+      }
+      return true;
+    case Override::yes_no:
+      if (!iequals(value.text, "yes") && !iequals(value.text, "no") &&
+          !iequals(value.text, "true") && !iequals(value.text, "false")) {
+        return problem_once(value.offset, fmt::format("expects {} to be yes or no, got {}",
+                                                      field.name, quote(value.text)));
+      }
+      return true;
+    case Override::duration:
+      if (!valid_duration(value.text)) {
+        return problem_once(value.offset,
+                            fmt::format("expects {} to be a duration such as \"2 hours\", got {}",
+                                        field.name, quote(value.text)));
+      }
+      return true;
+    }
+    return true;
+  }
+
+  void date_time(size_t i) {
+    for (; i < m_tokens.size(); ++i) {
+      const Token& t = m_tokens[i];
+      if (t.type == Token::equals) {
+        problem_once(t.offset, "has an unexpected '='");
+        return;
+      }
+      if (t.type == Token::quoted) {
+        problem_once(t.offset, fmt::format("has an unexpected quoted word {}", quote(t.text)));
+        return;
+      }
+      const bool assignment = i + 1 < m_tokens.size() && m_tokens[i + 1].type == Token::equals;
+      if (assignment || find_override(t.text) != nullptr || is_level(t.text)) {
+        problem_once(t.offset, fmt::format("has {} after the date and time: overrides such as "
+                                           "Level= must come first",
+                                           quote(t.text)));
+        return;
+      }
+      if (!date_time_word(t)) {
+        return;
+      }
+      if (const Keyword* k = find_keyword(t.text); k != nullptr && k->part == Part::at) {
+        if (i + 1 >= m_tokens.size()) {
+          problem_once(t.offset, "expects a time after \"at\", such as 02:00");
+          return;
+        }
+        const Token& next = m_tokens[i + 1];
+        if (next.type != Token::word || next.text.find(':') == std::string_view::npos ||
+            next.text.find('-') != std::string_view::npos) {
+          problem_once(next.offset, fmt::format("expects a time after \"at\", such as 02:00, "
+                                                "got {}",
+                                                quote(next.text)));
+          return;
+        }
+        if (!time(next)) {
+          return;
+        }
+        ++i;
+      }
+    }
+  }
+
+  bool date_time_word(const Token& t) {
+    std::string_view w = t.text;
+    if (all_digits(w)) {
+      return day(w, t.offset);
+    }
+    if (w.find('-') != std::string_view::npos) {
+      return range(t);
+    }
+    if (w.find(':') != std::string_view::npos) {
+      return problem_once(t.offset, fmt::format("has the time {} without \"at\" before it "
+                                                "(write \"at {}\")",
+                                                quote(w), w));
+    }
+    if (week_of_year(w)) {
+      return week_number(w, t.offset);
+    }
+    if (find_keyword(w) != nullptr) {
+      return true;
+    }
+    std::vector<std::string_view> names;
+    for (const auto& k : k_keywords) {
+      names.push_back(k.name);
+    }
+    std::string lowered = lower(w);
+    return problem_once(t.offset,
+                        fmt::format("has an unknown word {}{}; expected a day of the month "
+                                    "(1-31), a weekday, a month, a week (1st-6th, w00-w53), "
+                                    "lastday, hourly, daily, weekly, monthly or \"at H:MM\"",
+                                    quote(w), did_you_mean(lowered, names)));
+  }
+
+  static bool week_of_year(std::string_view w) {
+    return w.size() == 3 && (w[0] == 'w' || w[0] == 'W') && all_digits(w.substr(1));
+  }
+
+  bool day(std::string_view w, size_t offset) {
+    if (w.size() > 2 || std::stoi(std::string(w)) < 1 || std::stoi(std::string(w)) > 31) {
+      return problem_once(offset, fmt::format("has the day {}: days of the month run from 1 to 31",
+                                              quote(w)));
+    }
+    return true;
+  }
+
+  bool week_number(std::string_view w, size_t offset) {
+    if (std::stoi(std::string(w.substr(1))) > 53) {
+      return problem_once(offset, fmt::format("has the week {}: weeks of the year run from w00 "
+                                              "to w53",
+                                              quote(w)));
+    }
+    return true;
+  }
+
+  // H:MM or HH:MM, 0-23, or 1-12 followed by am or pm.
+  bool time(const Token& t) {
+    std::string_view w = t.text;
+    size_t colon = w.find(':');
+    std::string_view hour = w.substr(0, colon);
+    std::string_view rest = w.substr(colon + 1);
+    std::string_view minute = rest.substr(0, std::min<size_t>(2, rest.size()));
+    std::string_view suffix = rest.substr(minute.size());
+    auto bad = [&](std::string_view why) {
+      return problem_once(t.offset, fmt::format("has the time {}: {}", quote(w), why));
+    };
+    if (!all_digits(hour) || hour.size() > 2 || !all_digits(minute) || minute.size() != 2) {
+      return bad("write H:MM or HH:MM, e.g. 02:00 or 2:30pm");
+    }
+    int h = std::stoi(std::string(hour));
+    int m = std::stoi(std::string(minute));
+    if (!suffix.empty()) {
+      if (!iequals(suffix, "am") && !iequals(suffix, "pm")) {
+        return bad("only am or pm may follow the minutes");
+      }
+      if (h > 12) {
+        return bad("with am or pm, the hour runs from 0 to 12");
+      }
+    } else if (h > 23) {
+      return bad("the hour runs from 0 to 23");
+    }
+    if (m > 59) {
+      return bad("the minutes run from 00 to 59");
+    }
+    return true;
+  }
+
+  bool range(const Token& t) {
+    std::string_view w = t.text;
+    size_t dash = w.find('-');
+    std::string_view from = w.substr(0, dash);
+    std::string_view to = w.substr(dash + 1);
+    auto bad = [&](std::string_view why) {
+      return problem_once(t.offset, fmt::format("has the range {}: {}", quote(w), why));
+    };
+    if (to.find('-') != std::string_view::npos || from.empty() || to.empty()) {
+      return bad("write FIRST-LAST, e.g. mon-fri, 1-15, jan-mar or w01-w26");
+    }
+    if (all_digits(from) && all_digits(to)) {
+      if (from.size() > 2 || to.size() > 2) {
+        return bad("days of the month run from 1 to 31");
+      }
+      int a = std::stoi(std::string(from));
+      int b = std::stoi(std::string(to));
+      if (a < 1 || a > 31 || b < 1 || b > 31) {
+        return bad("days of the month run from 1 to 31");
+      }
+      return true;
+    }
+    if (week_of_year(from) && week_of_year(to)) {
+      if (std::stoi(std::string(from.substr(1))) > 53 || std::stoi(std::string(to.substr(1))) > 53) {
+        return bad("weeks of the year run from w00 to w53");
+      }
+      return true;
+    }
+    const Keyword* a = find_keyword(from);
+    const Keyword* b = find_keyword(to);
+    auto rangeable = [](const Keyword* k) {
+      return k != nullptr &&
+             (k->part == Part::weekday || k->part == Part::month || k->part == Part::week_of_month);
+    };
+    if (!rangeable(a) || !rangeable(b) || a->part != b->part) {
+      return bad("both ends must be days of the month, weekdays, months, weeks of the month "
+                 "or weeks of the year");
+    }
+    if (a->code == b->code) {
+      return bad("its two ends are the same");
+    }
+    return true;
+  }
+
+  std::string_view m_run;
+  std::vector<Token> m_tokens;
+  std::optional<ScheduleProblem> m_problem;
+};
+
+} // namespace
+
+std::optional<ScheduleProblem> check_bacula_schedule(std::string_view run) {
+  return Checker(run).run();
+}
+
+} // namespace stove
