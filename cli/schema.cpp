@@ -38,8 +38,16 @@ std::string describe_values(const FieldSchema& f) {
     }
     return out;
   }
-  case FieldType::string:
-    return f.max_length != 0 ? fmt::format("up to {} characters", f.max_length) : "";
+  case FieldType::string: {
+    std::string limit = f.max_length != 0 ? fmt::format("up to {} characters", f.max_length) : "";
+    switch (f.syntax) {
+    case Syntax::none: return limit;
+    case Syntax::bacula_name: return fmt::format("Bacula name, <= {} chars", f.max_length);
+    case Syntax::bacula_schedule: return "Bacula Run directive";
+    case Syntax::bucket_name: return fmt::format("S3 bucket name, 3..{} chars", f.max_length);
+    }
+    return limit;
+  }
   case FieldType::enumeration: return fmt::format("{}", fmt::join(f.allowed, " | "));
   default: return "";
   }

@@ -99,8 +99,14 @@ std::vector<KindSchema> build_table() {
       "schedule", true, UpdateRule::in_place,
       "A Bacula Run directive, e.g. \"Level=Full sun at 02:00\"; its syntax is checked.");
   schedule.syntax = Syntax::bacula_schedule;
+  FieldSchema job_name = string_field(
+      "name", true, UpdateRule::forces_replacement,
+      "The Bacula job name: letters, digits, '-', '_', '.', ':' and inner spaces; its FileSet, "
+      "Schedule and Pool are named after it with a suffix.");
+  job_name.syntax = Syntax::bacula_name;
+  job_name.max_length = 118;  // 127, Bacula's limit, less "-schedule"
   backup.fields = {
-      string_field("name", true, UpdateRule::forces_replacement, "The Bacula job name."),
+      job_name,
       schedule,
       fileset,
       excludes,
@@ -193,6 +199,7 @@ std::string_view to_string(UpdateRule rule) {
 std::string_view to_string(Syntax syntax) {
   switch (syntax) {
   case Syntax::none: return "";
+  case Syntax::bacula_name: return "bacula_name";
   case Syntax::bacula_schedule: return "bacula_schedule";
   case Syntax::bucket_name: return "bucket_name";
   }

@@ -27,6 +27,7 @@ enum class UpdateRule : uint8_t {
 // A string field's own syntax, checked at validate time beyond its type.
 enum class Syntax : uint8_t {
   none,
+  bacula_name,      // a Bacula resource name: letters, digits, '-', '_', '.', ':', inner spaces
   bacula_schedule,  // a Bacula Run directive (parse/bacula_schedule.hpp)
   bucket_name,      // S3 naming rules; which ones depends on the provider (model/bucket_name.hpp)
 };

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <unordered_set>
 
 namespace stove {
@@ -761,6 +762,20 @@ private:
         m_diag.error(v.mark, fmt::format("{}: field {} is {} characters long; the most is {}",
                                          who, in_quotes(name), v.text.size(), field.max_length));
         return false;
+      }
+      if (field.syntax == Syntax::bacula_name) {
+        auto bad = std::find_if(v.text.begin(), v.text.end(), [](unsigned char c) {
+          return !(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':' || c == ' ');
+        });
+        if (bad != v.text.end() || v.text.front() == ' ' || v.text.back() == ' ') {
+          size_t at = bad != v.text.end() ? static_cast<size_t>(bad - v.text.begin())
+                                          : (v.text.front() == ' ' ? 0 : v.text.size() - 1);
+          m_diag.error(value_mark(v, at),
+                       fmt::format("{}: field {} may use only letters, digits, '-', '_', '.', "
+                                   "':' and inner spaces, as Bacula names do", who,
+                                   in_quotes(name)));
+          return false;
+        }
       }
       if (field.syntax == Syntax::bacula_schedule) {
         if (auto problem = check_bacula_schedule(v.text)) {

@@ -409,6 +409,31 @@ TEST_SUITE("load_config: field syntax") {
                             "without \"at\" before it (write \"at 02:00\")");
   }
 
+  TEST_CASE("a backup's name must be a Bacula name short enough for its suffixes") {
+    std::string base = R"(- type: cloud_space
+  name: web
+  location_id: 1
+  machines:
+    - name: app
+      image_id: 1
+      memory: 2048
+      vcpus: 1
+      disk_boot_size: 10
+      backups:
+)";
+    auto loaded = load(base + "        - {name: \"db/nightly\", schedule: daily}\n" +
+                       "        - {name: \" padded\", schedule: daily}\n" +
+                       "        - {name: " + std::string(119, 'j') + ", schedule: daily}\n" +
+                       "        - {name: \"db nightly:1.0\", schedule: daily}\n");
+    REQUIRE(loaded.errors.size() == 3);
+    CHECK(loaded.errors[0] == "11:20: backup \"db/nightly\": field \"name\" may use only letters, "
+                              "digits, '-', '_', '.', ':' and inner spaces, as Bacula names do");
+    CHECK(loaded.errors[1] == "12:17: backup \" padded\": field \"name\" may use only letters, "
+                              "digits, '-', '_', '.', ':' and inner spaces, as Bacula names do");
+    CHECK(loaded.errors[2] == "13:17: backup \"" + std::string(119, 'j') +
+                                  "\": field \"name\" is 119 characters long; the most is 118");
+  }
+
   TEST_CASE("a schedule written as a block scalar is reported at the scalar") {
     auto loaded = load(R"(- type: cloud_space
   name: web
