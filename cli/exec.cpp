@@ -128,6 +128,8 @@ int run_exec(const ExecCommandOptions& options, const Context& context) {
     write_state(state_path, inputs.state);
     Journal(state_path).remove();
   }
+  // An address the state does not hold is an error before anything runs.
+  executable_record(inputs.state, canonical);
   if (inputs.config.implicit_sandbox) {
     print_note("the file declares no providers: using the embedded sandbox cloud");
   }

@@ -63,29 +63,36 @@ void merge_observed(ResourceState& record, const nlohmann::json& observed) {
 
 } // namespace
 
+const ResourceState& executable_record(const State& state, const std::string& address) {
+  for (const auto& r : state.resources) {
+    if (r.address != address) {
+      continue;
+    }
+    if (r.remote_id.empty()) {
+      throw Error(ErrorKind::input,
+                  fmt::format("{} was never created (its create did not complete); run stove "
+                              "apply first",
+                              address));
+    }
+    return r;
+  }
+  std::vector<std::string> addresses;
+  addresses.reserve(state.resources.size());
+  for (const auto& r : state.resources) {
+    addresses.push_back(r.address);
+  }
+  // Addresses hold quotes: the suggestion is not quoted again.
+  auto closest = closest_match(address, addresses);
+  throw Error(ErrorKind::input,
+              fmt::format("the state has no resource {}{}", address,
+                          closest ? fmt::format("; did you mean {}?", *closest) : std::string()));
+}
+
 ExecResult execute_action(State& state, const std::string& address, const ActionSchema& action,
                           const nlohmann::json& params, ProviderSet& providers,
                           const ExecOptions& options) {
-  ResourceState* record = find_record(state, address);
-  if (record == nullptr) {
-    std::vector<std::string> addresses;
-    addresses.reserve(state.resources.size());
-    for (const auto& r : state.resources) {
-      addresses.push_back(r.address);
-    }
-    // Addresses hold quotes: the suggestion is not quoted again.
-    auto closest = closest_match(address, addresses);
-    throw Error(ErrorKind::input,
-                fmt::format("the state has no resource {}{}", address,
-                            closest ? fmt::format("; did you mean {}?", *closest)
-                                    : std::string()));
-  }
-  if (record->remote_id.empty()) {
-    throw Error(ErrorKind::input,
-                fmt::format("{} was never created (its create did not complete); run stove "
-                            "apply first",
-                            address));
-  }
+  const auto index = static_cast<size_t>(&executable_record(state, address) - state.resources.data());
+  ResourceState* record = &state.resources[index];
   auto kind = find_kind(record->kind);
   if (!kind) {
     throw Error(ErrorKind::state,

@@ -37,6 +37,11 @@ struct ExecResult {
   bool recorded = false;
 };
 
+// The record of the resource at `address` an action can run on. Throws
+// stove::Error(ErrorKind::input) when the state has no such resource
+// (naming the closest address) or it was never created (no remote id).
+const ResourceState& executable_record(const State& state, const std::string& address);
+
 // Runs `action` (its `params` already checked with action_params, see
 // model/kind.hpp) on the resource at `address`, a canonical address.
 // Throws stove::Error(ErrorKind::input) when the state has no such resource

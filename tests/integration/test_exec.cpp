@@ -90,7 +90,8 @@ struct World {
   Json state_json() const { return Json::parse(read_file(state)); }
 
   Json record(const std::string& address) const {
-    for (const auto& r : state_json().at("resources")) {
+    const Json s = state_json();
+    for (const auto& r : s.at("resources")) {
       if (r.at("address") == address) {
         return r;
       }
