@@ -897,9 +897,10 @@ private:
       json v = value_of(record, key);
       return v.is_string() ? v : json(nullptr);
     };
+    // The catalog's numbers may come back as strings ("1200").
     auto number = [&](const char* key) {
       json v = value_of(record, key);
-      return v.is_number_integer() ? v : json(0);
+      return v.is_number_integer() ? v : v.is_string() ? id_number(v.get<std::string>()) : json(0);
     };
     json job_id = id_number(id);
     std::string letter = string_of(record, "level");
@@ -985,16 +986,17 @@ private:
           result.observed = {{"last_job", std::move(last)}};
           return result;
         }
-        if (status == "E" || status == "e" || status == "f" || status == "A") {
+        if (status == "E" || status == "e" || status == "f" || status == "A" || status == "I") {
           std::string why = log_error(id, context);
           ActionResult result;
           result.ok = false;
           result.outcome = fmt::format(
               "job {} ended {} ({}){}", id, status,
-              status == "A" ? "cancelled"
-                            : status == "f" ? "fatal error"
-                                            : status == "E" ? "terminated in error"
-                                                            : "terminated with errors",
+              status == "A"   ? "cancelled"
+              : status == "f" ? "fatal error"
+              : status == "E" ? "terminated in error"
+              : status == "I" ? "incomplete"
+                              : "terminated with errors",
               why.empty() ? std::string() : fmt::format(": {}", why));
           result.observed = {{"last_job", last_job(id, record, level)}};
           return result;

@@ -7,6 +7,7 @@
 #include "apply/execute.hpp"
 #include "model/error.hpp"
 #include "model/kind.hpp"
+#include "providers/bacularis.hpp"
 #include "providers/provider.hpp"
 #include "providers/sandbox_provider.hpp"
 #include "sandbox/server.hpp"
@@ -15,8 +16,11 @@
 #include "unit/providers/provider_fixtures.hpp"
 
 #include <doctest/doctest.h>
+#include <httplib.h>
 
 #include <algorithm>
+#include <mutex>
+#include <thread>
 
 using namespace stove;
 using namespace stove::providers;
@@ -334,4 +338,88 @@ TEST_CASE("execute_action: unknown and uncreated resources are errors that chang
           "complete); run stove apply first");
   }
   CHECK(state.resources[1].updated_at == "2026-11-22T00:00:00Z");
+}
+
+TEST_CASE("backup run wire: the body Bacularis requires, string numbers, an incomplete job") {
+  // A scripted Bacularis: what a PHP catalog answers (numbers as strings,
+  // bconsole's output as one string).
+  httplib::Server server;
+  std::mutex mutex;
+  json run_body;
+  int polls = 0;
+  auto reply = [](httplib::Response& res, const json& output) {
+    res.set_content(json{{"output", output}, {"error", 0}}.dump(), "application/json");
+  };
+  server.Get("/api/v2/config/dir/Job/nightly", [&](const httplib::Request&, httplib::Response& res) {
+    reply(res, {{"Name", "nightly"},
+                {"Type", "Backup"},
+                {"Level", "Differential"},
+                {"Client", "web-fd"},
+                {"FileSet", "nightly-fileset"},
+                {"Storage", "Tape"},
+                {"Pool", "nightly-pool"}});
+  });
+  server.Post("/api/v2/jobs/run", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mutex);
+    run_body = json::parse(req.body);
+    reply(res, "Using Catalog \"MyCatalog\"\nJob queued. JobId=77\n");
+  });
+  server.Get("/api/v2/jobs/77", [&](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard lock(mutex);
+    ++polls;
+    reply(res, {{"jobid", "77"},
+                {"level", "D"},
+                {"jobstatus", polls == 1 ? "R" : "I"},
+                {"starttime", "2026-11-22 02:00:01"},
+                {"endtime", polls == 1 ? json(nullptr) : json("2026-11-22 02:03:00")},
+                {"jobfiles", "12"},
+                {"jobbytes", "4096"}});
+  });
+  server.Get("/api/v2/joblog/77", [&](const httplib::Request&, httplib::Response& res) {
+    reply(res, json::array({"22-Nov 02:00 dir JobId 77: Start Backup JobId 77\n",
+                            "22-Nov 02:03 dir JobId 77: Error: Storage daemon went away\n",
+                            "22-Nov 02:03 dir JobId 77: Termination: Backup Incomplete\n"}));
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { server.listen_after_bind(); });
+  struct Stop {
+    httplib::Server& server;
+    std::thread& thread;
+    ~Stop() {
+      server.stop();
+      thread.join();
+    }
+  } stop{server, thread};
+
+  ProviderConfig config;
+  config.name = "bacula";
+  config.type = "bacularis";
+  config.endpoint = fmt::format("http://127.0.0.1:{}", port);
+  config.settings = {{"token_env", "BACULA_TOKEN"}};
+  auto provider = bacularis::factory(
+      config, test::provider_options(test::fake_environment({{"BACULA_TOKEN", "t"}})));
+  Target target;
+  target.kind = Kind::backup;
+  target.address = "backup";
+  target.remote_id = "nightly";
+  test::Notes notes;
+  ActionResult run = provider->adapter(Kind::backup)->execute(target, "run", json::object(),
+                                                              notes.context());
+  CHECK(run_body == json{{"name", "nightly"},
+                         {"level", "D"},
+                         {"client", "web-fd"},
+                         {"fileset", "nightly-fileset"},
+                         {"storage", "Tape"},
+                         {"pool", "nightly-pool"}});
+  CHECK_FALSE(run.ok);
+  CHECK(run.outcome == "job 77 ended I (incomplete): Error: Storage daemon went away");
+  CHECK(run.observed["last_job"] == json{{"id", 77},
+                                         {"status", "I"},
+                                         {"level", "Differential"},
+                                         {"started", "2026-11-22 02:00:01"},
+                                         {"ended", "2026-11-22 02:03:00"},
+                                         {"files", 12},
+                                         {"bytes", 4096}});
+  CHECK(notes.list() ==
+        std::vector<std::string>{"job 77 queued (Differential)", "job 77 running"});
 }
