@@ -141,7 +141,7 @@ void check_complete(const std::string& out, const std::string& address, const st
 } // namespace
 
 TEST_SUITE("exec against stove sandbox serve") {
-  TEST_CASE("exec stops, starts and reboots a machine; the state and the sandbox agree") {
+  TEST_CASE("exec stops, starts and reboots a machine, and the state and the sandbox agree") {
     World w;
     const uint64_t serial = w.state_json().at("serial").get<uint64_t>();
 
