@@ -84,8 +84,8 @@ std::chrono::milliseconds exec_duration(const std::string& text, std::string_vie
 std::string params_text(const nlohmann::json& params) {
   std::string out;
   for (const auto& [name, value] : params.items()) {
-    std::string item = fmt::format("{}={}", name, value.is_string() ? value.get<std::string>()
-                                                                      : value.dump());
+    std::string item =
+        fmt::format("{}={}", name, value.is_string() ? value.get<std::string>() : value.dump());
     out = out.empty() ? item : fmt::format("{}, {}", out, item);
   }
   return out;
@@ -97,9 +97,9 @@ int run_exec(const ExecCommandOptions& options, const Context& context) {
   AddressError problem;
   auto address = parse_address(options.address, &problem);
   if (!address) {
-    throw Error(ErrorKind::usage, fmt::format("bad address \"{}\": {} (at character {})",
-                                              options.address, problem.message,
-                                              problem.offset + 1));
+    throw Error(ErrorKind::usage,
+                fmt::format("bad address \"{}\": {} (at character {})", options.address,
+                            problem.message, problem.offset + 1));
   }
   const std::string canonical = address->str();
   const KindSchema& schema = schema_of(address->segments.back().kind);
@@ -154,9 +154,9 @@ int run_exec(const ExecCommandOptions& options, const Context& context) {
   const bool json = options.json;
   const std::string shown_params = params_text(params);
   if (!json) {
-    print_out(fmt::format("{}: Executing {}{}...\n", canonical, action.name,
-                          shown_params.empty() ? std::string()
-                                               : fmt::format(" ({})", shown_params)));
+    print_out(
+        fmt::format("{}: Executing {}{}...\n", canonical, action.name,
+                    shown_params.empty() ? std::string() : fmt::format(" ({})", shown_params)));
   }
   ExecOptions exec_options;
   exec_options.timeout = timeout;
@@ -193,12 +193,12 @@ int run_exec(const ExecCommandOptions& options, const Context& context) {
     out["serial"] = inputs.state.serial;
     print_out(out.dump(2) + "\n");
   } else if (result.ok) {
-    print_out(fmt::format("{}: {} complete after {}s{}\n", canonical, action.name, seconds.count(),
-                          result.message.empty() ? std::string()
-                                                 : fmt::format(" [{}]", result.message)));
+    print_out(
+        fmt::format("{}: {} complete after {}s{}\n", canonical, action.name, seconds.count(),
+                    result.message.empty() ? std::string() : fmt::format(" [{}]", result.message)));
   } else {
-    print_out(fmt::format("{}: {} failed after {}s: {}\n", canonical, action.name,
-                          seconds.count(), result.message));
+    print_out(fmt::format("{}: {} failed after {}s: {}\n", canonical, action.name, seconds.count(),
+                          result.message));
   }
   if (!result.ok) {
     print_err(fmt::format("stove: error: {} {} failed{}\n", canonical, action.name,

@@ -76,10 +76,10 @@ std::string render_kind(const KindSchema& k) {
   for (const auto& a : k.actions) {
     out += fmt::format("  {:<16} {}\n", a.name, a.doc);
     for (const auto& p : a.params) {
-      std::string values = p.type == FieldType::enumeration
-                               ? fmt::format("{}", fmt::join(p.allowed, "|"))
-                               : std::string(p.type == FieldType::boolean ? "true|false"
-                                                                          : to_string(p.type));
+      std::string values =
+          p.type == FieldType::enumeration
+              ? fmt::format("{}", fmt::join(p.allowed, "|"))
+              : std::string(p.type == FieldType::boolean ? "true|false" : to_string(p.type));
       std::string more = p.required ? std::string("required")
                          : p.default_value.is_null()
                              ? std::string("optional")
@@ -125,7 +125,8 @@ int run_schema(const SchemaOptions& options) {
 void set_schema_command(CLI::App& app, Context& context) {
   auto options = std::make_shared<SchemaOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "schema", "Describe the resource kinds: fields, types, defaults, ranges, update rules, actions");
+      "schema",
+      "Describe the resource kinds: fields, types, defaults, ranges, update rules, actions");
   cmd->add_option("KIND", options->kind, "One kind (cloud_space, machine, backup, bucket)");
   cmd->add_flag("--json", options->json, "Print the declarations as JSON");
   cmd->footer("Exit status: 0 success, 1 error (for example, an unknown kind).");

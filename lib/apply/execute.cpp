@@ -91,7 +91,8 @@ const ResourceState& executable_record(const State& state, const std::string& ad
 ExecResult execute_action(State& state, const std::string& address, const ActionSchema& action,
                           const nlohmann::json& params, ProviderSet& providers,
                           const ExecOptions& options) {
-  const auto index = static_cast<size_t>(&executable_record(state, address) - state.resources.data());
+  const auto index =
+      static_cast<size_t>(&executable_record(state, address) - state.resources.data());
   ResourceState* record = &state.resources[index];
   auto kind = find_kind(record->kind);
   if (!kind) {

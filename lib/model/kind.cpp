@@ -93,11 +93,12 @@ std::vector<KindSchema> build_table() {
                 "Boot disk size in GB; grows in place, shrinking replaces the machine."),
   };
   machine.actions = {
-      {"start", "Power the machine on and wait until it is RUNNING; a RUNNING machine is left as it is.", {}},
+      {"start",
+       "Power the machine on and wait until it is RUNNING; a RUNNING machine is left as it is.",
+       {}},
       {"stop",
        "Power the machine off and wait until it is HALTED; a HALTED machine is left as it is.",
-       {boolean_param("force", false,
-                      "Pull the plug instead of asking the guest to shut down.")}},
+       {boolean_param("force", false, "Pull the plug instead of asking the guest to shut down.")}},
       {"reboot", "Restart a RUNNING machine and wait until it is RUNNING again.", {}},
   };
   kinds.push_back(std::move(machine));
@@ -300,10 +301,8 @@ nlohmann::json schema_to_json(const KindSchema& schema) {
 nlohmann::json action_to_json(const ActionSchema& action) {
   json params = json::array();
   for (const auto& p : action.params) {
-    json j = {{"name", p.name},
-              {"type", to_string(p.type)},
-              {"required", p.required},
-              {"doc", p.doc}};
+    json j = {
+        {"name", p.name}, {"type", to_string(p.type)}, {"required", p.required}, {"doc", p.doc}};
     if (!p.default_value.is_null()) {
       j["default"] = p.default_value;
     }
@@ -336,9 +335,8 @@ std::vector<std::string_view> param_names(const ActionSchema& action) {
 [[noreturn]] void unknown_param(const KindSchema& schema, const ActionSchema& action,
                                 std::string_view name) {
   if (action.params.empty()) {
-    throw Error(ErrorKind::usage,
-                fmt::format("{} action \"{}\" takes no parameters, not \"{}\"", schema.name,
-                            action.name, name));
+    throw Error(ErrorKind::usage, fmt::format("{} action \"{}\" takes no parameters, not \"{}\"",
+                                              schema.name, action.name, name));
   }
   auto names = param_names(action);
   throw Error(ErrorKind::usage,
@@ -349,10 +347,14 @@ std::vector<std::string_view> param_names(const ActionSchema& action) {
 
 std::string type_text(const ParamSchema& p) {
   switch (p.type) {
-  case FieldType::boolean: return "true or false";
-  case FieldType::integer: return "an integer";
-  case FieldType::enumeration: return fmt::format("one of {}", fmt::join(p.allowed, ", "));
-  default: return "a string";
+  case FieldType::boolean:
+    return "true or false";
+  case FieldType::integer:
+    return "an integer";
+  case FieldType::enumeration:
+    return fmt::format("one of {}", fmt::join(p.allowed, ", "));
+  default:
+    return "a string";
   }
 }
 
@@ -362,9 +364,8 @@ std::string type_text(const ParamSchema& p) {
   if (p.type == FieldType::enumeration && !as_text.empty()) {
     hint = did_you_mean(as_text, p.allowed);
   }
-  throw Error(ErrorKind::usage,
-              fmt::format("{} {}={}: {} is {}{}", action.name, p.name, shown, p.name,
-                          type_text(p), hint));
+  throw Error(ErrorKind::usage, fmt::format("{} {}={}: {} is {}{}", action.name, p.name, shown,
+                                            p.name, type_text(p), hint));
 }
 
 // A value given as text, typed as `p` declares.
@@ -390,7 +391,8 @@ json typed_from_text(const ActionSchema& action, const ParamSchema& p, const std
       }
     }
     break;
-  default: return text;
+  default:
+    return text;
   }
   bad_value(action, p, text, text);
 }
@@ -399,13 +401,19 @@ json typed_from_text(const ActionSchema& action, const ParamSchema& p, const std
 json typed_from_json(const ActionSchema& action, const ParamSchema& p, const json& value) {
   bool ok = false;
   switch (p.type) {
-  case FieldType::boolean: ok = value.is_boolean(); break;
-  case FieldType::integer: ok = value.is_number_integer(); break;
-  case FieldType::enumeration:
-    ok = value.is_string() && std::find(p.allowed.begin(), p.allowed.end(),
-                                        value.get<std::string>()) != p.allowed.end();
+  case FieldType::boolean:
+    ok = value.is_boolean();
     break;
-  default: ok = value.is_string(); break;
+  case FieldType::integer:
+    ok = value.is_number_integer();
+    break;
+  case FieldType::enumeration:
+    ok = value.is_string() &&
+         std::find(p.allowed.begin(), p.allowed.end(), value.get<std::string>()) != p.allowed.end();
+    break;
+  default:
+    ok = value.is_string();
+    break;
   }
   if (!ok) {
     bad_value(action, p, value.dump(), value.is_string() ? value.get<std::string>() : "");
@@ -437,8 +445,8 @@ const ActionSchema& find_action(const KindSchema& schema, std::string_view actio
     return *a;
   }
   if (schema.actions.empty()) {
-    throw Error(ErrorKind::usage, fmt::format("{} has no actions (\"{}\" asked for)",
-                                              schema.name, action_name));
+    throw Error(ErrorKind::usage,
+                fmt::format("{} has no actions (\"{}\" asked for)", schema.name, action_name));
   }
   std::vector<std::string_view> names;
   for (const auto& a : schema.actions) {
@@ -455,8 +463,7 @@ nlohmann::json action_params(const KindSchema& schema, const ActionSchema& actio
   for (const auto& assignment : assignments) {
     auto eq = assignment.find('=');
     if (eq == std::string::npos || eq == 0) {
-      throw Error(ErrorKind::usage,
-                  fmt::format("--param \"{}\": expected NAME=VALUE", assignment));
+      throw Error(ErrorKind::usage, fmt::format("--param \"{}\": expected NAME=VALUE", assignment));
     }
     std::string name = assignment.substr(0, eq);
     std::string value = assignment.substr(eq + 1);

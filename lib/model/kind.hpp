@@ -72,7 +72,7 @@ struct KindSchema {
   std::vector<FieldSchema> fields;           // in display order
   std::vector<std::string_view> provider_types;  // provider types that serve it
   std::string_view doc;
-  std::vector<ActionSchema> actions;         // what `stove exec` can do; may be empty
+  std::vector<ActionSchema> actions; // what `stove exec` can do; may be empty
 
   const FieldSchema* field(std::string_view field_name) const;
   const ActionSchema* action(std::string_view action_name) const;

@@ -828,8 +828,8 @@ public:
     }
     const std::string id = queued_job_id(reply.output);
     if (id.empty()) {
-      throw ProviderError(fmt::format("POST jobs/run: the reply names no JobId: {}",
-                                      output_text(reply.output)));
+      throw ProviderError(
+          fmt::format("POST jobs/run: the reply names no JobId: {}", output_text(reply.output)));
     }
     note(context, fmt::format("job {} queued ({})", id, level));
     return wait_for_job(id, level, context);
@@ -979,10 +979,9 @@ private:
         if (status == "T" || status == "W") {
           json last = last_job(id, record, level);
           ActionResult result;
-          result.outcome = fmt::format("job {} {} ({}, {} files, {} bytes{})", id, status,
-                                       last["level"].get<std::string>(), last["files"].dump(),
-                                       last["bytes"].dump(),
-                                       status == "W" ? ", with warnings" : "");
+          result.outcome = fmt::format(
+              "job {} {} ({}, {} files, {} bytes{})", id, status, last["level"].get<std::string>(),
+              last["files"].dump(), last["bytes"].dump(), status == "W" ? ", with warnings" : "");
           result.observed = {{"last_job", std::move(last)}};
           return result;
         }
@@ -990,14 +989,13 @@ private:
           std::string why = log_error(id, context);
           ActionResult result;
           result.ok = false;
-          result.outcome = fmt::format(
-              "job {} ended {} ({}){}", id, status,
-              status == "A"   ? "cancelled"
-              : status == "f" ? "fatal error"
-              : status == "E" ? "terminated in error"
-              : status == "I" ? "incomplete"
-                              : "terminated with errors",
-              why.empty() ? std::string() : fmt::format(": {}", why));
+          result.outcome = fmt::format("job {} ended {} ({}){}", id, status,
+                                       status == "A"   ? "cancelled"
+                                       : status == "f" ? "fatal error"
+                                       : status == "E" ? "terminated in error"
+                                       : status == "I" ? "incomplete"
+                                                       : "terminated with errors",
+                                       why.empty() ? std::string() : fmt::format(": {}", why));
           result.observed = {{"last_job", last_job(id, record, level)}};
           return result;
         }

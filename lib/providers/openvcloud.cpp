@@ -1000,8 +1000,8 @@ public:
     }
     const std::string& id = target.remote_id;
     if (id.empty()) {
-      throw ProviderError(fmt::format("{}: it has no remote id (its create did not complete)",
-                                      target.address));
+      throw ProviderError(
+          fmt::format("{}: it has no remote id (its create did not complete)", target.address));
     }
     Api::Reply reply = get(id, context);
     if (reply.status == 404) {
@@ -1023,7 +1023,8 @@ public:
     if (action == "reboot" && status != "RUNNING") {
       throw ProviderError(fmt::format("{}: the machine is {}; only a RUNNING machine reboots "
                                       "(start it instead)",
-                                      target.address, status.empty() ? "without a status" : status));
+                                      target.address,
+                                      status.empty() ? "without a status" : status));
     }
     if (action != "reboot" && status == wanted) {
       note(context, fmt::format("already {}: nothing to do", wanted));

@@ -46,8 +46,8 @@ std::optional<std::string> read_variable(const Environment& environment, const s
 
 ActionResult KindAdapter::execute(const Target& target, std::string_view action,
                                   const nlohmann::json& /*params*/, const OpContext& /*context*/) {
-  throw ProviderError(fmt::format("{}: action \"{}\" is not supported by this provider",
-                                  target.address, action));
+  throw ProviderError(
+      fmt::format("{}: action \"{}\" is not supported by this provider", target.address, action));
 }
 
 Environment process_environment() {

@@ -568,7 +568,8 @@ json run_log(const JobRun& run, int64_t now) {
                                                  run_record(run, now)["job"].get<std::string>())));
   if (status == 'f') {
     lines.push_back(line(run.start_ms, fmt::format("Fatal error: {}", run.failure)));
-    lines.push_back(line(run.start_ms, "Error: Bacula sandbox-dir: Termination: *** Backup Error ***"));
+    lines.push_back(
+        line(run.start_ms, "Error: Bacula sandbox-dir: Termination: *** Backup Error ***"));
     return lines;
   }
   lines.push_back(line(run.start_ms, fmt::format("Using Device \"FileChgr1-Dev1\" to write.")));
@@ -839,8 +840,8 @@ Reply Bacularis::call(std::string_view method, std::string_view path, const std:
         return answer(404, k_job_does_not_exist, "Job does not exist.");
       }
       const int64_t now = m_job_options.clock();
-      return answer(200, 0, segments[0] == "jobs" ? run_record(run->second, now)
-                                                  : run_log(run->second, now));
+      return answer(
+          200, 0, segments[0] == "jobs" ? run_record(run->second, now) : run_log(run->second, now));
     }
     if (segments.size() < 3 || segments.size() > 4 || segments[0] != "config") {
       return answer(404, k_invalid_path, fmt::format("no such endpoint: {}", path));
@@ -974,9 +975,9 @@ Reply Bacularis::run_job(const std::string& body) {
     reachable = m_job_options.client_reachable(address);
   }
   if (!reachable || !*reachable) {
-    run.failure = fmt::format("bsockcore.c:209 Unable to connect to Client: {} on {}:{}. ERR={}",
-                              client, address, k_fd_port,
-                              reachable ? "Connection refused" : "No route to host");
+    run.failure =
+        fmt::format("bsockcore.c:209 Unable to connect to Client: {} on {}:{}. ERR={}", client,
+                    address, k_fd_port, reachable ? "Connection refused" : "No route to host");
   }
   const int64_t paths = std::max<int64_t>(included_paths(director.find("FileSet", fileset)), 1);
   run.files = paths * (level == "F" ? 1200 : 40);
@@ -984,15 +985,13 @@ Reply Bacularis::run_job(const std::string& body) {
   const int64_t id = run.id;
   m_jobs.runs.emplace(id, std::move(run));
 
-  json output = json::array({fmt::format("Using Catalog \"{}\"", "MyCatalog"), "Run Backup job",
-                             fmt::format("JobName:  {}", name),
-                             fmt::format("Level:    {}", level_name(level)),
-                             fmt::format("Client:   {}", client),
-                             fmt::format("FileSet:  {}", fileset),
-                             fmt::format("Pool:     {}", pool),
-                             fmt::format("Storage:  {}", storage),
-                             fmt::format("When:     {}", catalog_time(now)), "Priority: 10",
-                             "OK to run? (yes/mod/no): yes", fmt::format("Job queued. JobId={}", id)});
+  json output = json::array(
+      {fmt::format("Using Catalog \"{}\"", "MyCatalog"), "Run Backup job",
+       fmt::format("JobName:  {}", name), fmt::format("Level:    {}", level_name(level)),
+       fmt::format("Client:   {}", client), fmt::format("FileSet:  {}", fileset),
+       fmt::format("Pool:     {}", pool), fmt::format("Storage:  {}", storage),
+       fmt::format("When:     {}", catalog_time(now)), "Priority: 10",
+       "OK to run? (yes/mod/no): yes", fmt::format("Job queued. JobId={}", id)});
   return answer(200, 0, std::move(output), ++m_version);
 }
 

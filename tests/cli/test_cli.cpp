@@ -425,9 +425,8 @@ TEST_SUITE("stove exec") {
     CHECK(no_actions.err == "stove: error: bucket has no actions (\"start\" asked for)\n");
     CHECK_FALSE(std::filesystem::exists(dir / "state"));
     // With no state yet: nothing to act on.
-    auto no_state =
-        run_stove({"exec", "example.json", R"(cloud_space["My VDC"].machine["drupal"])", "stop"},
-                  in(dir));
+    auto no_state = run_stove(
+        {"exec", "example.json", R"(cloud_space["My VDC"].machine["drupal"])", "stop"}, in(dir));
     CHECK(no_state.exit_code == 1);
     CHECK(no_state.err ==
           "stove: error: state/example.json: no such state file; stove exec acts on what stove "

@@ -174,8 +174,8 @@ TEST_SUITE("exec against stove sandbox serve") {
                    "s: " + k_app +
                        ": the machine is HALTED; only a RUNNING machine reboots (start it "
                        "instead)\n"));
-    CHECK(halted_reboot.err == "stove: error: " + k_app +
-                                   " reboot failed; what was observed is in the state\n");
+    CHECK(halted_reboot.err ==
+          "stove: error: " + k_app + " reboot failed; what was observed is in the state\n");
     CHECK(w.machine().at("status") == "HALTED");
 
     const int64_t boots = w.boots();
@@ -218,8 +218,8 @@ TEST_SUITE("exec against stove sandbox serve") {
     CHECK(job.at("client") == "app-fd");
 
     // The kind's alias in the address, and a level of one's own.
-    RunResult full = w.exec("cloud_space.web.machine.app.bacula.app-nightly", "run",
-                            {"--param", "level=Full"});
+    RunResult full =
+        w.exec("cloud_space.web.machine.app.bacula.app-nightly", "run", {"--param", "level=Full"});
     INFO(full.out, full.err);
     REQUIRE(full.exit_code == 0);
     CHECK(full.out.starts_with(k_nightly + ": Executing run (level=Full)...\n"));
@@ -256,8 +256,8 @@ TEST_SUITE("exec against stove sandbox serve") {
                                         "bsockcore.c:209 Unable to connect to Client: app-fd on "
                                         "{}:9102. ERR=Connection refused\n",
                                         ip)));
-    CHECK(run.err == "stove: error: " + k_nightly +
-                         " run failed; what was observed is in the state\n");
+    CHECK(run.err ==
+          "stove: error: " + k_nightly + " run failed; what was observed is in the state\n");
     CHECK(w.record(k_nightly).at("observed").at("last_job").at("status") == "f");
     CHECK(w.state_json().at("serial") == serial + 1);
     CHECK(w.job(1).at("jobstatus") == "f");
@@ -274,29 +274,46 @@ TEST_SUITE("exec against stove sandbox serve") {
       std::string error;
     };
     const std::vector<Case> cases = {
-        {k_app, "stp", {},
+        {k_app,
+         "stp",
+         {},
          R"(stove: error: machine has no action "stp"; did you mean "stop"? (actions: start, )"
          "stop, reboot)\n"},
-        {k_app, "stop", {"--param", "forse=true"},
+        {k_app,
+         "stop",
+         {"--param", "forse=true"},
          R"(stove: error: machine action "stop" has no parameter "forse"; did you mean )"
          R"("force"? (parameters: force))"
          "\n"},
-        {k_app, "stop", {"--param", "force=yes"},
+        {k_app,
+         "stop",
+         {"--param", "force=yes"},
          "stove: error: stop force=yes: force is true or false\n"},
-        {k_app, "reboot", {"--param", "force=true"},
+        {k_app,
+         "reboot",
+         {"--param", "force=true"},
          R"(stove: error: machine action "reboot" takes no parameters, not "force")"
          "\n"},
-        {k_nightly, "run", {"--param", "level=Fulll"},
+        {k_nightly,
+         "run",
+         {"--param", "level=Fulll"},
          R"(stove: error: run level=Fulll: level is one of Full, Incremental, Differential; )"
          R"(did you mean "Full"?)"
          "\n"},
-        {k_space, "start", {}, R"(stove: error: cloud_space has no actions ("start" asked for))"
-                               "\n"},
-        {R"(cloud_space["web"].machine["ap"])", "start", {},
+        {k_space,
+         "start",
+         {},
+         R"(stove: error: cloud_space has no actions ("start" asked for))"
+         "\n"},
+        {R"(cloud_space["web"].machine["ap"])",
+         "start",
+         {},
          R"(stove: error: the state has no resource cloud_space["web"].machine["ap"]; did you )"
          R"(mean cloud_space["web"].machine["app"]?)"
          "\n"},
-        {"cloud_space[web]", "start", {},
+        {"cloud_space[web]",
+         "start",
+         {},
          "stove: error: bad address \"cloud_space[web]\": expected '\"' after '[' (at character "
          "13)\n"},
     };

@@ -122,8 +122,9 @@ TEST_CASE("actions: parameters are typed, defaulted and checked") {
         "--param \"level\": expected NAME=VALUE");
   CHECK(usage_error([] { params(Kind::backup, "run", {"=Full"}); }) ==
         "--param \"=Full\": expected NAME=VALUE");
-  CHECK(usage_error([] { params(Kind::backup, "run", {"level=Full", "level=Incremental"}); }) ==
-        "--param level is given twice");
+  CHECK(usage_error([] {
+          params(Kind::backup, "run", {"level=Full", "level=Incremental"});
+        }) == "--param level is given twice");
 }
 
 TEST_CASE("actions: parameters given as JSON are checked the same way") {
@@ -131,8 +132,9 @@ TEST_CASE("actions: parameters given as JSON are checked the same way") {
   const ActionSchema& stop = find_action(machine, "stop");
   CHECK(action_params(machine, stop, json{{"force", true}}) == json{{"force", true}});
   CHECK(action_params(machine, stop, json()) == json{{"force", false}});
-  CHECK(usage_error([&] { action_params(machine, stop, json{{"force", "true"}}); }) ==
-        "stop force=\"true\": force is true or false");
+  CHECK(usage_error([&] {
+          action_params(machine, stop, json{{"force", "true"}});
+        }) == "stop force=\"true\": force is true or false");
   CHECK(usage_error([&] { action_params(machine, stop, json::array()); }) ==
         "the parameters of stop are an object of name -> value");
   const KindSchema& backup = schema_of(Kind::backup);

@@ -182,9 +182,10 @@ TEST_CASE("machine actions: stop, start and reboot wait for the status they lead
   CHECK(again.outcome == "status=HALTED");
   CHECK(w.noted("already HALTED: nothing to do"));
 
-  CHECK(provider_error([&] { w.machines->execute(app, "reboot", k_no_params, w.notes.context()); }) ==
-        R"(cloud_space["web"].machine["app"]: the machine is HALTED; only a RUNNING machine )"
-        "reboots (start it instead)");
+  CHECK(provider_error([&] {
+          w.machines->execute(app, "reboot", k_no_params, w.notes.context());
+        }) == R"(cloud_space["web"].machine["app"]: the machine is HALTED; only a RUNNING machine )"
+              "reboots (start it instead)");
 
   ActionResult started = w.machines->execute(app, "start", k_no_params, w.notes.context());
   CHECK(started.ok);
@@ -200,16 +201,19 @@ TEST_CASE("machine actions: stop, start and reboot wait for the status they lead
 TEST_CASE("machine actions: unknown actions, other kinds and gone machines are errors") {
   World w;
   Target app = w.machine_target();
-  CHECK(provider_error([&] { w.machines->execute(app, "pause", k_no_params, w.notes.context()); }) ==
-        R"(cloud_space["web"].machine["app"]: action "pause" is not supported by this provider)");
+  CHECK(
+      provider_error([&] { w.machines->execute(app, "pause", k_no_params, w.notes.context()); }) ==
+      R"(cloud_space["web"].machine["app"]: action "pause" is not supported by this provider)");
   Target space = test::space_target("web", 1, w.space.remote_id);
-  CHECK(provider_error([&] { w.spaces->execute(space, "start", k_no_params, w.notes.context()); }) ==
-        R"(cloud_space["web"]: action "start" is not supported by this provider)");
+  CHECK(provider_error([&] {
+          w.spaces->execute(space, "start", k_no_params, w.notes.context());
+        }) == R"(cloud_space["web"]: action "start" is not supported by this provider)");
   w.machines->destroy(app, w.notes.context());
-  CHECK(provider_error([&] { w.machines->execute(app, "start", k_no_params, w.notes.context()); }) ==
-        fmt::format(R"(cloud_space["web"].machine["app"]: machine {} no longer exists (stove plan )"
-                    "will create it again)",
-                    w.machine.remote_id));
+  CHECK(
+      provider_error([&] { w.machines->execute(app, "start", k_no_params, w.notes.context()); }) ==
+      fmt::format(R"(cloud_space["web"].machine["app"]: machine {} no longer exists (stove plan )"
+                  "will create it again)",
+                  w.machine.remote_id));
 }
 
 TEST_CASE("backup run: the job is queued, polled until T and observed as last_job") {
@@ -263,13 +267,15 @@ TEST_CASE("backup run: a job still going at the deadline is reported, not waited
 TEST_CASE("backup run: a job that is gone, or an unknown action, is an error") {
   World w;
   Target nightly = w.backup_target();
-  CHECK(provider_error([&] { w.backups->execute(nightly, "restore", k_no_params, w.notes.context()); }) ==
-        R"(cloud_space["web"].machine["app"].backup["nightly"]: action "restore" is not )"
-        "supported by this provider");
+  CHECK(provider_error([&] {
+          w.backups->execute(nightly, "restore", k_no_params, w.notes.context());
+        }) == R"(cloud_space["web"].machine["app"].backup["nightly"]: action "restore" is not )"
+              "supported by this provider");
   w.backups->destroy(nightly, w.notes.context());
-  CHECK(provider_error([&] { w.backups->execute(nightly, "run", k_no_params, w.notes.context()); }) ==
-        R"(cloud_space["web"].machine["app"].backup["nightly"]: Job "nightly" does not exist )"
-        "in Bacularis (stove plan will create it again)");
+  CHECK(
+      provider_error([&] { w.backups->execute(nightly, "run", k_no_params, w.notes.context()); }) ==
+      R"(cloud_space["web"].machine["app"].backup["nightly"]: Job "nightly" does not exist )"
+      "in Bacularis (stove plan will create it again)");
 }
 
 TEST_CASE("execute_action: runs through the state's provider and records what it observed") {
@@ -329,8 +335,8 @@ TEST_CASE("execute_action: unknown and uncreated resources are errors that chang
   }
   state.resources[1].remote_id.clear();
   try {
-    execute_action(state, R"(cloud_space["web"].machine["app"])", start, json::object(),
-                   providers, {});
+    execute_action(state, R"(cloud_space["web"].machine["app"])", start, json::object(), providers,
+                   {});
     FAIL("no error");
   } catch (const Error& e) {
     CHECK(std::string(e.what()) ==
@@ -350,15 +356,16 @@ TEST_CASE("backup run wire: the body Bacularis requires, string numbers, an inco
   auto reply = [](httplib::Response& res, const json& output) {
     res.set_content(json{{"output", output}, {"error", 0}}.dump(), "application/json");
   };
-  server.Get("/api/v2/config/dir/Job/nightly", [&](const httplib::Request&, httplib::Response& res) {
-    reply(res, {{"Name", "nightly"},
-                {"Type", "Backup"},
-                {"Level", "Differential"},
-                {"Client", "web-fd"},
-                {"FileSet", "nightly-fileset"},
-                {"Storage", "Tape"},
-                {"Pool", "nightly-pool"}});
-  });
+  server.Get("/api/v2/config/dir/Job/nightly",
+             [&](const httplib::Request&, httplib::Response& res) {
+               reply(res, {{"Name", "nightly"},
+                           {"Type", "Backup"},
+                           {"Level", "Differential"},
+                           {"Client", "web-fd"},
+                           {"FileSet", "nightly-fileset"},
+                           {"Storage", "Tape"},
+                           {"Pool", "nightly-pool"}});
+             });
   server.Post("/api/v2/jobs/run", [&](const httplib::Request& req, httplib::Response& res) {
     std::lock_guard lock(mutex);
     run_body = json::parse(req.body);
@@ -403,8 +410,8 @@ TEST_CASE("backup run wire: the body Bacularis requires, string numbers, an inco
   target.address = "backup";
   target.remote_id = "nightly";
   test::Notes notes;
-  ActionResult run = provider->adapter(Kind::backup)->execute(target, "run", json::object(),
-                                                              notes.context());
+  ActionResult run =
+      provider->adapter(Kind::backup)->execute(target, "run", json::object(), notes.context());
   CHECK(run_body == json{{"name", "nightly"},
                          {"level", "D"},
                          {"client", "web-fd"},
@@ -420,6 +427,5 @@ TEST_CASE("backup run wire: the body Bacularis requires, string numbers, an inco
                                          {"ended", "2026-11-22 02:03:00"},
                                          {"files", 12},
                                          {"bytes", 4096}});
-  CHECK(notes.list() ==
-        std::vector<std::string>{"job 77 queued (Differential)", "job 77 running"});
+  CHECK(notes.list() == std::vector<std::string>{"job 77 queued (Differential)", "job 77 running"});
 }

@@ -589,8 +589,8 @@ TEST_CASE("providers: openvcloud wire - stop sends force and polls through a tra
   CHECK(result.ok);
   CHECK(result.outcome == "status=HALTED");
   CHECK(result.observed["status"] == "HALTED");
-  CHECK(fake.paths() == std::vector<std::string>{"machines/get", "machines/stop", "machines/get",
-                                                 "machines/get"});
+  CHECK(fake.paths() ==
+        std::vector<std::string>{"machines/get", "machines/stop", "machines/get", "machines/get"});
   CHECK(fake.calls()[1].body == json{{"machineId", 5}, {"force", true}});
   CHECK(notes.list() == std::vector<std::string>{"waiting for HALTED"});
 }
