@@ -37,6 +37,7 @@ void set_state_command(CLI::App& app, Context& context);
 void set_schema_command(CLI::App& app, Context& context);
 void set_apply_command(CLI::App& app, Context& context);
 void set_destroy_command(CLI::App& app, Context& context);
+void set_exec_command(CLI::App& app, Context& context);
 void set_sandbox_command(CLI::App& app, Context& context);
 
 // Takes ownership of a large object and never destroys it: the kernel takes

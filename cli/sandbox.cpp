@@ -28,6 +28,7 @@ struct ServeOptions {
   double fail_rate = 0.0;
   uint64_t seed = 0;
   int64_t deploy_delay_ms = 200;
+  int64_t job_duration_ms = 1000;
   int threads = 128;
   bool log_requests = false;
 };
@@ -84,6 +85,11 @@ sandbox::Options checked_options(const ServeOptions& o) {
         ErrorKind::usage,
         fmt::format("--deploy-delay takes milliseconds, 0 or more, not {}", o.deploy_delay_ms));
   }
+  if (o.job_duration_ms < 0) {
+    throw Error(
+        ErrorKind::usage,
+        fmt::format("--job-duration takes milliseconds, 0 or more, not {}", o.job_duration_ms));
+  }
   if (o.threads < 1) {
     throw Error(ErrorKind::usage, fmt::format("--threads takes 1 or more, not {}", o.threads));
   }
@@ -101,6 +107,7 @@ sandbox::Options checked_options(const ServeOptions& o) {
   }
   options.latency = std::chrono::milliseconds(o.latency_ms);
   options.deploy_delay = std::chrono::milliseconds(o.deploy_delay_ms);
+  options.job_duration = std::chrono::milliseconds(o.job_duration_ms);
   options.fail_rate = o.fail_rate;
   options.seed = o.seed;
   options.threads = o.threads;
@@ -176,6 +183,11 @@ void set_sandbox_command(CLI::App& app, Context& context) {
       ->add_option("--deploy-delay", options->deploy_delay_ms,
                    "Milliseconds a new cloud space stays DEPLOYING before it is DEPLOYED "
                    "(default 200)")
+      ->type_name("MS");
+  serve
+      ->add_option("--job-duration", options->job_duration_ms,
+                   "Milliseconds a backup job run through /api/v2/jobs/run takes from queued "
+                   "(C) through running (R) to terminated (T) (default 1000)")
       ->type_name("MS");
   serve
       ->add_option("--threads", options->threads,

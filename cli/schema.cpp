@@ -76,6 +76,25 @@ std::string render_kind(const KindSchema& k) {
                        f.default_value.is_null() ? "-" : render_value(f.default_value),
                        describe_values(f), describe_change(f));
   }
+  if (k.actions.empty()) {
+    out += "\n  actions (stove exec): none\n";
+    return out;
+  }
+  out += "\n  actions (stove exec):\n";
+  for (const auto& a : k.actions) {
+    out += fmt::format("  {:<16} {}\n", a.name, a.doc);
+    for (const auto& p : a.params) {
+      std::string values =
+          p.type == FieldType::enumeration
+              ? fmt::format("{}", fmt::join(p.allowed, "|"))
+              : std::string(p.type == FieldType::boolean ? "true|false" : to_string(p.type));
+      std::string more = p.required ? std::string("required")
+                         : p.default_value.is_null()
+                             ? std::string("optional")
+                             : fmt::format("default {}", render_value(p.default_value));
+      out += fmt::format("  {:<16}   --param {}={} ({}): {}\n", "", p.name, values, more, p.doc);
+    }
+  }
   return out;
 }
 
@@ -114,7 +133,8 @@ int run_schema(const SchemaOptions& options) {
 void set_schema_command(CLI::App& app, Context& context) {
   auto options = std::make_shared<SchemaOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "schema", "Describe the resource kinds: fields, types, defaults, ranges, update rules");
+      "schema",
+      "Describe the resource kinds: fields, types, defaults, ranges, update rules, actions");
   cmd->add_option("KIND", options->kind, "One kind (cloud_space, machine, backup, bucket)");
   cmd->add_flag("--json", options->json, "Print the declarations as JSON");
   cmd->footer("Exit status: 0 success, 1 error (for example, an unknown kind).");

@@ -1,6 +1,13 @@
 #include "model/kind.hpp"
 
+#include "model/error.hpp"
+#include "parse/suggest.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <array>
+#include <charconv>
 
 namespace stove {
 
@@ -37,6 +44,15 @@ FieldSchema int_field(std::string_view name, bool required, UpdateRule update, i
   return f;
 }
 
+ParamSchema boolean_param(std::string_view name, bool default_value, std::string_view doc) {
+  ParamSchema p;
+  p.name = name;
+  p.type = FieldType::boolean;
+  p.default_value = default_value;
+  p.doc = doc;
+  return p;
+}
+
 FieldSchema labels_field() {
   FieldSchema f;
   f.name = "labels";
@@ -51,7 +67,7 @@ std::vector<KindSchema> build_table() {
 
   KindSchema space{Kind::cloud_space, "cloud_space", {}, std::nullopt, {"machines"},
                    Kind::machine, {}, {"openvcloud", "sandbox"},
-                   "An OpenVCloud cloud space: a private network with its machines."};
+                   "An OpenVCloud cloud space: a private network with its machines.", {}};
   space.fields = {
       string_field("name", true, UpdateRule::in_place, "The cloud space's name."),
       string_field("description", false, UpdateRule::in_place, "Free text.", ""),
@@ -62,7 +78,7 @@ std::vector<KindSchema> build_table() {
 
   KindSchema machine{Kind::machine, "machine", {}, Kind::cloud_space, {"backups", "bacula"},
                      Kind::backup, {}, {"openvcloud", "sandbox"},
-                     "A virtual machine inside a cloud space."};
+                     "A virtual machine inside a cloud space.", {}};
   FieldSchema memory = int_field("memory", true, UpdateRule::in_place, 2, 4194304, "MB",
                                  "Memory in MB; even.");
   memory.even = true;
@@ -76,10 +92,19 @@ std::vector<KindSchema> build_table() {
       int_field("disk_boot_size", true, UpdateRule::grows_in_place, 1, 65536, "GB",
                 "Boot disk size in GB; grows in place, shrinking replaces the machine."),
   };
+  machine.actions = {
+      {"start",
+       "Power the machine on and wait until it is RUNNING; a RUNNING machine is left as it is.",
+       {}},
+      {"stop",
+       "Power the machine off and wait until it is HALTED; a HALTED machine is left as it is.",
+       {boolean_param("force", false, "Pull the plug instead of asking the guest to shut down.")}},
+      {"reboot", "Restart a RUNNING machine and wait until it is RUNNING again.", {}},
+  };
   kinds.push_back(std::move(machine));
 
   KindSchema backup{Kind::backup, "backup", {"bacula"}, Kind::machine, {}, std::nullopt, {},
-                    {"bacularis", "sandbox"}, "A Bacula backup job of a machine's files."};
+                    {"bacularis", "sandbox"}, "A Bacula backup job of a machine's files.", {}};
   FieldSchema fileset;
   fileset.name = "fileset";
   fileset.type = FieldType::string_list;
@@ -114,10 +139,20 @@ std::vector<KindSchema> build_table() {
                 "How long backups are kept.", 30),
       enabled,
   };
+  ParamSchema level;
+  level.name = "level";
+  level.type = FieldType::enumeration;
+  level.allowed = {"Full", "Incremental", "Differential"};
+  level.doc = "The backup level; default: the job's own level.";
+  backup.actions = {
+      {"run",
+       "Run the backup job now and wait until it ends: success when it terminates normally (T).",
+       {level}},
+  };
   kinds.push_back(std::move(backup));
 
   KindSchema bucket{Kind::bucket, "bucket", {"s3"}, std::nullopt, {}, std::nullopt, {},
-                    {"s3", "sandbox"}, "An S3 bucket."};
+                    {"s3", "sandbox"}, "An S3 bucket.", {}};
   FieldSchema versioning;
   versioning.name = "versioning";
   versioning.type = FieldType::enumeration;
@@ -164,6 +199,24 @@ const FieldSchema* KindSchema::field(std::string_view field_name) const {
   for (const auto& f : fields) {
     if (f.name == field_name) {
       return &f;
+    }
+  }
+  return nullptr;
+}
+
+const ActionSchema* KindSchema::action(std::string_view action_name) const {
+  for (const auto& a : actions) {
+    if (a.name == action_name) {
+      return &a;
+    }
+  }
+  return nullptr;
+}
+
+const ParamSchema* ActionSchema::param(std::string_view param_name) const {
+  for (const auto& p : params) {
+    if (p.name == param_name) {
+      return &p;
     }
   }
   return nullptr;
@@ -254,14 +307,220 @@ nlohmann::json schema_to_json(const KindSchema& schema) {
     }
     fields.push_back(std::move(j));
   }
+  json actions = json::array();
+  for (const auto& a : schema.actions) {
+    actions.push_back(action_to_json(a));
+  }
   json j = {{"kind", schema.name},
             {"aliases", schema.aliases},
             {"doc", schema.doc},
             {"parent", schema.parent ? json(to_string(*schema.parent)) : json(nullptr)},
             {"children_keys", schema.child_keys},
             {"provider_types", schema.provider_types},
-            {"fields", std::move(fields)}};
+            {"fields", std::move(fields)},
+            {"actions", std::move(actions)}};
   return j;
+}
+
+nlohmann::json action_to_json(const ActionSchema& action) {
+  json params = json::array();
+  for (const auto& p : action.params) {
+    json j = {
+        {"name", p.name}, {"type", to_string(p.type)}, {"required", p.required}, {"doc", p.doc}};
+    if (!p.default_value.is_null()) {
+      j["default"] = p.default_value;
+    }
+    if (!p.allowed.empty()) {
+      j["allowed"] = p.allowed;
+    }
+    params.push_back(std::move(j));
+  }
+  return {{"name", action.name}, {"doc", action.doc}, {"params", std::move(params)}};
+}
+
+namespace {
+
+std::string names_of(const std::vector<ActionSchema>& actions) {
+  std::vector<std::string_view> names;
+  for (const auto& a : actions) {
+    names.push_back(a.name);
+  }
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+std::vector<std::string_view> param_names(const ActionSchema& action) {
+  std::vector<std::string_view> names;
+  for (const auto& p : action.params) {
+    names.push_back(p.name);
+  }
+  return names;
+}
+
+[[noreturn]] void unknown_param(const KindSchema& schema, const ActionSchema& action,
+                                std::string_view name) {
+  if (action.params.empty()) {
+    throw Error(ErrorKind::usage, fmt::format("{} action \"{}\" takes no parameters, not \"{}\"",
+                                              schema.name, action.name, name));
+  }
+  auto names = param_names(action);
+  throw Error(ErrorKind::usage,
+              fmt::format("{} action \"{}\" has no parameter \"{}\"{} (parameters: {})",
+                          schema.name, action.name, name, did_you_mean(name, names),
+                          fmt::join(names, ", ")));
+}
+
+std::string type_text(const ParamSchema& p) {
+  switch (p.type) {
+  case FieldType::boolean:
+    return "true or false";
+  case FieldType::integer:
+    return "an integer";
+  case FieldType::enumeration:
+    return fmt::format("one of {}", fmt::join(p.allowed, ", "));
+  default:
+    return "a string";
+  }
+}
+
+[[noreturn]] void bad_value(const ActionSchema& action, const ParamSchema& p,
+                            const std::string& shown, std::string_view as_text) {
+  std::string hint;
+  if (p.type == FieldType::enumeration && !as_text.empty()) {
+    hint = did_you_mean(as_text, p.allowed);
+  }
+  throw Error(ErrorKind::usage, fmt::format("{} {}={}: {} is {}{}", action.name, p.name, shown,
+                                            p.name, type_text(p), hint));
+}
+
+// A value given as text, typed as `p` declares.
+json typed_from_text(const ActionSchema& action, const ParamSchema& p, const std::string& text) {
+  switch (p.type) {
+  case FieldType::boolean:
+    if (text == "true" || text == "false") {
+      return text == "true";
+    }
+    break;
+  case FieldType::integer: {
+    int64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) {
+      return value;
+    }
+    break;
+  }
+  case FieldType::enumeration:
+    for (auto allowed : p.allowed) {
+      if (allowed == text) {
+        return text;
+      }
+    }
+    break;
+  default:
+    return text;
+  }
+  bad_value(action, p, text, text);
+}
+
+// A value given as JSON, checked against `p`.
+json typed_from_json(const ActionSchema& action, const ParamSchema& p, const json& value) {
+  bool ok = false;
+  switch (p.type) {
+  case FieldType::boolean:
+    ok = value.is_boolean();
+    break;
+  case FieldType::integer:
+    ok = value.is_number_integer();
+    break;
+  case FieldType::enumeration:
+    ok = value.is_string() &&
+         std::find(p.allowed.begin(), p.allowed.end(), value.get<std::string>()) != p.allowed.end();
+    break;
+  default:
+    ok = value.is_string();
+    break;
+  }
+  if (!ok) {
+    bad_value(action, p, value.dump(), value.is_string() ? value.get<std::string>() : "");
+  }
+  return value;
+}
+
+json complete(const KindSchema& schema, const ActionSchema& action, json params) {
+  for (const auto& p : action.params) {
+    if (params.contains(p.name)) {
+      continue;
+    }
+    if (p.required) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("{} action \"{}\" needs --param {}=VALUE ({} is {})", schema.name,
+                              action.name, p.name, p.name, type_text(p)));
+    }
+    if (!p.default_value.is_null()) {
+      params[std::string(p.name)] = p.default_value;
+    }
+  }
+  return params;
+}
+
+} // namespace
+
+const ActionSchema& find_action(const KindSchema& schema, std::string_view action_name) {
+  if (const ActionSchema* a = schema.action(action_name)) {
+    return *a;
+  }
+  if (schema.actions.empty()) {
+    throw Error(ErrorKind::usage,
+                fmt::format("{} has no actions (\"{}\" asked for)", schema.name, action_name));
+  }
+  std::vector<std::string_view> names;
+  for (const auto& a : schema.actions) {
+    names.push_back(a.name);
+  }
+  throw Error(ErrorKind::usage,
+              fmt::format("{} has no action \"{}\"{} (actions: {})", schema.name, action_name,
+                          did_you_mean(action_name, names), names_of(schema.actions)));
+}
+
+nlohmann::json action_params(const KindSchema& schema, const ActionSchema& action,
+                             const std::vector<std::string>& assignments) {
+  json params = json::object();
+  for (const auto& assignment : assignments) {
+    auto eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw Error(ErrorKind::usage, fmt::format("--param \"{}\": expected NAME=VALUE", assignment));
+    }
+    std::string name = assignment.substr(0, eq);
+    std::string value = assignment.substr(eq + 1);
+    const ParamSchema* p = action.param(name);
+    if (p == nullptr) {
+      unknown_param(schema, action, name);
+    }
+    if (params.contains(name)) {
+      throw Error(ErrorKind::usage, fmt::format("--param {} is given twice", name));
+    }
+    params[name] = typed_from_text(action, *p, value);
+  }
+  return complete(schema, action, std::move(params));
+}
+
+nlohmann::json action_params(const KindSchema& schema, const ActionSchema& action,
+                             const nlohmann::json& given) {
+  json params = json::object();
+  if (given.is_null()) {
+    return complete(schema, action, std::move(params));
+  }
+  if (!given.is_object()) {
+    throw Error(ErrorKind::usage,
+                fmt::format("the parameters of {} are an object of name -> value", action.name));
+  }
+  for (const auto& [name, value] : given.items()) {
+    const ParamSchema* p = action.param(name);
+    if (p == nullptr) {
+      unknown_param(schema, action, name);
+    }
+    params[name] = typed_from_json(action, *p, value);
+  }
+  return complete(schema, action, std::move(params));
 }
 
 } // namespace stove

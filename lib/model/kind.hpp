@@ -50,6 +50,27 @@ struct FieldSchema {
   std::string_view doc;
 };
 
+// One parameter of an action: string, integer, boolean or enumeration.
+struct ParamSchema {
+  std::string_view name;
+  FieldType type = FieldType::string;
+  bool required = false;
+  nlohmann::json default_value;          // null: none (the provider decides)
+  std::vector<std::string_view> allowed; // enumerations: the allowed values
+  std::string_view doc;
+};
+
+// Something a kind's objects can be asked to do besides being created,
+// updated and deleted (`stove exec ADDRESS ACTION`): start a machine, run a
+// backup job. Declared with the kind, like its fields.
+struct ActionSchema {
+  std::string_view name;
+  std::string_view doc;
+  std::vector<ParamSchema> params;
+
+  const ParamSchema* param(std::string_view param_name) const;
+};
+
 struct KindSchema {
   Kind kind;
   std::string_view name;                     // canonical
@@ -60,8 +81,10 @@ struct KindSchema {
   std::vector<FieldSchema> fields;           // in display order
   std::vector<std::string_view> provider_types;  // provider types that serve it
   std::string_view doc;
+  std::vector<ActionSchema> actions; // what `stove exec` can do; may be empty
 
   const FieldSchema* field(std::string_view field_name) const;
+  const ActionSchema* action(std::string_view action_name) const;
 };
 
 std::span<const KindSchema> all_kinds();
@@ -78,5 +101,23 @@ std::span<const std::string_view> meta_keys();
 
 // The whole declaration as JSON, for `stove schema --json`.
 nlohmann::json schema_to_json(const KindSchema& schema);
+nlohmann::json action_to_json(const ActionSchema& action);
+
+// The action `action_name` of `schema`. Throws stove::Error(ErrorKind::usage)
+// for an unknown one, listing the kind's actions with a did-you-mean.
+const ActionSchema& find_action(const KindSchema& schema, std::string_view action_name);
+
+// Checks and types an action's parameters given as NAME=VALUE (from the
+// command line): each is declared, given once, and of its type (integers in
+// decimal, booleans true or false, enumerations exactly one of the allowed
+// values); required ones are present; defaults are filled in. Returns a JSON
+// object of name -> typed value. Throws stove::Error(ErrorKind::usage) that
+// lists the valid parameters or values, with a did-you-mean.
+nlohmann::json action_params(const KindSchema& schema, const ActionSchema& action,
+                             const std::vector<std::string>& assignments);
+
+// The same for parameters already in JSON (name -> value).
+nlohmann::json action_params(const KindSchema& schema, const ActionSchema& action,
+                             const nlohmann::json& given);
 
 } // namespace stove

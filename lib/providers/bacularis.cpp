@@ -780,7 +780,250 @@ public:
     return out;
   }
 
+  // run: POST jobs/run with what Bacularis requires (the job's level,
+  // or the one asked for, as a letter, and its Client, FileSet, Storage and
+  // Pool), then GET jobs/{jobid} until the job ends. T (and W, terminated
+  // with warnings) is success; E, e and f are failures and A a cancel, each
+  // with the job log's last error. The run's record is observed as
+  // last_job, whatever its end.
+  ActionResult execute(const Target& target, std::string_view action, const json& params,
+                       const OpContext& context) override {
+    if (action != "run") {
+      return KindAdapter::execute(target, action, params, context);
+    }
+    const std::string name =
+        target.remote_id.empty() ? spec_string(target, "name") : target.remote_id;
+    auto job = m_api.get("Job", name, context);
+    if (!job) {
+      throw ProviderError(fmt::format("{}: Job \"{}\" does not exist in Bacularis (stove plan "
+                                      "will create it again)",
+                                      target.address, name),
+                          404);
+    }
+    std::string level = params.is_object() ? params.value("level", std::string()) : "";
+    if (level.empty()) {
+      level = string_of(*job, "Level");
+    }
+    if (level.empty()) {
+      level = "Incremental";
+    }
+    const std::string letter = level_letter(level);
+    if (letter.empty()) {
+      throw ProviderError(fmt::format("{}: Job \"{}\" has Level {}, which stove does not run; "
+                                      "give --param level=Full, Incremental or Differential",
+                                      target.address, name, level));
+    }
+    json body = {{"name", name}, {"level", letter}};
+    for (const char* key : {"Client", "FileSet", "Storage", "Pool"}) {
+      std::string value = string_of(*job, key);
+      if (value.empty()) {
+        throw ProviderError(fmt::format("{}: Job \"{}\" has no {}; Bacularis cannot run it",
+                                        target.address, name, key));
+      }
+      body[lower_ascii(key)] = value;
+    }
+    Api::Reply reply = m_api.send("POST", "jobs/run", &body, context, /*idempotent=*/false);
+    if (!reply.ok()) {
+      m_api.fail("POST", "jobs/run", reply);
+    }
+    const std::string id = queued_job_id(reply.output);
+    if (id.empty()) {
+      throw ProviderError(
+          fmt::format("POST jobs/run: the reply names no JobId: {}", output_text(reply.output)));
+    }
+    note(context, fmt::format("job {} queued ({})", id, level));
+    return wait_for_job(id, level, context);
+  }
+
 private:
+  // "Full" -> "F": the letters jobs/run takes; empty for another level.
+  static std::string level_letter(const std::string& level) {
+    const std::string l = lower_ascii(level);
+    if (l == "full" || l == "f") {
+      return "F";
+    }
+    if (l == "incremental" || l == "i") {
+      return "I";
+    }
+    if (l == "differential" || l == "d") {
+      return "D";
+    }
+    return {};
+  }
+
+  static std::string level_word(const std::string& letter) {
+    if (letter == "F") {
+      return "Full";
+    }
+    if (letter == "I") {
+      return "Incremental";
+    }
+    if (letter == "D") {
+      return "Differential";
+    }
+    return letter;
+  }
+
+  // The N of "Job queued. JobId=N" in bconsole's output.
+  static std::string queued_job_id(const json& output) {
+    std::vector<std::string> lines;
+    if (output.is_string()) {
+      lines.push_back(output.get<std::string>());
+    } else if (output.is_array()) {
+      for (const auto& line : output) {
+        if (line.is_string()) {
+          lines.push_back(line.get<std::string>());
+        }
+      }
+    }
+    for (const auto& line : lines) {
+      auto at = line.find("JobId=");
+      if (at == std::string::npos) {
+        continue;
+      }
+      std::string digits;
+      for (size_t i = at + 6; i < line.size() && line[i] >= '0' && line[i] <= '9'; ++i) {
+        digits.push_back(line[i]);
+      }
+      if (!digits.empty()) {
+        return digits;
+      }
+    }
+    return {};
+  }
+
+  static json last_job(const std::string& id, const json& record, const std::string& level) {
+    auto text = [&](const char* key) {
+      json v = value_of(record, key);
+      return v.is_string() ? v : json(nullptr);
+    };
+    // The catalog's numbers may come back as strings ("1200").
+    auto number = [&](const char* key) {
+      json v = value_of(record, key);
+      return v.is_number_integer() ? v : v.is_string() ? id_number(v.get<std::string>()) : json(0);
+    };
+    json job_id = id_number(id);
+    std::string letter = string_of(record, "level");
+    return {{"id", job_id},
+            {"status", string_of(record, "jobstatus")},
+            {"level", letter.empty() ? level : level_word(letter)},
+            {"started", text("starttime")},
+            {"ended", text("endtime")},
+            {"files", number("jobfiles")},
+            {"bytes", number("jobbytes")}};
+  }
+
+  static json id_number(const std::string& id) {
+    int64_t value = 0;
+    auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), value);
+    return ec == std::errc() && end == id.data() + id.size() ? json(value) : json(id);
+  }
+
+  // The last error line of the job's log, or its last line.
+  std::string log_error(const std::string& id, const OpContext& context) {
+    try {
+      Api::Reply reply = m_api.send("GET", fmt::format("joblog/{}", id), nullptr, context);
+      if (!reply.ok() || !reply.output.is_array() || reply.output.empty()) {
+        return {};
+      }
+      std::string last;
+      for (const auto& line : reply.output) {
+        if (!line.is_string()) {
+          continue;
+        }
+        std::string text = line.get<std::string>();
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+          text.pop_back();
+        }
+        if (text.find("Fatal error") != std::string::npos ||
+            (last.find("Fatal error") == std::string::npos &&
+             text.find("Error") != std::string::npos)) {
+          last = text;
+        } else if (last.empty()) {
+          last = text;
+        }
+      }
+      // "22-Nov 08:06 dir JobId 12: Fatal error: ...": the message only.
+      if (auto at = last.find("JobId "); at != std::string::npos) {
+        auto colon = last.find(": ", at);
+        if (colon != std::string::npos) {
+          last = last.substr(colon + 2);
+        }
+      }
+      return last;
+    } catch (const std::exception&) {
+      return {}; // the log is a courtesy
+    }
+  }
+
+  ActionResult wait_for_job(const std::string& id, const std::string& level,
+                            const OpContext& context) {
+    constexpr std::chrono::milliseconds k_first{100};
+    constexpr std::chrono::milliseconds k_cap{2000};
+    const std::string path = fmt::format("jobs/{}", id);
+    auto delay = k_first;
+    json record = json::object();
+    std::string status;
+    bool noted_running = false;
+    try {
+      for (;;) {
+        Api::Reply reply = m_api.send("GET", path, nullptr, context);
+        if (!reply.ok()) {
+          m_api.fail("GET", path, reply);
+        }
+        if (!reply.output.is_object()) {
+          throw ProviderError(fmt::format("GET {}: expected the job's record", path));
+        }
+        record = reply.output;
+        status = string_of(record, "jobstatus");
+        if (status == "T" || status == "W") {
+          json last = last_job(id, record, level);
+          ActionResult result;
+          result.outcome = fmt::format(
+              "job {} {} ({}, {} files, {} bytes{})", id, status, last["level"].get<std::string>(),
+              last["files"].dump(), last["bytes"].dump(), status == "W" ? ", with warnings" : "");
+          result.observed = {{"last_job", std::move(last)}};
+          return result;
+        }
+        if (status == "E" || status == "e" || status == "f" || status == "A" || status == "I") {
+          std::string why = log_error(id, context);
+          ActionResult result;
+          result.ok = false;
+          result.outcome = fmt::format("job {} ended {} ({}){}", id, status,
+                                       status == "A"   ? "cancelled"
+                                       : status == "f" ? "fatal error"
+                                       : status == "E" ? "terminated in error"
+                                       : status == "I" ? "incomplete"
+                                                       : "terminated with errors",
+                                       why.empty() ? std::string() : fmt::format(": {}", why));
+          result.observed = {{"last_job", last_job(id, record, level)}};
+          return result;
+        }
+        if (status == "R" && !noted_running) {
+          note(context, fmt::format("job {} running", id));
+          noted_running = true;
+        }
+        if (context.deadline.expired()) {
+          break;
+        }
+        context.deadline.sleep(delay);
+        delay = std::min(delay * 2, k_cap);
+      }
+    } catch (const http::TransportError& e) {
+      if (!(e.reason() == http::TransportError::Reason::timeout && context.deadline.expired())) {
+        throw;
+      }
+    }
+    ActionResult result;
+    result.ok = false;
+    result.outcome = fmt::format("job {} was still {} at the deadline; it goes on in Bacula", id,
+                                 status.empty() ? "queued" : status);
+    if (!record.empty()) {
+      result.observed = {{"last_job", last_job(id, record, level)}};
+    }
+    return result;
+  }
+
   static void check_job_name(const Target& target, const std::string& name) {
     if (!valid_name(name) || name.size() > k_max_job_name) {
       throw ProviderError(fmt::format(

@@ -16,6 +16,12 @@
 //   PUT    /api/v2/config/dir/{Type}/{Name}   same body; replaces the resource
 //   DELETE /api/v2/config/dir/{Type}/{Name}   error 99 while another resource uses it
 //   PUT    /api/v2/console                    ["reload"]: the director rereads its config
+////   POST   /api/v2/jobs/run                   {"name", "level": F|I|D, "client", "fileset",
+//                                             "storage", "pool"}: the `run` action; output
+//                                             is bconsole's, with "Job queued. JobId=N"
+//   GET    /api/v2/jobs/{jobid}               the catalog's record; jobstatus C, R, ... then
+//                                             T or W (success), E, e, f, I (failure), A
+//   GET    /api/v2/joblog/{jobid}             the job's log lines: a failure's message
 //
 // What one backup makes (JOB is the backup's name, the remote id):
 //   Client   MACHINE-fd      Address = the machine's ip_address, FDPort 9102,
@@ -38,6 +44,9 @@
 //                            Storage File1, Messages Standard, Enabled yes/no.
 // Then a reload. Observed: name, client, schedule, fileset, excludes,
 // retention_days, enabled.
+//
+// The `run` action (stove exec) observes last_job: id, status, level,
+// started, ended, files, bytes.
 
 #include "providers/provider.hpp"
 

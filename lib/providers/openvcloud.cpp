@@ -989,6 +989,58 @@ public:
     return observe_machine(found.front().remote_id, reply.body);
   }
 
+  // start, stop and reboot: the cloudapi's machines/start, machines/stop
+  // (with force) and machines/reboot, then a wait for the status they lead
+  // to. A machine already RUNNING (start) or HALTED (stop) is left alone:
+  // the call would change nothing. Only a RUNNING machine reboots.
+  ActionResult execute(const Target& target, std::string_view action, const json& params,
+                       const OpContext& context) override {
+    if (action != "start" && action != "stop" && action != "reboot") {
+      return KindAdapter::execute(target, action, params, context);
+    }
+    const std::string& id = target.remote_id;
+    if (id.empty()) {
+      throw ProviderError(
+          fmt::format("{}: it has no remote id (its create did not complete)", target.address));
+    }
+    Api::Reply reply = get(id, context);
+    if (reply.status == 404) {
+      throw ProviderError(
+          fmt::format("{}: machine {} no longer exists (stove plan will create it again)",
+                      target.address, id),
+          404);
+    }
+    if (!reply.ok()) {
+      m_api.fail("machines/get", reply);
+    }
+    Remote current = observe_machine(id, reply.body);
+    const std::string status = current.observed.value("status", std::string());
+    if (machine_gone(current.observed)) {
+      throw ProviderError(fmt::format("{}: machine {} is {}", target.address, id, status));
+    }
+    const std::string wanted = action == "stop" ? "HALTED" : "RUNNING";
+    json body = {{"machineId", id_value(id)}};
+    if (action == "reboot" && status != "RUNNING") {
+      throw ProviderError(fmt::format("{}: the machine is {}; only a RUNNING machine reboots "
+                                      "(start it instead)",
+                                      target.address,
+                                      status.empty() ? "without a status" : status));
+    }
+    if (action != "reboot" && status == wanted) {
+      note(context, fmt::format("already {}: nothing to do", wanted));
+      return ActionResult{true, fmt::format("status={}", status), current.observed};
+    }
+    if (action == "stop") {
+      body["force"] = params.value("force", false);
+    }
+    const std::string call = fmt::format("machines/{}", action);
+    // A reboot sent twice reboots twice: it is not retried.
+    m_api.call(call, body, context, /*idempotent=*/action != "reboot");
+    Remote after = wait_for(id, wanted, target.address, context);
+    const std::string now = after.observed.value("status", std::string());
+    return ActionResult{true, fmt::format("status={}", now), after.observed};
+  }
+
   std::vector<Remote> list(const std::vector<Parent>& parents, const OpContext& context) override {
     for (const auto& parent : parents) {
       if (parent.kind == Kind::cloud_space) {
@@ -1056,6 +1108,46 @@ private:
           "and {} vcpus",
           target.address, has, cpus, memory, vcpus));
     }
+  }
+
+  // Polls machines/get until the machine is `wanted` (RUNNING, HALTED).
+  Remote wait_for(const std::string& id, const std::string& wanted, const std::string& address,
+                  const OpContext& context) {
+    Remote remote;
+    std::string status;
+    bool noted = false;
+    poll(
+        context,
+        [&] {
+          Api::Reply reply = get(id, context);
+          if (reply.status == 404) {
+            throw ProviderError(
+                fmt::format("{}: machine {} disappeared while waiting for {}", address, id, wanted),
+                404);
+          }
+          if (!reply.ok()) {
+            m_api.fail("machines/get", reply);
+          }
+          remote = observe_machine(id, reply.body);
+          status = remote.observed.value("status", std::string());
+          if (status == wanted) {
+            return true;
+          }
+          if (status == "ERROR" || machine_gone(remote.observed)) {
+            throw ProviderError(
+                fmt::format("{}: machine {} is {} instead of {}", address, id, status, wanted));
+          }
+          if (!noted) {
+            note(context, fmt::format("waiting for {}", wanted));
+            noted = true;
+          }
+          return false;
+        },
+        [&] {
+          return fmt::format("{}: machine {} was not {} by the deadline (status {})", address, id,
+                             wanted, status);
+        });
+    return remote;
   }
 
   Remote wait_running(const std::string& id, const std::string& what, const OpContext& context) {

@@ -71,6 +71,22 @@ private:
   long m_status;
 };
 
+// What an action (`stove exec`) came to. An action that could not be
+// carried out at all (refused, unreachable, unsupported) throws
+// ProviderError instead; one that ran and ended badly (a backup job that
+// failed, a wait cut short by the deadline) returns ok = false, so that
+// what it observed is still recorded.
+struct ActionResult {
+  bool ok = true;
+  // One line for the user: what the object is now ("status=HALTED", "job 12
+  // T, level Full"), or on failure why.
+  std::string outcome;
+  // Attributes observed after the action, merged key by key into the
+  // resource's recorded `observed` (a machine's status; a backup's
+  // last_job).
+  nlohmann::json observed = nlohmann::json::object();
+};
+
 class KindAdapter {
 public:
   virtual ~KindAdapter() = default;
@@ -93,6 +109,13 @@ public:
   // Each Remote's observed carries the object's "name".
   virtual std::vector<Remote> list(const std::vector<Parent>& parents,
                                    const OpContext& context) = 0;
+  // Runs `action`, declared by the kind (model/kind.hpp), on the existing
+  // object `target` (remote_id set, spec the applied one, parents and
+  // prior_observed from the state), with `params` already checked against
+  // the declaration and defaults filled in. Waits until the action is over.
+  // The default: ProviderError "not supported".
+  virtual ActionResult execute(const Target& target, std::string_view action,
+                               const nlohmann::json& params, const OpContext& context);
 };
 
 class Provider {

@@ -44,6 +44,12 @@ std::optional<std::string> read_variable(const Environment& environment, const s
   return value;
 }
 
+ActionResult KindAdapter::execute(const Target& target, std::string_view action,
+                                  const nlohmann::json& /*params*/, const OpContext& /*context*/) {
+  throw ProviderError(
+      fmt::format("{}: action \"{}\" is not supported by this provider", target.address, action));
+}
+
 Environment process_environment() {
   return [](std::string_view name) -> std::optional<std::string> {
     const char* value = std::getenv(std::string(name).c_str());

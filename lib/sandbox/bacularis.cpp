@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -38,6 +39,14 @@ constexpr int k_validation = 94;
 constexpr int k_does_not_exist = 97;
 constexpr int k_already_exists = 98;
 constexpr int k_dependency = 99;
+// JobError.
+constexpr int k_job_does_not_exist = 50;
+constexpr int k_invalid_job_level = 51;
+constexpr int k_fileset_does_not_exist = 52;
+constexpr int k_client_does_not_exist = 53;
+constexpr int k_storage_does_not_exist = 54;
+constexpr int k_pool_does_not_exist = 55;
+constexpr int k_fd_port = 9102;
 
 constexpr std::array<std::string_view, 5> k_types = {"Client", "FileSet", "Schedule", "Pool",
                                                      "Job"};
@@ -473,9 +482,127 @@ private:
   BaculaConfig& m_config;
 };
 
+int64_t system_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// "2026-11-22 07:48:00", as the catalog has times.
+std::string catalog_time(int64_t ms) {
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
+  return text;
+}
+
+// "22-Nov 07:48", as the job log has them.
+std::string log_time(int64_t ms) {
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%d-%b %H:%M", &tm);
+  return text;
+}
+
+std::string_view level_name(std::string_view letter) {
+  if (letter == "F") {
+    return "Full";
+  }
+  if (letter == "D") {
+    return "Differential";
+  }
+  return "Incremental";
+}
+
+char run_status(const JobRun& run, int64_t now) {
+  if (now < run.start_ms) {
+    return 'C';
+  }
+  if (!run.failure.empty()) {
+    return 'f';
+  }
+  return now < run.end_ms ? 'R' : 'T';
+}
+
+// The catalog's record of a run (GET jobs/{jobid}).
+json run_record(const JobRun& run, int64_t now) {
+  const char status = run_status(run, now);
+  const bool started = status != 'C';
+  const bool ended = status == 'T' || status == 'f';
+  const int64_t ended_ms = status == 'f' ? run.start_ms : run.end_ms;
+  const bool ok = status == 'T';
+  return {{"jobid", run.id},
+          {"job", fmt::format("{}.{}_{:02}", run.name, catalog_time(run.queued_ms).substr(0, 10),
+                              run.id % 100)},
+          {"name", run.name},
+          {"type", "B"},
+          {"level", run.level},
+          {"client", run.client},
+          {"fileset", run.fileset},
+          {"pool", run.pool},
+          {"storage", run.storage},
+          {"jobstatus", std::string(1, status)},
+          {"schedtime", catalog_time(run.queued_ms)},
+          {"starttime", started ? json(catalog_time(run.start_ms)) : json(nullptr)},
+          {"endtime", ended ? json(catalog_time(ended_ms)) : json(nullptr)},
+          {"realendtime", ended ? json(catalog_time(ended_ms)) : json(nullptr)},
+          {"jobfiles", ok ? run.files : 0},
+          {"jobbytes", ok ? run.bytes : 0},
+          {"joberrors", status == 'f' ? 1 : 0}};
+}
+
+// The job's log so far (GET joblog/{jobid}).
+json run_log(const JobRun& run, int64_t now) {
+  const char status = run_status(run, now);
+  auto line = [&](int64_t at, const std::string& text) {
+    return fmt::format("{} {} JobId {}: {}", log_time(at), k_director, run.id, text);
+  };
+  json lines = json::array();
+  if (status == 'C') {
+    return lines;
+  }
+  lines.push_back(line(run.start_ms, fmt::format("Start Backup JobId {}, Job={}", run.id,
+                                                 run_record(run, now)["job"].get<std::string>())));
+  if (status == 'f') {
+    lines.push_back(line(run.start_ms, fmt::format("Fatal error: {}", run.failure)));
+    lines.push_back(
+        line(run.start_ms, "Error: Bacula sandbox-dir: Termination: *** Backup Error ***"));
+    return lines;
+  }
+  lines.push_back(line(run.start_ms, fmt::format("Using Device \"FileChgr1-Dev1\" to write.")));
+  if (status == 'T') {
+    lines.push_back(line(run.end_ms, fmt::format("Bacula sandbox-dir: {} Backup OK: {} files, "
+                                                 "{} bytes. Termination: Backup OK",
+                                                 level_name(run.level), run.files, run.bytes)));
+  }
+  return lines;
+}
+
+// How many paths a FileSet's Include names.
+int64_t included_paths(const json* fileset) {
+  if (fileset == nullptr) {
+    return 0;
+  }
+  int64_t count = 0;
+  auto include = fileset->find("Include");
+  if (include == fileset->end() || !include->is_array()) {
+    return 0;
+  }
+  for (const auto& block : *include) {
+    auto file = block.is_object() ? block.find("File") : block.end();
+    if (block.is_object() && file != block.end()) {
+      count += file->is_array() ? static_cast<int64_t>(file->size()) : 1;
+    }
+  }
+  return count;
+}
+
 } // namespace
 
-json bacula_to_document(const BaculaConfig& config) {
+json bacula_to_document(const BaculaConfig& config, const BaculaJobs& jobs) {
   json resources = json::object();
   for (const auto& [type, by_name] : config) {
     json of_type = json::object();
@@ -484,9 +611,59 @@ json bacula_to_document(const BaculaConfig& config) {
     }
     resources[type] = std::move(of_type);
   }
+  json runs = json::array();
+  for (const auto& [id, r] : jobs.runs) {
+    runs.push_back({{"id", r.id},
+                    {"name", r.name},
+                    {"level", r.level},
+                    {"client", r.client},
+                    {"fileset", r.fileset},
+                    {"pool", r.pool},
+                    {"storage", r.storage},
+                    {"queued_ms", r.queued_ms},
+                    {"start_ms", r.start_ms},
+                    {"end_ms", r.end_ms},
+                    {"failure", r.failure},
+                    {"files", r.files},
+                    {"bytes", r.bytes}});
+  }
   return {{"format", k_document_format},
           {"version", k_document_version},
-          {"resources", std::move(resources)}};
+          {"resources", std::move(resources)},
+          {"next_jobid", jobs.next_id},
+          {"jobs", std::move(runs)}};
+}
+
+BaculaJobs bacula_jobs_from_document(const json& document) {
+  BaculaJobs jobs;
+  try {
+    jobs.next_id = document.value("next_jobid", int64_t{1});
+    for (const json& j : document.value("jobs", json::array())) {
+      JobRun r;
+      r.id = j.at("id").get<int64_t>();
+      r.name = j.at("name").get<std::string>();
+      r.level = j.at("level").get<std::string>();
+      r.client = j.at("client").get<std::string>();
+      r.fileset = j.at("fileset").get<std::string>();
+      r.pool = j.at("pool").get<std::string>();
+      r.storage = j.at("storage").get<std::string>();
+      r.queued_ms = j.at("queued_ms").get<int64_t>();
+      r.start_ms = j.at("start_ms").get<int64_t>();
+      r.end_ms = j.at("end_ms").get<int64_t>();
+      r.failure = j.at("failure").get<std::string>();
+      r.files = j.at("files").get<int64_t>();
+      r.bytes = j.at("bytes").get<int64_t>();
+      // Job ids never repeat, even if the counter was lost.
+      jobs.next_id = std::max(jobs.next_id, r.id + 1);
+      int64_t id = r.id;
+      if (!jobs.runs.emplace(id, std::move(r)).second) {
+        throw std::runtime_error(fmt::format("job {} appears twice", id));
+      }
+    }
+  } catch (const json::exception& e) {
+    throw std::runtime_error(fmt::format("jobs: {}", e.what()));
+  }
+  return jobs;
 }
 
 BaculaConfig bacula_from_document(const json& document) {
@@ -517,9 +694,13 @@ BaculaConfig bacula_from_document(const json& document) {
   return config;
 }
 
-Bacularis::Bacularis(std::string data_dir, std::string token)
+Bacularis::Bacularis(std::string data_dir, std::string token, JobOptions jobs)
     : m_data_file((std::filesystem::path(data_dir) / "bacula.json").string()),
-      m_token(std::move(token)) {}
+      m_token(std::move(token)), m_job_options(std::move(jobs)) {
+  if (!m_job_options.clock) {
+    m_job_options.clock = system_now_ms;
+  }
+}
 
 Bacularis::~Bacularis() {
   stop();
@@ -540,7 +721,9 @@ void Bacularis::start() {
   } else {
     std::string text = read_whole_file(m_data_file);
     try {
-      m_config = bacula_from_document(json::parse(text));
+      json document = json::parse(text);
+      m_config = bacula_from_document(document);
+      m_jobs = bacula_jobs_from_document(document);
     } catch (const std::exception& e) {
       throw Error(ErrorKind::io, fmt::format("{}: not a readable sandbox Bacula configuration: {}",
                                              m_data_file, e.what()));
@@ -557,13 +740,15 @@ void Bacularis::start() {
       m_data_file,
       [this] {
         BaculaConfig copy;
+        BaculaJobs jobs;
         uint64_t version = 0;
         {
           std::lock_guard lock(m_mutex);
           copy = m_config;
+          jobs = m_jobs;
           version = m_version;
         }
-        return Committer::Snapshot{version, bacula_to_document(copy).dump(1) + "\n"};
+        return Committer::Snapshot{version, bacula_to_document(copy, jobs).dump(1) + "\n"};
       },
       m_version);
 }
@@ -639,6 +824,25 @@ Reply Bacularis::call(std::string_view method, std::string_view path, const std:
       }
       return answer(200, 0, {{std::string(k_director), std::move(names)}});
     }
+    if (segments.size() == 2 && segments[0] == "jobs" && segments[1] == "run") {
+      if (method != "POST") {
+        return not_allowed("POST");
+      }
+      return run_job(body);
+    }
+    if (segments.size() == 2 && (segments[0] == "jobs" || segments[0] == "joblog")) {
+      if (method != "GET") {
+        return not_allowed("GET");
+      }
+      int64_t id = digits(segments[1]) && segments[1].size() < 18 ? std::stoll(segments[1]) : 0;
+      auto run = m_jobs.runs.find(id);
+      if (run == m_jobs.runs.end()) {
+        return answer(404, k_job_does_not_exist, "Job does not exist.");
+      }
+      const int64_t now = m_job_options.clock();
+      return answer(
+          200, 0, segments[0] == "jobs" ? run_record(run->second, now) : run_log(run->second, now));
+    }
     if (segments.size() < 3 || segments.size() > 4 || segments[0] != "config") {
       return answer(404, k_invalid_path, fmt::format("no such endpoint: {}", path));
     }
@@ -709,6 +913,86 @@ Reply Bacularis::call(std::string_view method, std::string_view path, const std:
   } catch (const Refusal& refusal) {
     return refusal.reply();
   }
+}
+
+// POST jobs/run, with the lock held: checks as Bacularis does (the job
+// loaded, then the level, FileSet, Client, Storage and Pool), then queues
+// the run and answers with bconsole's output.
+Reply Bacularis::run_job(const std::string& body) {
+  json params = json::parse(body, nullptr, false);
+  if (!params.is_object()) {
+    params = json::object();
+  }
+  auto text = [&](const char* key) {
+    auto it = params.find(key);
+    return it != params.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  Director director(m_config);
+  const std::string name = text("name");
+  const json* job = director.find("Job", name);
+  if (name.empty() || name_problem(name) || job == nullptr || m_running_jobs.count(name) == 0) {
+    return answer(200, k_job_does_not_exist, "Job does not exist.");
+  }
+  const std::string level = text("level");
+  if (level != "F" && level != "I" && level != "D") {
+    return answer(200, k_invalid_job_level, "Inputted job level is invalid.");
+  }
+  const std::string fileset = text("fileset");
+  if (fileset.empty() || director.find("FileSet", fileset) == nullptr) {
+    return answer(200, k_fileset_does_not_exist, "FileSet resource does not exist.");
+  }
+  const std::string client = text("client");
+  const json* client_resource = client.empty() ? nullptr : director.find("Client", client);
+  if (client_resource == nullptr) {
+    return answer(200, k_client_does_not_exist, "Client does not exist.");
+  }
+  const std::string storage = text("storage");
+  if (storage.empty() || name_problem(storage)) {
+    return answer(200, k_storage_does_not_exist, "Storage does not exist.");
+  }
+  const std::string pool = text("pool");
+  if (pool.empty() || director.find("Pool", pool) == nullptr) {
+    return answer(200, k_pool_does_not_exist, "Pool does not exist.");
+  }
+
+  const int64_t now = m_job_options.clock();
+  const int64_t duration = std::max<int64_t>(m_job_options.duration.count(), 0);
+  JobRun run;
+  run.id = m_jobs.next_id++;
+  run.name = name;
+  run.level = level;
+  run.client = client;
+  run.fileset = fileset;
+  run.pool = pool;
+  run.storage = storage;
+  run.queued_ms = now;
+  run.start_ms = now + duration / 4;
+  run.end_ms = now + duration;
+  // The file daemon is reached when the job starts.
+  const std::string address = string_directive(*client_resource, "Address");
+  std::optional<bool> reachable = true;
+  if (m_job_options.client_reachable) {
+    reachable = m_job_options.client_reachable(address);
+  }
+  if (!reachable || !*reachable) {
+    run.failure =
+        fmt::format("bsockcore.c:209 Unable to connect to Client: {} on {}:{}. ERR={}", client,
+                    address, k_fd_port, reachable ? "Connection refused" : "No route to host");
+  }
+  const int64_t paths = std::max<int64_t>(included_paths(director.find("FileSet", fileset)), 1);
+  run.files = paths * (level == "F" ? 1200 : 40);
+  run.bytes = run.files * 8192;
+  const int64_t id = run.id;
+  m_jobs.runs.emplace(id, std::move(run));
+
+  json output = json::array(
+      {fmt::format("Using Catalog \"{}\"", "MyCatalog"), "Run Backup job",
+       fmt::format("JobName:  {}", name), fmt::format("Level:    {}", level_name(level)),
+       fmt::format("Client:   {}", client), fmt::format("FileSet:  {}", fileset),
+       fmt::format("Pool:     {}", pool), fmt::format("Storage:  {}", storage),
+       fmt::format("When:     {}", catalog_time(now)), "Priority: 10",
+       "OK to run? (yes/mod/no): yes", fmt::format("Job queued. JobId={}", id)});
+  return answer(200, 0, std::move(output), ++m_version);
 }
 
 } // namespace stove::sandbox

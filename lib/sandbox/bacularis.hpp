@@ -17,6 +17,24 @@
 //                                             jobs the director runs, as of the last
 //                                             reload (a restart reloads)
 //
+//   POST   /api/v2/jobs/run                   {"name", "level" (F, I or D), "client",
+//                                             "fileset", "storage", "pool"}: every one
+//                                             required, as Bacularis does; output is
+//                                             bconsole's, ending "Job queued. JobId=N"
+//   GET    /api/v2/jobs/{jobid}               the catalog's record: jobid, job, name,
+//                                             type, level, client, fileset, pool,
+//                                             jobstatus, schedtime, starttime, endtime,
+//                                             realendtime, jobfiles, jobbytes, joberrors
+//   GET    /api/v2/joblog/{jobid}             the job's log, as a list of lines
+//
+// A run job is C (created) for the first quarter of the job duration, then
+// R (running), then T (terminated normally). The file daemon is reached at
+// the job's Client Address: when no sandbox machine has that address, or
+// its machine is HALTED, the job fails ('f', a fatal error in its log) when
+// it would have started running. jobs/run errors: 50 the job does not exist
+// (or is not loaded: reload first), 51 a level other than F, I, D, 52 no
+// such FileSet, 53 no such Client, 54 no storage, 55 no such Pool.
+//
 // Replies are {"output": ..., "error": N}. As Baculum does, config errors
 // come with HTTP 200 and a code: 94 validation (a bad name, a missing
 // required directive, a bad Run directive, a reference to a resource that
@@ -38,7 +56,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -54,13 +74,49 @@ class Committer;
 // The resource types, then names, and their directives.
 using BaculaConfig = std::map<std::string, std::map<std::string, nlohmann::json>, std::less<>>;
 
-nlohmann::json bacula_to_document(const BaculaConfig& config);
+// A job run through jobs/run, as the catalog keeps it. Its status follows
+// from the time: C before start_ms, then f if it fails, else R until
+// end_ms, then T.
+struct JobRun {
+  int64_t id = 0;
+  std::string name;  // the Job resource
+  std::string level; // F, I or D
+  std::string client;
+  std::string fileset;
+  std::string pool;
+  std::string storage;
+  int64_t queued_ms = 0; // Unix time in milliseconds
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  std::string failure; // empty: it succeeds; else the fatal error it ends with
+  int64_t files = 0;
+  int64_t bytes = 0;
+};
+
+struct BaculaJobs {
+  int64_t next_id = 1;
+  std::map<int64_t, JobRun> runs;
+};
+
+nlohmann::json bacula_to_document(const BaculaConfig& config, const BaculaJobs& jobs = {});
 // Throws std::runtime_error saying what is wrong.
 BaculaConfig bacula_from_document(const nlohmann::json& document);
+// The job runs a document holds (none in a file from before jobs/run).
+BaculaJobs bacula_jobs_from_document(const nlohmann::json& document);
+
+// How run jobs behave.
+struct JobOptions {
+  std::chrono::milliseconds duration{1000}; // queued -> terminated
+  // Whether the file daemon at an address answers: nullopt when nothing
+  // has the address, false when its machine is down. Unset: every client
+  // answers.
+  std::function<std::optional<bool>(std::string_view address)> client_reachable;
+  std::function<int64_t()> clock; // Unix time in milliseconds; unset: the system clock
+};
 
 class Bacularis {
 public:
-  Bacularis(std::string data_dir, std::string token);
+  Bacularis(std::string data_dir, std::string token, JobOptions jobs = {});
   ~Bacularis();
   Bacularis(const Bacularis&) = delete;
   Bacularis& operator=(const Bacularis&) = delete;
@@ -87,11 +143,15 @@ public:
   uint64_t writes() const;
 
 private:
+  Reply run_job(const std::string& body);
+
   std::string m_data_file;
   std::string m_token;
   mutable std::mutex m_mutex;
   BaculaConfig m_config;
   std::set<std::string, std::less<>> m_running_jobs; // as of the last reload
+  JobOptions m_job_options;
+  BaculaJobs m_jobs;
   uint64_t m_version = 0;
   std::unique_ptr<Committer> m_committer;
 };

@@ -541,8 +541,11 @@ struct Cloud::Call {
     return {202, false, changed()};
   }
 
+  // machines/stop: `force` (pull the plug) is accepted; the sandbox's
+  // guests always shut down at once. Stopping a HALTED machine is a no-op.
   Reply stop_machine(const Params& p) {
     Machine& m = machine(p.integer("machineId"));
+    p.optional_flag("force");
     if (!m.running) {
       return {200, true};
     }
@@ -558,10 +561,23 @@ struct Cloud::Call {
       return {200, true};
     }
     m.running = true;
+    ++m.boots;
     if (m.pending) {
       m.size = *m.pending;
       m.pending.reset();
     }
+    m.updated_ms = now;
+    return {200, true, changed()};
+  }
+
+  // machines/reboot: a RUNNING machine restarts (and is RUNNING again when
+  // the call returns, like start and stop); a HALTED one cannot reboot.
+  Reply reboot_machine(const Params& p) {
+    Machine& m = machine(p.integer("machineId"));
+    if (!m.running) {
+      refuse(409, fmt::format("machine {} is HALTED; it cannot be rebooted (start it)", m.id));
+    }
+    ++m.boots;
     m.updated_ms = now;
     return {200, true, changed()};
   }
@@ -623,6 +639,7 @@ constexpr Method k_methods[] = {
     {"machines", "resize", true, &Cloud::Call::resize_machine},
     {"machines", "stop", true, &Cloud::Call::stop_machine},
     {"machines", "start", true, &Cloud::Call::start_machine},
+    {"machines", "reboot", true, &Cloud::Call::reboot_machine},
     {"machines", "delete", true, &Cloud::Call::delete_machine},
     {"disks", "resize", true, &Cloud::Call::resize_disk},
 };
@@ -680,6 +697,17 @@ bool Cloud::is_known(std::string_view actor, std::string_view method) {
   return find_method(actor, method) != nullptr;
 }
 
+std::optional<bool> Cloud::address_running(std::string_view ip) const {
+  std::lock_guard lock(m_mutex);
+  std::optional<bool> found;
+  for (const auto& [id, m] : m_data.machines) {
+    if (m.ip_address == ip) {
+      found = found.value_or(false) || m.running;
+    }
+  }
+  return found;
+}
+
 Cloud::Snapshot Cloud::snapshot() const {
   std::lock_guard lock(m_mutex);
   return {m_version, m_data};
@@ -722,6 +750,7 @@ json to_document(const CloudData& data) {
                         {"memory", m.size.memory},
                         {"vcpus", m.size.vcpus},
                         {"running", m.running},
+                        {"boots", m.boots},
                         {"pending_size", std::move(pending)},
                         {"disks", std::move(disks)},
                         {"ip_address", m.ip_address},
@@ -782,6 +811,7 @@ CloudData from_document(const json& document) {
       m.image_id = j.at("image_id").get<int64_t>();
       m.size = {j.at("memory").get<int64_t>(), j.at("vcpus").get<int64_t>()};
       m.running = j.at("running").get<bool>();
+      m.boots = j.value("boots", int64_t{0});
       const json& pending = j.at("pending_size");
       if (!pending.is_null()) {
         m.pending = Size{pending.at("memory").get<int64_t>(), pending.at("vcpus").get<int64_t>()};

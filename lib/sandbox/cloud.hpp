@@ -69,6 +69,7 @@ struct Machine {
   int64_t image_id = 0;
   Size size;
   bool running = true;         // RUNNING, else HALTED
+  int64_t boots = 0;           // starts and reboots since it was created
   std::optional<Size> pending; // a resize that waits for the next start
   std::vector<Disk> disks;     // the boot disk first
   std::string ip_address;
@@ -112,6 +113,11 @@ public:
 
   // One call's work; defined in cloud.cpp.
   struct Call;
+
+  // Whether a machine with IP address `ip` is RUNNING (any machine that has
+  // it, if several spaces reuse it); nullopt when no machine has it. How
+  // the sandbox's Bacula reaches a file daemon. Thread-safe.
+  std::optional<bool> address_running(std::string_view ip) const;
 
   struct Snapshot {
     uint64_t version = 0;

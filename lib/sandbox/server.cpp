@@ -392,6 +392,21 @@ long long elapsed_ms(std::chrono::steady_clock::time_point since) {
 
 } // namespace
 
+namespace {
+
+// Backup jobs reach their client's file daemon on the sandbox cloud's
+// machines: a job whose client's address is no RUNNING machine fails.
+JobOptions job_options(const Options& options, const Cloud& cloud) {
+  JobOptions jobs;
+  jobs.duration = options.job_duration;
+  jobs.client_reachable = [&cloud](std::string_view address) {
+    return cloud.address_running(address);
+  };
+  return jobs;
+}
+
+} // namespace
+
 struct Server::Impl {
   Options options;
   std::string data_file;
@@ -419,7 +434,8 @@ struct Server::Impl {
   explicit Impl(Options o)
       : options(std::move(o)),
         data_file((std::filesystem::path(options.data_dir) / "cloud.json").string()),
-        cloud(options.deploy_delay), bacula(options.data_dir, options.token),
+        cloud(options.deploy_delay),
+        bacula(options.data_dir, options.token, job_options(options, cloud)),
         faults(options.fail_rate, options.seed) {}
 
   void check_options() const {
@@ -437,8 +453,9 @@ struct Server::Impl {
     if (options.token.empty()) {
       throw Error(ErrorKind::input, "the sandbox's token must not be empty");
     }
-    if (options.latency.count() < 0 || options.deploy_delay.count() < 0) {
-      throw Error(ErrorKind::input, "latency and deploy delay cannot be negative");
+    if (options.latency.count() < 0 || options.deploy_delay.count() < 0 ||
+        options.job_duration.count() < 0) {
+      throw Error(ErrorKind::input, "latency, deploy delay and job duration cannot be negative");
     }
   }
 

@@ -20,6 +20,7 @@ struct Options {
   std::string token = "sandbox";        // the bearer token every call must carry
   std::chrono::milliseconds latency{0}; // added to every response
   std::chrono::milliseconds deploy_delay{200};  // DEPLOYING -> DEPLOYED
+  std::chrono::milliseconds job_duration{1000}; // a backup job run: queued -> terminated
   double fail_rate = 0.0;               // share of requests that fail: 500, 429, dropped
   uint64_t seed = 0;                    // for fail_rate; 0: random
   int threads = 128;                    // request handlers

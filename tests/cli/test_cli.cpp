@@ -84,10 +84,11 @@ TEST_SUITE("stove") {
   TEST_CASE("--help lists the commands and the exit codes") {
     auto r = run_stove({"--help"});
     CHECK(r.exit_code == 0);
-    for (const char* word : {"validate", "plan", "show", "state", "schema", "Exit status"}) {
+    for (const char* word :
+         {"validate", "plan", "show", "state", "schema", "exec", "Exit status"}) {
       CHECK_MESSAGE(r.out.find(word) != std::string::npos, word);
     }
-    for (const char* command : {"validate", "plan", "show", "state", "schema"}) {
+    for (const char* command : {"validate", "plan", "show", "state", "schema", "exec"}) {
       auto sub = run_stove({command, "--help"});
       CHECK(sub.exit_code == 0);
       CHECK(sub.out.find("Usage:") != std::string::npos);
@@ -391,5 +392,62 @@ TEST_SUITE("stove schema") {
     auto unknown = run_stove({"schema", "vm"});
     CHECK(unknown.exit_code == 1);
     CHECK(unknown.err == "stove: error: unknown kind \"vm\"\n");
+  }
+
+  TEST_CASE("each kind's actions are printed for people and for machines") {
+    auto human = run_stove({"schema", "machine"});
+    CHECK(human.exit_code == 0);
+    CHECK(human.out.find("\n  actions (stove exec):\n  start            Power the machine on") !=
+          std::string::npos);
+    CHECK(human.out.find("     --param force=true|false (default false): Pull the plug") !=
+          std::string::npos);
+    auto backup = run_stove({"schema", "bacula"});
+    CHECK(backup.out.find("--param level=Full|Incremental|Differential (optional): The backup "
+                          "level; default: the job's own level.") != std::string::npos);
+    auto bucket = run_stove({"schema", "bucket"});
+    CHECK(bucket.out.find("\n  actions (stove exec): none\n") != std::string::npos);
+    auto j = nlohmann::json::parse(run_stove({"schema", "--json"}).out);
+    CHECK(j[0]["actions"] == nlohmann::json::array());
+    CHECK(j[1]["actions"][2]["name"] == "reboot");
+    CHECK(j[2]["actions"][0]["params"][0]["name"] == "level");
+  }
+}
+
+TEST_SUITE("stove exec") {
+  TEST_CASE("exec needs FILE, ADDRESS and ACTION, and checks them before touching the state") {
+    TempDir dir;
+    dir.write("example.json", k_example_json);
+    auto missing = run_stove({"exec", "example.json", "bucket.my_bucket"}, in(dir));
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err.starts_with("stove: error: ACTION is required"));
+    auto no_actions = run_stove({"exec", "example.json", "bucket.my_bucket", "start"}, in(dir));
+    CHECK(no_actions.exit_code == 1);
+    CHECK(no_actions.err == "stove: error: bucket has no actions (\"start\" asked for)\n");
+    CHECK_FALSE(std::filesystem::exists(dir / "state"));
+    // With no state yet: nothing to act on.
+    auto no_state = run_stove(
+        {"exec", "example.json", R"(cloud_space["My VDC"].machine["drupal"])", "stop"}, in(dir));
+    CHECK(no_state.exit_code == 1);
+    CHECK(no_state.err ==
+          "stove: error: state/example.json: no such state file; stove exec acts on what stove "
+          "apply made\n");
+    CHECK(no_state.out.empty());
+  }
+
+  TEST_CASE("exec refuses a resource whose create never completed") {
+    TempDir dir;
+    dir.write("example.json", k_example_json);
+    write_example_state((dir / "state" / "example.json").string());
+    auto state = stove::load_state((dir / "state" / "example.json").string());
+    state.resources[1].remote_id.clear();
+    stove::write_state((dir / "state" / "example.json").string(), state);
+    const std::string before = read_file(dir / "state" / "example.json");
+    auto uncreated = run_stove(
+        {"exec", "example.json", R"(cloud_space["My VDC"].machine["drupal"])", "start"}, in(dir));
+    CHECK(uncreated.exit_code == 1);
+    CHECK(uncreated.err == "stove: error: cloud_space[\"My VDC\"].machine[\"drupal\"] was never "
+                           "created (its create did not complete); run stove apply first\n");
+    CHECK(uncreated.out.empty());
+    CHECK(read_file(dir / "state" / "example.json") == before);
   }
 }

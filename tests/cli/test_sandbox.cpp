@@ -161,7 +161,8 @@ TEST_SUITE("stove sandbox") {
     CHECK(r.exit_code == 0);
     for (const char* flag :
          {"--listen HOST:PORT", "--data DIR", "--latency MS", "--fail-rate P", "--seed N",
-          "--deploy-delay MS", "--threads N", "--log-requests", "STOVE_SANDBOX_TOKEN"}) {
+          "--deploy-delay MS", "--job-duration MS", "--threads N", "--log-requests",
+          "STOVE_SANDBOX_TOKEN"}) {
       CAPTURE(flag);
       CHECK(r.out.find(flag) != std::string::npos);
     }

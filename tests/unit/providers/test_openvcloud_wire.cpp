@@ -571,3 +571,49 @@ TEST_CASE("providers: openvcloud wire - threads sharing a provider exchange the 
     }
   }
 }
+
+TEST_CASE("providers: openvcloud wire - stop sends force and polls through a transitional "
+          "status until HALTED") {
+  FakeCloudapi fake;
+  fake.on("machines/stop", 200, true);
+  fake.on("machines/get", [](const Call&, int number) {
+    // RUNNING before the stop, then HALTING once, then HALTED.
+    const char* status = number == 1 ? "RUNNING" : number == 2 ? "HALTING" : "HALTED";
+    return Answer{200, machine_json(2048, 2, 20, status).dump()};
+  });
+  auto provider = openvcloud_on(fake);
+  test::Notes notes;
+  ActionResult result = provider->adapter(Kind::machine)
+                            ->execute(test::machine_target("17", "app", "5"), "stop",
+                                      {{"force", true}}, notes.context());
+  CHECK(result.ok);
+  CHECK(result.outcome == "status=HALTED");
+  CHECK(result.observed["status"] == "HALTED");
+  CHECK(fake.paths() ==
+        std::vector<std::string>{"machines/get", "machines/stop", "machines/get", "machines/get"});
+  CHECK(fake.calls()[1].body == json{{"machineId", 5}, {"force", true}});
+  CHECK(notes.list() == std::vector<std::string>{"waiting for HALTED"});
+}
+
+TEST_CASE("providers: openvcloud wire - a reboot is sent once, and a machine in ERROR fails "
+          "the wait") {
+  FakeCloudapi fake;
+  fake.on("machines/get", 200, machine_json());
+  fake.on("machines/reboot", 500, "hypervisor unavailable");
+  auto provider = openvcloud_on(fake);
+  auto* machines = provider->adapter(Kind::machine);
+  test::Notes notes;
+  const Target app = test::machine_target("17", "app", "5");
+  CHECK(error_of([&] { machines->execute(app, "reboot", json::object(), notes.context()); }) ==
+        "machines/reboot: 500 Internal Server Error: hypervisor unavailable");
+  CHECK(fake.count("machines/reboot") == 1);
+  CHECK(fake.calls()[1].body == json{{"machineId", 5}});
+
+  fake.clear();
+  fake.on("machines/start", 200, true);
+  fake.on("machines/get", [](const Call&, int number) {
+    return Answer{200, machine_json(2048, 2, 20, number == 1 ? "HALTED" : "ERROR").dump()};
+  });
+  CHECK(error_of([&] { machines->execute(app, "start", json::object(), notes.context()); }) ==
+        R"(cloud_space["web"].machine["app"]: machine 5 is ERROR instead of RUNNING)");
+}

@@ -558,6 +558,31 @@ TEST_SUITE("sandbox server") {
     CHECK(api.call("machines/start", {{"machineId", 99}}).status == 404);
   }
 
+  TEST_CASE("machines/reboot restarts a RUNNING machine and refuses a HALTED one") {
+    TempDir dir;
+    auto server = started(options_in(dir));
+    Api api(*server);
+    int64_t space = create_space(api, "web");
+    int64_t id = create_machine(api, space, "app");
+    Answer rebooted = api.call("machines/reboot", {{"machineId", id}});
+    CHECK(rebooted.status == 200);
+    CHECK(rebooted.body == true);
+    CHECK(api.call("machines/get", {{"machineId", id}}).body["status"] == "RUNNING");
+    // stop takes force; a second stop changes nothing.
+    CHECK(api.call("machines/stop", {{"machineId", id}, {"force", true}}).status == 200);
+    CHECK(api.call("machines/stop", {{"machineId", id}, {"force", "maybe"}}).status == 400);
+    CHECK(api.call("machines/stop", {{"machineId", id}}).body == true);
+    Answer halted = api.call("machines/reboot", {{"machineId", id}});
+    CHECK(halted.status == 409);
+    CHECK(halted.body == fmt::format("machine {} is HALTED; it cannot be rebooted (start it)", id));
+    CHECK(api.call("machines/reboot", {{"machineId", 99}}).status == 404);
+    CHECK(api.call("machines/start", {{"machineId", id}}).status == 200);
+    server->stop();
+    // A start and a reboot: two boots, in the data file.
+    json saved = json::parse(stove::test::read_file(dir / "cloud" / "cloud.json"));
+    CHECK(saved["machines"][0]["boots"] == 2);
+  }
+
   TEST_CASE("disks/resize grows a boot disk and refuses to shrink it") {
     TempDir dir;
     auto server = started(options_in(dir));

@@ -1,0 +1,250 @@
+// `stove exec FILE ADDRESS ACTION [--param NAME=VALUE]...`: runs one of a
+// kind's actions (start a machine, run a backup job) on a resource the
+// state holds, and records what it observed.
+
+#include "command.hpp"
+
+#include "apply/engine.hpp"
+#include "apply/execute.hpp"
+#include "http/client.hpp"
+#include "model/address.hpp"
+#include "model/error.hpp"
+#include "model/kind.hpp"
+#include "plan/inputs.hpp"
+#include "providers/provider.hpp"
+#include "sandbox/embedded.hpp"
+#include "state/journal.hpp"
+#include "state/lock.hpp"
+#include "state/statefile.hpp"
+
+#include <fmt/format.h>
+
+#include <csignal>
+#include <filesystem>
+#include <memory>
+#include <unistd.h>
+
+namespace stove {
+
+namespace {
+
+struct ExecCommandOptions {
+  std::string file;
+  std::string address;
+  std::string action;
+  std::vector<std::string> params;
+  std::string state;
+  std::string lock_timeout = "0s";
+  std::string timeout = "30m";
+  bool json = false;
+};
+
+// Ctrl-C abandons the wait (a backup job goes on in Bacula); what was
+// observed is still recorded.
+http::CancelToken g_exec_cancel;
+
+void on_exec_interrupt(int) {
+  g_exec_cancel.cancel();
+  static constexpr char k_text[] =
+      "\nInterrupt received: no longer waiting for the action; saving what is known.\n";
+  [[maybe_unused]] auto r = ::write(STDERR_FILENO, k_text, sizeof k_text - 1);
+}
+
+class ExecInterruptHandlers {
+public:
+  ExecInterruptHandlers() {
+    struct sigaction action {};
+    action.sa_handler = on_exec_interrupt;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, &m_old_int);
+    ::sigaction(SIGTERM, &action, &m_old_term);
+  }
+  ~ExecInterruptHandlers() {
+    ::sigaction(SIGINT, &m_old_int, nullptr);
+    ::sigaction(SIGTERM, &m_old_term, nullptr);
+  }
+  ExecInterruptHandlers(const ExecInterruptHandlers&) = delete;
+  ExecInterruptHandlers& operator=(const ExecInterruptHandlers&) = delete;
+
+private:
+  struct sigaction m_old_int {};
+  struct sigaction m_old_term {};
+};
+
+std::chrono::milliseconds exec_duration(const std::string& text, std::string_view flag) {
+  auto d = parse_duration(text);
+  if (!d) {
+    throw Error(ErrorKind::usage,
+                fmt::format("{} {}: not a duration (examples: 0, 500ms, 30s, 5m, 1h)", flag, text));
+  }
+  return *d;
+}
+
+// "force=false, level=Full"
+std::string params_text(const nlohmann::json& params) {
+  std::string out;
+  for (const auto& [name, value] : params.items()) {
+    std::string item =
+        fmt::format("{}={}", name, value.is_string() ? value.get<std::string>() : value.dump());
+    out = out.empty() ? item : fmt::format("{}, {}", out, item);
+  }
+  return out;
+}
+
+int run_exec(const ExecCommandOptions& options, const Context& context) {
+  // Everything that needs neither the state nor the cloud is checked first:
+  // a mistyped action or parameter changes nothing.
+  AddressError problem;
+  auto address = parse_address(options.address, &problem);
+  if (!address) {
+    throw Error(ErrorKind::usage,
+                fmt::format("bad address \"{}\": {} (at character {})", options.address,
+                            problem.message, problem.offset + 1));
+  }
+  const std::string canonical = address->str();
+  const KindSchema& schema = schema_of(address->segments.back().kind);
+  const ActionSchema& action = find_action(schema, options.action);
+  const nlohmann::json params = action_params(schema, action, options.params);
+  const auto lock_timeout = exec_duration(options.lock_timeout, "--lock-timeout");
+  const auto timeout = exec_duration(options.timeout, "--timeout");
+
+  const std::string state_path =
+      options.state.empty() ? default_state_path(options.file) : options.state;
+  StateLock lock = StateLock::acquire(state_path, "exec", lock_timeout);
+
+  // The file gives the providers' configurations; the state, the object.
+  Inputs inputs = load_inputs(options.file, state_path);
+  if (report_diagnostics(inputs, context)) {
+    return k_exit_error;
+  }
+  if (!inputs.state.exists) {
+    throw Error(ErrorKind::state,
+                fmt::format("{}: no such state file; stove exec acts on what stove apply made",
+                            state_path));
+  }
+  if (inputs.journal.found) {
+    print_note(fmt::format("recovered {} step(s) of an interrupted apply from {}",
+                           inputs.journal.records, journal_path_for(state_path)));
+    write_state(state_path, inputs.state);
+    Journal(state_path).remove();
+  }
+  // An address the state does not hold is an error before anything runs.
+  executable_record(inputs.state, canonical);
+  if (inputs.config.implicit_sandbox) {
+    print_note("the file declares no providers: using the embedded sandbox cloud");
+  }
+
+  std::filesystem::path sandbox_dir = std::filesystem::path(state_path).parent_path() / "sandbox";
+  sandbox::Embedded embedded(sandbox_dir.string());
+  providers::register_builtin_provider_types();
+  providers::ProviderOptions provider_options;
+  std::vector<ProviderConfig> configs;
+  for (const auto& p : inputs.config.providers) {
+    // Only the provider that is used starts an embedded sandbox.
+    configs.push_back(p);
+  }
+  ProviderSet provider_set(configs, [&](const ProviderConfig& config) {
+    ProviderConfig resolved = embedded.resolve(config);
+    providers::ProviderOptions o = provider_options;
+    o.environment = embedded.environment(providers::process_environment());
+    o.http.name = config.name;
+    return providers::make_provider(resolved, o);
+  });
+
+  const bool json = options.json;
+  const std::string shown_params = params_text(params);
+  if (!json) {
+    print_out(
+        fmt::format("{}: Executing {}{}...\n", canonical, action.name,
+                    shown_params.empty() ? std::string() : fmt::format(" ({})", shown_params)));
+  }
+  ExecOptions exec_options;
+  exec_options.timeout = timeout;
+  exec_options.cancel = &g_exec_cancel;
+  exec_options.on_note = [&](std::string_view note) {
+    if (!json) {
+      print_out(fmt::format("{}: {}\n", canonical, note));
+    }
+  };
+  ExecResult result;
+  {
+    ExecInterruptHandlers handlers;
+    result = execute_action(inputs.state, canonical, action, params, provider_set, exec_options);
+  }
+  if (result.recorded) {
+    write_state(state_path, inputs.state);
+  }
+
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(result.elapsed);
+  if (json) {
+    nlohmann::ordered_json out;
+    out["address"] = canonical;
+    out["action"] = action.name;
+    out["params"] = params;
+    out["ok"] = result.ok;
+    out["message"] = result.message;
+    out["elapsed_ms"] = result.elapsed.count();
+    out["recorded"] = result.recorded;
+    for (const auto& r : inputs.state.resources) {
+      if (r.address == canonical) {
+        out["observed"] = r.observed;
+      }
+    }
+    out["serial"] = inputs.state.serial;
+    print_out(out.dump(2) + "\n");
+  } else if (result.ok) {
+    print_out(
+        fmt::format("{}: {} complete after {}s{}\n", canonical, action.name, seconds.count(),
+                    result.message.empty() ? std::string() : fmt::format(" [{}]", result.message)));
+  } else {
+    print_out(fmt::format("{}: {} failed after {}s: {}\n", canonical, action.name, seconds.count(),
+                          result.message));
+  }
+  if (!result.ok) {
+    print_err(fmt::format("stove: error: {} {} failed{}\n", canonical, action.name,
+                          result.recorded ? "; what was observed is in the state" : ""));
+  }
+  return result.ok ? k_exit_ok : k_exit_error;
+}
+
+} // namespace
+
+void set_exec_command(CLI::App& app, Context& context) {
+  auto options = std::make_shared<ExecCommandOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "exec", "Run an action on a resource the state holds: start, stop or reboot a machine, "
+              "run a backup job");
+  cmd->add_option("FILE", options->file,
+                  "The infrastructure file: its providers are used, its state by default")
+      ->required();
+  cmd->add_option("ADDRESS", options->address,
+                  "The resource, e.g. 'cloud_space[\"web\"].machine[\"app\"]'")
+      ->required();
+  cmd->add_option("ACTION", options->action,
+                  "What to do: see `stove schema KIND` (machine: start, stop, reboot; backup: "
+                  "run)")
+      ->required();
+  cmd->add_option("-p,--param", options->params,
+                  "An action parameter, NAME=VALUE; repeat for more (stop: force=true; run: "
+                  "level=Full|Incremental|Differential)")
+      ->type_name("NAME=VALUE")
+      ->allow_extra_args(false);
+  cmd->add_option("--state", options->state,
+                  "The state file (default: state/<stem>.json under the current directory)")
+      ->type_name("PATH");
+  cmd->add_option("--lock-timeout", options->lock_timeout,
+                  "Wait up to DURATION for another stove to release the state lock (default 0s: "
+                  "fail at once)")
+      ->type_name("DURATION");
+  cmd->add_option("--timeout", options->timeout,
+                  "Longest the action, with its waiting, may take (default 30m)")
+      ->type_name("DURATION");
+  cmd->add_flag("--json", options->json, "Print the outcome as JSON (for CI)");
+  cmd->footer("The observed attributes the action reports (a machine's status, a backup's "
+              "last_job) are recorded in the state.\nExit status: 0 the action succeeded, 1 "
+              "error (an unknown resource, action or parameter changes nothing; a failed "
+              "action still records what was observed).");
+  context.on_run(cmd, [options, &context] { return run_exec(*options, context); });
+}
+
+} // namespace stove
