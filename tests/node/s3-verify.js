@@ -313,6 +313,9 @@ function forward(req, res, body, s3rverPort) {
 }
 
 async function main() {
+  // s3rver lists buckets by reading its directory, and answers ListBuckets
+  // 500 while the directory does not exist.
+  require('fs').mkdirSync(options.directory, { recursive: true });
   const s3rver = new S3rver({
     address: '127.0.0.1',
     port: 0,
