@@ -110,7 +110,7 @@ TEST_SUITE("buckets against stove sandbox serve") {
                                    {"tags", {{"team", "web"}}}});
     auto stored = w.stored();
     REQUIRE(stored.size() == 1);
-    CHECK(stored.at("logs").at("versioning") == "");  // never set: suspended is the default
+    CHECK(stored.at("logs").at("versioning") == ""); // never set: suspended is the default
     CHECK(stored.at("logs").at("tags") == Json{{"team", "web"}});
     CHECK(w.plan_exit() == 0);
 
@@ -174,7 +174,7 @@ TEST_SUITE("buckets against stove sandbox serve") {
     CHECK(contains(destroyed.out, "Destroy incomplete! Resources: 0 added, 0 changed, 0 "
                                   "destroyed; 1 failed, 0 skipped.\n"));
     Json after = w.record();
-    CHECK(after.at("status") == "failed");  // the destroy did not complete
+    CHECK(after.at("status") == "failed"); // the destroy did not complete
     after["status"] = before.at("status");
     CHECK(after == before);
     CHECK(w.stored().at("logs-v2").at("objects") == Json::array({"reports/2024.csv"}));
@@ -196,8 +196,7 @@ TEST_SUITE("buckets against stove sandbox serve") {
     RunResult finished = w.apply();
     INFO(finished.out, finished.err);
     CHECK(finished.exit_code == 0);
-    CHECK(contains(finished.out,
-                   "Apply complete! Resources: 0 added, 0 changed, 1 destroyed.\n"));
+    CHECK(contains(finished.out, "Apply complete! Resources: 0 added, 0 changed, 1 destroyed.\n"));
     CHECK(w.stored().empty());
     CHECK(Json::parse(read_file(w.state)).at("resources").empty());
   }

@@ -18,8 +18,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
-#include <map>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -58,14 +58,15 @@ std::optional<std::string> find_on_path(const std::string& name) {
 // with what to run.
 std::string require_node() {
   auto node = find_on_path("node");
-  REQUIRE_MESSAGE(node.has_value(), "node is not on PATH: install Node.js (Debian: apt-get "
-                                    "install nodejs npm), then ",
+  REQUIRE_MESSAGE(node.has_value(),
+                  "node is not on PATH: install Node.js (Debian: apt-get "
+                  "install nodejs npm), then ",
                   k_install);
   for (const char* package : {"s3rver", "@smithy/signature-v4", "@smithy/hash-node"}) {
     fs::path manifest =
         fs::path(STOVE_SOURCE_DIR) / "tests" / "node" / "node_modules" / package / "package.json";
-    REQUIRE_MESSAGE(fs::exists(manifest), "tests/node/node_modules lacks ", package, ": ",
-                    k_install);
+    REQUIRE_MESSAGE(fs::exists(manifest), "tests/node/node_modules lacks ", std::string(package),
+                    ": ", k_install);
   }
   return *node;
 }
@@ -113,7 +114,7 @@ private:
 
 struct Bucket {
   std::string name;
-  std::string extra;  // more YAML flow-mapping entries, e.g. "versioning: enabled"
+  std::string extra; // more YAML flow-mapping entries, e.g. "versioning: enabled"
 };
 
 struct World {
@@ -122,7 +123,7 @@ struct World {
   S3Verify verify{data, (dir / "s3-verify.log").string()};
   std::string file = (dir / "infra.yaml").string();
   std::string state = (dir / "infra.state.json").string();
-  std::string secret = k_secret;  // what stove is given
+  std::string secret = k_secret; // what stove is given
 
   void write(const std::vector<Bucket>& buckets) const {
     std::string out = fmt::format(R"(providers:
@@ -227,8 +228,8 @@ TEST_SUITE("buckets against s3rver behind a Signature V4 verifier") {
     CHECK(w.listed() == std::set<std::string>{"alpha", "beta"});
     CHECK(w.on_disk() == std::set<std::string>{"alpha", "beta"});
 
-    RunResult planned = w.stove({"--no-color", "plan", "--detailed-exitcode", "--state", w.state,
-                                 w.file});
+    RunResult planned =
+        w.stove({"--no-color", "plan", "--detailed-exitcode", "--state", w.state, w.file});
     INFO(planned.out, planned.err);
     CHECK(planned.exit_code == 0);
     CHECK(contains(planned.out, "No changes."));
@@ -284,7 +285,7 @@ TEST_SUITE("buckets against s3rver behind a Signature V4 verifier") {
     CHECK(w.on_disk().empty());
     // Refused before anything was made: nothing recorded.
     CHECK(w.state_json().at("resources").empty());
-    CHECK(w.listed().empty());  // with the right key: verified
+    CHECK(w.listed().empty()); // with the right key: verified
     CHECK(w.verify.counters() == Json{{"requests", 3}, {"verified", 1}, {"rejected", 2}});
   }
 

@@ -22,8 +22,8 @@ http::ClientOptions options() {
 } // namespace
 
 S3Client::S3Client(std::string endpoint, std::string access_key, std::string secret_key)
-  : m_endpoint(std::move(endpoint)), m_access_key(std::move(access_key)),
-    m_secret_key(std::move(secret_key)), m_client(options()) {}
+    : m_endpoint(std::move(endpoint)), m_access_key(std::move(access_key)),
+      m_secret_key(std::move(secret_key)), m_client(options()) {}
 
 http::Response S3Client::send(const std::string& method, const std::string& path,
                               const std::string& body, http::Headers headers) {

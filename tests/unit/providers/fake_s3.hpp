@@ -19,7 +19,7 @@ class FakeS3 {
 public:
   struct Answer {
     int status = 200;
-    std::string body;  // XML, or empty
+    std::string body; // XML, or empty
   };
   // Called with "METHOD /path[?query]" (e.g. "PUT /logs", "GET /logs?tagging")
   // and how many requests of exactly that line came so far (1 for the first).
