@@ -12,11 +12,15 @@
 #include "support/s3_client.hpp"
 #include "support/temp_dir.hpp"
 
+#include "providers/s3_xml.hpp"
+#include "providers/sigv4.hpp"
+
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -287,6 +291,52 @@ TEST_SUITE("buckets against s3rver behind a Signature V4 verifier") {
     CHECK(w.state_json().at("resources").empty());
     CHECK(w.listed().empty()); // with the right key: verified
     CHECK(w.verify.counters() == Json{{"requests", 3}, {"verified", 1}, {"rejected", 2}});
+  }
+
+  TEST_CASE("the verifier refuses unsigned, tampered and wrongly keyed requests before s3rver") {
+    World w;
+    S3Client right(w.verify.url(), k_key_id, k_secret);
+    REQUIRE(right.send("PUT", "/epsilon").status == 200);
+
+    auto code = [](const stove::http::Response& r) {
+      auto e = stove::providers::s3xml::parse_error(r.body);
+      return e ? e->code : std::string();
+    };
+    // No Authorization header.
+    httplib::Client plain("127.0.0.1",
+                          std::stoi(w.verify.url().substr(w.verify.url().rfind(':') + 1)));
+    auto unsigned_put = plain.Put("/zeta", "", "application/xml");
+    REQUIRE(unsigned_put);
+    CHECK(unsigned_put->status == 403);
+    CHECK(unsigned_put->body.find("<Code>SignatureDoesNotMatch</Code>") != std::string::npos);
+    // A body other than the one signed.
+    {
+      stove::http::Request request;
+      request.method = "PUT";
+      request.url = fmt::format("{}/epsilon/a.txt", w.verify.url());
+      request.body = "signed";
+      stove::providers::sigv4::sign_request(request, {k_key_id, k_secret, ""}, "us-east-1", "s3",
+                                            std::chrono::system_clock::now());
+      request.body = "sent";
+      stove::http::ClientOptions o;
+      o.retry.max_attempts = 1;
+      stove::http::Client client(o);
+      auto r = client.send(request);
+      CHECK(r.status == 400);
+      CHECK(code(r) == "XAmzContentSHA256Mismatch");
+    }
+    // Another secret, another key id.
+    S3Client wrong_secret(w.verify.url(), k_key_id, "guess");
+    auto r = wrong_secret.send("PUT", "/zeta");
+    CHECK(r.status == 403);
+    CHECK(code(r) == "SignatureDoesNotMatch");
+    S3Client wrong_key(w.verify.url(), "SOMEONEELSE", k_secret);
+    r = wrong_key.send("PUT", "/zeta");
+    CHECK(r.status == 403);
+    CHECK(code(r) == "InvalidAccessKeyId");
+
+    CHECK(w.on_disk() == std::set<std::string>{"epsilon"});
+    CHECK(w.verify.counters() == Json{{"requests", 5}, {"verified", 1}, {"rejected", 4}});
   }
 
   TEST_CASE("what s3rver lacks (versioning, tags) fails clearly, the defaults keep working") {
