@@ -397,9 +397,11 @@ private:
     std::string prior_parent;
     nlohmann::json prior_observed = nlohmann::json::object();
     bool was_interrupted_create = false;
+    bool was_recorded = false;
     {
       std::lock_guard lock(m_state_mutex);
       if (const ResourceState* r = recorded(address)) {
+        was_recorded = true;
         existing_id = r->remote_id;
         prior_parent = r->parent;
         prior_observed = r->observed;
@@ -430,6 +432,7 @@ private:
     };
 
     std::string error;
+    bool nothing_created = false;
     try {
       Kind kind = change.kind;
       providers::KindAdapter& adapter = m_providers.adapter(
@@ -499,6 +502,9 @@ private:
       }
     } catch (const http::TransportError& e) {
       error = e.reason() == http::TransportError::Reason::cancelled ? "interrupted" : e.what();
+    } catch (const providers::NothingCreated& e) {
+      error = e.what();
+      nothing_created = true;
     } catch (const providers::ProviderError& e) {
       error = e.what();
     } catch (const Error& e) {
@@ -512,12 +518,24 @@ private:
     }
     p.elapsed = elapsed();
     if (!error.empty()) {
+      // A create refused before anything was made leaves no record behind
+      // (had there been one, it would stay: it may stand for an object).
+      const bool forget = nothing_created && !destroying && change.action != Action::update &&
+                          !was_recorded;
       try {
-        m_journal.failed(address, error);
+        if (forget) {
+          m_journal.deleted(address);
+        } else {
+          m_journal.failed(address, error);
+        }
       } catch (const Error& e) {
         error += fmt::format(" (and {})", e.what());
       }
-      mark_failed(address);
+      if (forget) {
+        remove(address);
+      } else {
+        mark_failed(address);
+      }
       p.event = ProgressEvent::failed;
       p.message = error;
       emit(p);

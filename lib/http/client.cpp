@@ -420,7 +420,9 @@ bool retryable_status(long status, bool idempotent) {
   if (status == 429 || status == 503) {
     return true;
   }
-  return idempotent && status >= 500 && status <= 599;
+  // 501 Not Implemented: the server lacks the feature; asking again cannot
+  // help (s3rver answers it for bucket tagging).
+  return idempotent && status >= 500 && status <= 599 && status != 501;
 }
 
 // Retry-After as delta-seconds or an HTTP-date; nullopt if it is neither.

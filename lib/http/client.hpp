@@ -125,7 +125,7 @@ struct Stats {
 //
 // Retries: an idempotent request is retried on connection errors (refused,
 // reset, dropped mid-response, empty reply, attempt timed out), 429 and any
-// 5xx. A request that is not idempotent only when it certainly never reached
+// 5xx but 501 Not Implemented. A request that is not idempotent only when it certainly never reached
 // the server: the connection could not be made, 429 or 503. Waits are full
 // jitter, random in [0, min(cap, base * 2^(attempt-1))], at least the
 // Retry-After of a 429 or 503 (capped at max_retry_after). A wait that would

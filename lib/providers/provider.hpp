@@ -127,6 +127,16 @@ public:
   virtual http::Stats stats() const = 0;
 };
 
+// Raised by a create refused before anything was made: the name is taken
+// by an object stove does not manage, or the API refused the request
+// outright. The engine then forgets the create's intent instead of keeping
+// it as an interrupted create, so that the next run neither adopts nor
+// destroys the object that holds the name.
+class NothingCreated : public ProviderError {
+public:
+  using ProviderError::ProviderError;
+};
+
 // Reads an environment variable; tests substitute their own.
 using Environment = std::function<std::optional<std::string>(std::string_view name)>;
 Environment process_environment();

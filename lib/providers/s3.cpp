@@ -211,10 +211,33 @@ std::string region_of_constraint(std::string constraint) {
   return constraint;
 }
 
+// The first element of an XML document ("ListBucketResult"), or "".
+std::string_view root_element(std::string_view xml) {
+  size_t at = 0;
+  while ((at = xml.find('<', at)) != std::string_view::npos) {
+    if (at + 1 < xml.size() && (xml[at + 1] == '?' || xml[at + 1] == '!')) {
+      ++at;
+      continue;
+    }
+    size_t end = xml.find_first_of(" \t\r\n/>", at + 1);
+    return xml.substr(at + 1, end == std::string_view::npos ? std::string_view::npos
+                                                               : end - at - 1);
+  }
+  return {};
+}
+
+// Whether the server implements a bucket subresource, as far as known.
+struct Support {
+  bool known = false;      // false: not asked yet (a bucket just created)
+  std::string missing;     // set when it does not: what the server answered
+};
+
 struct Current {
   std::string region;
   std::string versioning;  // enabled | suspended
   Tags tags;
+  Support versioning_support;
+  Support tagging_support;
 };
 
 json observed_of(const std::string& name, const Current& c) {
@@ -248,9 +271,9 @@ public:
     const std::string versioning = spec_versioning(target);
     const Tags tags = spec_tags(target);
 
-    bool adopted = create_or_adopt(name, region, context);
-    Current current{region, "suspended", {}};
-    if (adopted) {
+    const Made made = create_or_adopt(target, name, region, context);
+    Current current{region, "suspended", {}, {}, {}};
+    if (made != Made::created) {
       auto existing = fetch(name, context);
       if (!existing) {
         throw ProviderError(
@@ -359,8 +382,6 @@ private:
       return std::nullopt;
     }
     Current c;
-    auto gone = [](const Reply& r) { return r.status == 404 && r.code() == "NoSuchBucket"; };
-
     Reply location = m_api.send("GET", name, "location", "", {}, context);
     if (gone(location)) {
       return std::nullopt;
@@ -370,27 +391,74 @@ private:
     }
     c.region = region_of_constraint(s3xml::text(location.body, "LocationConstraint").value_or(""));
 
-    Reply versioning = m_api.send("GET", name, "versioning", "", {}, context);
-    if (gone(versioning)) {
+    if (!read_versioning(name, c, context) || !read_tagging(name, c, context)) {
       return std::nullopt;
     }
-    if (!versioning.ok()) {
-      m_api.fail(what("GET", name, "versioning"), versioning);
-    }
-    c.versioning =
-        s3xml::text(versioning.body, "Status").value_or("") == "Enabled" ? "enabled" : "suspended";
+    return c;
+  }
 
-    Reply tagging = m_api.send("GET", name, "tagging", "", {}, context);
-    if (gone(tagging)) {
-      return std::nullopt;
+  static bool gone(const Reply& reply) {
+    return reply.status == 404 && reply.code() == "NoSuchBucket";
+  }
+
+  // A server without the subresource: 501 NotImplemented.
+  static bool not_implemented(const Reply& reply) {
+    return reply.status == 501;
+  }
+
+  // GET ?versioning into c.versioning and c.versioning_support; false when
+  // the bucket is gone. A server that does not implement it (501, or a 200
+  // with another document: s3rver answers a ListBucketResult, since it reads
+  // the request as ListObjects) has it "suspended", which is all it can be.
+  bool read_versioning(const std::string& name, Current& c, const OpContext& context) {
+    Reply reply = m_api.send("GET", name, "versioning", "", {}, context);
+    if (gone(reply)) {
+      return false;
     }
-    if (tagging.status == 404 && tagging.code() == "NoSuchTagSet") {
-      return c;
+    c.versioning = "suspended";
+    c.versioning_support = Support{true, {}};
+    if (not_implemented(reply)) {
+      c.versioning_support.missing = m_api.error_text(what("GET", name, "versioning"), reply);
+      return true;
     }
-    if (!tagging.ok()) {
-      m_api.fail(what("GET", name, "tagging"), tagging);
+    if (!reply.ok()) {
+      m_api.fail(what("GET", name, "versioning"), reply);
     }
-    auto tags = s3xml::parse_tagging(tagging.body);
+    std::string_view root = root_element(reply.body);
+    if (root != "VersioningConfiguration") {
+      c.versioning_support.missing = fmt::format(
+          "{}: {} with {}, not a VersioningConfiguration", what("GET", name, "versioning"),
+          reply.status,
+          root.empty() ? std::string("no document") : fmt::format("a {} document", root));
+      return true;
+    }
+    if (s3xml::text(reply.body, "Status").value_or("") == "Enabled") {
+      c.versioning = "enabled";
+    }
+    return true;
+  }
+
+  // GET ?tagging into c.tags and c.tagging_support; false when the bucket is
+  // gone. NoSuchTagSet is no tags; a server that does not implement tagging
+  // (501 NotImplemented: s3rver) has none.
+  bool read_tagging(const std::string& name, Current& c, const OpContext& context) {
+    Reply reply = m_api.send("GET", name, "tagging", "", {}, context);
+    if (gone(reply)) {
+      return false;
+    }
+    c.tags.clear();
+    c.tagging_support = Support{true, {}};
+    if (reply.status == 404 && reply.code() == "NoSuchTagSet") {
+      return true;
+    }
+    if (not_implemented(reply)) {
+      c.tagging_support.missing = m_api.error_text(what("GET", name, "tagging"), reply);
+      return true;
+    }
+    if (!reply.ok()) {
+      m_api.fail(what("GET", name, "tagging"), reply);
+    }
+    auto tags = s3xml::parse_tagging(reply.body);
     if (!tags) {
       throw ProviderError(
           fmt::format("{}: the reply is not a tag set", what("GET", name, "tagging")));
@@ -398,7 +466,7 @@ private:
     for (auto& [k, v] : *tags) {
       c.tags[std::move(k)] = std::move(v);
     }
-    return c;
+    return true;
   }
 
   Remote read_back(const std::string& name, const OpContext& context) {
@@ -409,10 +477,24 @@ private:
     return Remote{name, observed_of(name, *current)};
   }
 
-  // Brings versioning and tags from `current` to the wanted values.
-  void reconcile(const std::string& name, const Current& current, const std::string& versioning,
-                 const Tags& tags, const OpContext& context) {
+  // Brings versioning and tags from `current` to the wanted values. A
+  // subresource whose support is not known yet (a bucket just created) is
+  // read first when it must change, so that a server without it gets no
+  // PUT it would misread (s3rver takes PUT ?versioning for CreateBucket).
+  void reconcile(const std::string& name, Current& current,
+                 const std::string& versioning, const Tags& tags, const OpContext& context) {
+    if (versioning != current.versioning && !current.versioning_support.known) {
+      if (!read_versioning(name, current, context)) {
+        throw ProviderError(fmt::format("bucket {} vanished while stove configured it", name));
+      }
+    }
     if (versioning != current.versioning) {
+      if (!current.versioning_support.missing.empty()) {
+        throw ProviderError(fmt::format(
+            "bucket {}: the S3 server does not implement bucket versioning, so versioning: {} "
+            "cannot be applied ({})",
+            name, versioning, current.versioning_support.missing));
+      }
       std::string body = fmt::format(
           "<VersioningConfiguration xmlns=\"{}\"><Status>{}</Status></VersioningConfiguration>",
           s3xml::k_namespace, versioning == "enabled" ? "Enabled" : "Suspended");
@@ -421,7 +503,18 @@ private:
         m_api.fail(what("PUT", name, "versioning"), reply);
       }
     }
+    if (tags != current.tags && !current.tagging_support.known) {
+      if (!read_tagging(name, current, context)) {
+        throw ProviderError(fmt::format("bucket {} vanished while stove configured it", name));
+      }
+    }
     if (tags != current.tags) {
+      if (!current.tagging_support.missing.empty()) {
+        throw ProviderError(fmt::format(
+            "bucket {}: the S3 server does not implement bucket tagging, so tags cannot be "
+            "applied ({})",
+            name, current.tagging_support.missing));
+      }
       if (tags.empty()) {
         Reply reply = m_api.send("DELETE", name, "tagging", "", {}, context);
         if (!reply.ok() && !(reply.status == 404 && reply.code() == "NoSuchTagSet")) {
@@ -438,12 +531,36 @@ private:
     }
   }
 
-  // PUT /{bucket}, which is not idempotent. Returns whether an existing
-  // bucket was adopted. A lost response (no reply, a 5xx) is settled by
-  // HEAD: a bucket there now is adopted (the first attempt made it, or it
-  // was ours already); otherwise the PUT is sent again, with the client's
-  // backoff, as many times as the client tries an idempotent request.
-  bool create_or_adopt(const std::string& name, const std::string& region,
+  // How create_or_adopt got the bucket.
+  enum class Made {
+    created,    // by its PUT's 200
+    recovered,  // by an attempt whose reply was lost (a HEAD or a 409 after it says so)
+    adopted,    // it was there before; target.adopt allowed taking it over
+  };
+
+  // HEAD's status alone: 200, 404, 403 (another account's), ...
+  long head_status(const std::string& name, const OpContext& context) {
+    return m_api.send("HEAD", name, "", "", {}, context).status;
+  }
+
+  [[noreturn]] static void not_managed(const std::string& name, const std::string& answer) {
+    std::string text = fmt::format("bucket {} already exists and stove does not manage it; "
+                                   "rename the resource, or delete the existing bucket",
+                                   name);
+    if (!answer.empty()) {
+      text = fmt::format("{} (the server answered {})", text, answer);
+    }
+    throw NothingCreated(text, 409);
+  }
+
+  // PUT /{bucket}, which is not idempotent, with the adoption rule of
+  // s3.hpp. A HEAD first: a bucket we can see already is adopted when
+  // target.adopt, else it is one stove does not manage. The name being free
+  // then, a reply lost later (no reply, a 5xx, 429) is settled by HEAD: a
+  // bucket there now is the lost attempt's. Otherwise the PUT is sent again,
+  // with the client's backoff, as many times as the client tries an
+  // idempotent request.
+  Made create_or_adopt(const Target& target, const std::string& name, const std::string& region,
                        const OpContext& context) {
     std::string body;
     if (region != "us-east-1") {
@@ -454,30 +571,54 @@ private:
     const std::string label = what("PUT", name);
     auto adopt = [&] {
       note(context, fmt::format("adopting the existing bucket {}", name));
-      return true;
+      return Made::adopted;
     };
+    // 404: free. 403: someone else's, or not ours to see; the PUT will say
+    // which.
+    if (head_status(name, context) == 200) {
+      if (target.adopt) {
+        return adopt();
+      }
+      not_managed(name, "");
+    }
     const http::RetryPolicy& retry = m_api.retry();
     const int attempts = std::max(1, retry.max_attempts);
     auto delay = std::max(retry.base, std::chrono::milliseconds(1));
+    bool lost = false;  // an earlier attempt's outcome is unknown
     for (int attempt = 1;; ++attempt) {
       std::string failure;
       long status = 0;
       try {
         Reply reply = m_api.send("PUT", name, "", body, {}, context, /*idempotent=*/false);
         if (reply.ok()) {
-          return false;
+          return lost ? Made::recovered : Made::created;
         }
-        if (reply.status == 409 && reply.code() == "BucketAlreadyOwnedByYou") {
-          return adopt();
-        }
-        if (reply.status == 409 && reply.code() == "BucketAlreadyExists") {
-          throw ProviderError(
-              fmt::format("{} (the name is taken by another account; S3 bucket names are "
-                          "global, so choose another)",
-                          m_api.error_text(label, reply)),
-              409);
+        if (reply.status == 409 &&
+            (reply.code() == "BucketAlreadyOwnedByYou" || reply.code() == "BucketAlreadyExists")) {
+          // After a lost attempt: that attempt's bucket, if we can see it
+          // (s3rver answers BucketAlreadyExists even to its owner).
+          if (lost && (reply.code() == "BucketAlreadyOwnedByYou" ||
+                       head_status(name, context) == 200)) {
+            return Made::recovered;
+          }
+          if (reply.code() == "BucketAlreadyOwnedByYou") {
+            if (target.adopt) {
+              return adopt();
+            }
+            not_managed(name, m_api.error_text(label, reply));
+          }
+          std::string taken = fmt::format("{} (the name is taken by another account; S3 bucket "
+                                          "names are global, so choose another)",
+                                          m_api.error_text(label, reply));
+          if (!lost) {
+            throw NothingCreated(taken, 409);
+          }
+          throw ProviderError(taken, 409);
         }
         if (reply.status < 500 && reply.status != 429) {
+          if (!lost) {
+            throw NothingCreated(m_api.error_text(label, reply), reply.status);
+          }
           m_api.fail(label, reply);
         }
         failure = m_api.error_text(label, reply);
@@ -488,8 +629,9 @@ private:
         }
         failure = e.what();
       }
+      lost = true;
       if (exists(name, context)) {
-        return adopt();
+        return Made::recovered;
       }
       if (attempt >= attempts) {
         throw ProviderError(failure, status);

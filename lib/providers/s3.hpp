@@ -13,14 +13,41 @@
 // with versioning suspended sends no PUT ?versioning; enabled sends one, and
 // an update sends one whenever the wanted status differs.
 //
-// Create: PUT /{bucket} (with a CreateBucketConfiguration naming the region
-// unless it is us-east-1), then PUT ?versioning if enabled, then PUT
-// ?tagging (with Content-MD5) if there are tags. The PUT is not idempotent:
-// a lost response is settled by HEAD, and a bucket that exists then, or a
-// 409 BucketAlreadyOwnedByYou, is adopted (its versioning and tags brought
-// to the spec; a region other than the wanted one is an error).
+// Create: HEAD /{bucket}, then PUT /{bucket} (with a CreateBucketConfiguration
+// naming the region unless it is us-east-1), then PUT ?versioning if
+// enabled, then PUT ?tagging (with Content-MD5) if there are tags.
+//
+// Adoption. A bucket that already exists is adopted (its versioning and
+// tags brought to the spec; a region other than the wanted one is an error)
+// only when Target::adopt is set, i.e. an earlier create of this resource
+// was interrupted and may have made it. Otherwise a bucket the HEAD finds,
+// or a first PUT answered 409 BucketAlreadyOwnedByYou, is an error: "bucket
+// X already exists and stove does not manage it". Unlike cloud spaces, a
+// bucket is not adopted for merely looking like the one asked for (no
+// versioning, no tags): its objects, policies and users are not in the spec,
+// so matching versioning and tags say nothing about whose it is, and a later
+// destroy would delete someone's (empty) bucket.
+//
+// The PUT is not idempotent. The HEAD having found the name free, a reply
+// that is lost (no reply, a 5xx, 429) is settled by HEAD: a bucket there now
+// is the lost attempt's; else the PUT is sent again. A 409
+// BucketAlreadyOwnedByYou after a lost attempt is that attempt's bucket, and
+// so is a BucketAlreadyExists then if HEAD can see the bucket (s3rver
+// answers BucketAlreadyExists to the owner too). Otherwise
 // BucketAlreadyExists (someone else's name) is an error.
+//
 // Read: HEAD, GET ?location, ?versioning, ?tagging (NoSuchTagSet: no tags).
+// Servers that lack a subresource: a GET ?versioning answered 501, or 200
+// with another document than a VersioningConfiguration (s3rver 3.7.1 reads
+// it as ListObjects and answers a ListBucketResult), reads as "suspended";
+// a GET ?tagging answered 501 NotImplemented (s3rver) reads as no tags. So
+// buckets with the defaults create, read, plan as no-op and delete there.
+// A spec that wants what the server lacks (versioning enabled, tags) fails
+// with "the S3 server does not implement bucket versioning/tagging" and the
+// server's answer, and nothing is PUT (s3rver would read PUT ?versioning as
+// CreateBucket). A bucket created just before that failure stays recorded as
+// incomplete, so the next apply adopts it and destroy removes it.
+//
 // Update: versioning and tags in place (DELETE ?tagging when none remain).
 // Delete: DELETE /{bucket}; already gone is fine; BucketNotEmpty is an
 // error, since stove does not delete objects.

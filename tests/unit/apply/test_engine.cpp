@@ -35,6 +35,7 @@ public:
   std::map<std::string, std::string> objects;  // id -> "kind name parent-id"
   std::vector<std::string> calls;
   std::set<std::string> fail_names;            // creates of these names fail
+  std::set<std::string> taken_names;           // creates of these are refused, nothing made
   std::chrono::milliseconds delay{0};
   std::atomic<int> in_flight{0};
   std::atomic<int> max_in_flight{0};
@@ -61,6 +62,9 @@ public:
     adopt_flags.push_back(t.adopt);
     if (fail_names.count(t.spec.value("name", "")) != 0) {
       throw providers::ProviderError("create refused: quota exceeded", 400);
+    }
+    if (taken_names.count(t.spec.value("name", "")) != 0 && !t.adopt) {
+      throw providers::NothingCreated("the name is taken by an object stove does not manage", 409);
     }
     if (t.adopt) {
       for (const auto& [id, what] : objects) {
@@ -217,6 +221,44 @@ TEST_SUITE("apply_plan") {
     CHECK(second.added == 2);
     CHECK(f.cloud.adopt_flags.back() == false);  // the backup was never tried before
     CHECK_FALSE(make_plan(config_from(k_estate), state, f.state_path).summary().has_changes());
+  }
+
+  TEST_CASE("a create refused before anything was made leaves no record to adopt later") {
+    Fixture f;
+    f.cloud.taken_names = {"assets"};
+    f.cloud.objects["41"] = "bucket assets -";  // someone else's
+    State state;
+    const std::string file = "- {type: bucket, name: assets}\n- {type: bucket, name: logs}\n";
+    Plan plan = make_plan(config_from(file), state, f.state_path);
+    ApplyResult result = f.apply(plan, state);
+    CHECK_FALSE(result.ok());
+    REQUIRE(result.failed.size() == 1);
+    CHECK(result.failed[0].address == R"(bucket["assets"])");
+    CHECK(result.failed[0].message == "the name is taken by an object stove does not manage");
+    CHECK(result.added == 1);
+    REQUIRE(state.resources.size() == 1);
+    CHECK(state.resources[0].address == R"(bucket["logs"])");
+    // The journal agrees.
+    State replayed;
+    replay_journal(f.state_path, replayed);
+    REQUIRE(replayed.resources.size() == 1);
+    CHECK(replayed.resources[0].address == R"(bucket["logs"])");
+
+    // The next run tries a plain create again, not an adoption; destroy
+    // leaves the other object alone.
+    Plan again = make_plan(config_from(file), state, f.state_path);
+    REQUIRE(again.summary().add == 1);
+    for (const auto& change : again.changes) {
+      if (change.address == R"(bucket["assets"])") {
+        CHECK(change.action == Action::create);
+        CHECK(change.reason != ChangeReason::status_incomplete);
+      }
+    }
+    CHECK_FALSE(f.apply(again, state).ok());
+    CHECK(f.cloud.adopt_flags == std::vector<bool>{false, false, false});
+    Plan teardown = make_destroy_plan(config_from(file), State(state), f.state_path);
+    CHECK(f.apply(teardown, state).ok());
+    CHECK(f.cloud.objects == std::map<std::string, std::string>{{"41", "bucket assets -"}});
   }
 
   TEST_CASE("an interrupted create is adopted instead of made twice") {

@@ -683,6 +683,21 @@ TEST_SUITE("http::Client") {
     CHECK(client.stats().retries == 3);
   }
 
+  TEST_CASE("http: does not retry 501 Not Implemented, which no retry can change") {
+    std::atomic<int> hits{0};
+    TestServer server;
+    server.http().Get("/tagging", [&](const httplib::Request&, httplib::Response& res) {
+      ++hits;
+      res.status = 501;
+    });
+    server.start();
+    Client client(fast_options(4));
+    Response response = client.send(get(server.url("/tagging")));
+    CHECK(response.status == 501);
+    CHECK(response.attempts == 1);
+    CHECK(hits == 1);
+  }
+
   TEST_CASE("http: does not retry client errors other than 429") {
     std::atomic<int> hits{0};
     TestServer server;

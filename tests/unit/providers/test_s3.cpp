@@ -10,10 +10,12 @@
 #include "providers/sigv4.hpp"
 #include "sandbox/server.hpp"
 #include "support/temp_dir.hpp"
+#include "unit/providers/fake_s3.hpp"
 #include "unit/providers/provider_fixtures.hpp"
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -245,7 +247,7 @@ TEST_CASE("s3: deleting a non-empty bucket fails with a clear message") {
   CHECK_FALSE(buckets->read(t, notes.context()).has_value());
 }
 
-TEST_CASE("s3: a bucket already ours is adopted and brought to the spec") {
+TEST_CASE("s3: a bucket already there is adopted only after an interrupted create") {
   test::TempDir dir;
   sandbox::Server server(sandbox_options(dir));
   server.start();
@@ -258,8 +260,16 @@ TEST_CASE("s3: a bucket already ours is adopted and brought to the spec") {
   REQUIRE(raw.send("PUT", "/assets?tagging", tags, {{"Content-MD5", sigv4::content_md5(tags)}})
               .status == 204);
 
-  Remote r = provider->adapter(Kind::bucket)
-                 ->create(bucket("assets", "enabled", {{"app", "web"}}), notes.context());
+  // Not without an interrupted create of this resource: the bucket may be
+  // anyone's.
+  Target t = bucket("assets", "enabled", {{"app", "web"}});
+  CHECK(error_of([&] { provider->adapter(Kind::bucket)->create(t, notes.context()); }) ==
+        "bucket assets already exists and stove does not manage it; rename the resource, or "
+        "delete the existing bucket");
+  CHECK(notes.list().empty());
+
+  t.adopt = true;
+  Remote r = provider->adapter(Kind::bucket)->create(t, notes.context());
   CHECK(r.observed == json{{"name", "assets"},
                            {"region", "us-east-1"},
                            {"versioning", "enabled"},
@@ -267,11 +277,11 @@ TEST_CASE("s3: a bucket already ours is adopted and brought to the spec") {
   CHECK(notes.list() == std::vector<std::string>{"adopting the existing bucket assets"});
 
   // Adopting a bucket in another region than wanted would be a replacement.
-  CHECK(error_of([&] {
-          provider->adapter(Kind::bucket)
-              ->create(bucket("assets", "enabled", json::object(), "eu-west-1"), notes.context());
-        }) == R"(bucket["assets"]: bucket assets already exists in region us-east-1, not )"
-              "eu-west-1; it cannot be adopted");
+  Target elsewhere = bucket("assets", "enabled", json::object(), "eu-west-1");
+  elsewhere.adopt = true;
+  CHECK(error_of([&] { provider->adapter(Kind::bucket)->create(elsewhere, notes.context()); }) ==
+        R"(bucket["assets"]: bucket assets already exists in region us-east-1, not )"
+        "eu-west-1; it cannot be adopted");
 }
 
 TEST_CASE("s3: a name another account holds is a clear BucketAlreadyExists error") {
@@ -502,4 +512,232 @@ TEST_CASE("s3: the XML scanner reads S3's replies and skips elements that share 
   CHECK_FALSE(s3xml::parse_error("<html>502</html>").has_value());
   CHECK(s3xml::parse_tagging("<Tagging><TagSet><Tag><Value>v</Value></Tag></TagSet></Tagging>") ==
         std::nullopt);
+}
+
+// --- against scripted servers ------------------------------------------------
+
+namespace {
+
+std::unique_ptr<Provider> fake_provider(const test::FakeS3& server) {
+  s3::Settings s;
+  s.provider_name = "fake";
+  s.endpoint = server.url();
+  s.credentials = {"AKID", "fake-secret", ""};
+  s.access_key_variable = "AWS_ACCESS_KEY_ID";
+  s.secret_key_variable = "AWS_SECRET_ACCESS_KEY";
+  return s3::make(std::move(s), test::provider_options(test::fake_environment({})).http);
+}
+
+// What S3 answers for the reads of an existing bucket in us-east-1, never
+// versioned, without tags; 200 and no body for anything else.
+test::FakeS3::Answer plain_bucket(const std::string& request) {
+  if (request.ends_with("?location")) {
+    return {200, fmt::format("<LocationConstraint xmlns=\"{}\"/>", s3xml::k_namespace)};
+  }
+  if (request.ends_with("?versioning")) {
+    return {200, fmt::format("<VersioningConfiguration xmlns=\"{}\"/>", s3xml::k_namespace)};
+  }
+  if (request.ends_with("?tagging")) {
+    return test::FakeS3::error(404, "NoSuchTagSet", "The TagSet does not exist");
+  }
+  return {200, ""};
+}
+
+const std::vector<std::string> k_plain_reads = {"HEAD /logs", "GET /logs?location",
+                                                "GET /logs?versioning", "GET /logs?tagging"};
+
+std::vector<std::string> concat(std::vector<std::vector<std::string>> parts) {
+  std::vector<std::string> out;
+  for (auto& part : parts) {
+    out.insert(out.end(), part.begin(), part.end());
+  }
+  return out;
+}
+
+const json k_plain_logs = {
+    {"name", "logs"}, {"region", "us-east-1"}, {"versioning", "suspended"}, {"tags", json::object()}};
+
+const std::string k_owned =
+    "Your previous request to create the named bucket succeeded and you already own it.";
+
+} // namespace
+
+TEST_CASE("s3: a first PUT answered BucketAlreadyOwnedByYou adopts only after an interrupted "
+          "create") {
+  // The name was free at the HEAD, then taken (by the same account) before
+  // the PUT.
+  test::FakeS3 server([](const std::string& request, int number) -> test::FakeS3::Answer {
+    if (request == "HEAD /logs" && number <= 2) {
+      return {404, ""};
+    }
+    if (request == "PUT /logs") {
+      return test::FakeS3::error(409, "BucketAlreadyOwnedByYou", k_owned);
+    }
+    return plain_bucket(request);
+  });
+  auto provider = fake_provider(server);
+  test::Notes notes;
+  Target t = bucket("logs");
+  CHECK(error_of([&] { provider->adapter(Kind::bucket)->create(t, notes.context()); }) ==
+        fmt::format("bucket logs already exists and stove does not manage it; rename the "
+                    "resource, or delete the existing bucket (the server answered PUT bucket "
+                    "logs: 409 BucketAlreadyOwnedByYou: {})",
+                    k_owned));
+  CHECK(server.requests() == std::vector<std::string>{"HEAD /logs", "PUT /logs"});
+  CHECK(notes.list().empty());
+
+  t.adopt = true;
+  Remote r = provider->adapter(Kind::bucket)->create(t, notes.context());
+  CHECK(r.remote_id == "logs");
+  CHECK(r.observed == k_plain_logs);
+  CHECK(notes.list() == std::vector<std::string>{"adopting the existing bucket logs"});
+  CHECK(server.requests() == concat({{"HEAD /logs", "PUT /logs", "HEAD /logs", "PUT /logs"},
+                                     k_plain_reads, k_plain_reads}));
+}
+
+TEST_CASE("s3: after a lost PUT reply, BucketAlreadyOwnedByYou is the lost attempt's bucket") {
+  test::FakeS3 server([](const std::string& request, int number) -> test::FakeS3::Answer {
+    if (request == "HEAD /logs" && number <= 2) {
+      return {404, ""};  // before the first PUT, and after its reply was lost
+    }
+    if (request == "PUT /logs") {
+      return number == 1 ? test::FakeS3::error(500, "InternalError", "We encountered an "
+                                                                     "internal error.")
+                         : test::FakeS3::error(409, "BucketAlreadyOwnedByYou", k_owned);
+    }
+    return plain_bucket(request);
+  });
+  auto provider = fake_provider(server);
+  test::Notes notes;
+  Remote r = provider->adapter(Kind::bucket)->create(bucket("logs"), notes.context());
+  CHECK(r.observed == k_plain_logs);
+  CHECK(notes.list().empty());  // not adopted: made by this create
+  CHECK(server.requests() ==
+        concat({{"HEAD /logs", "PUT /logs", "HEAD /logs", "PUT /logs"}, k_plain_reads,
+                k_plain_reads}));
+}
+
+TEST_CASE("s3: after a lost PUT reply, BucketAlreadyExists is the lost attempt's bucket only if "
+          "HEAD sees it") {
+  // As s3rver answers its owner.
+  test::FakeS3 visible([](const std::string& request, int number) -> test::FakeS3::Answer {
+    if (request == "HEAD /logs" && number <= 2) {
+      return {404, ""};
+    }
+    if (request == "PUT /logs") {
+      return number == 1 ? test::FakeS3::Answer{500, ""}
+                         : test::FakeS3::error(409, "BucketAlreadyExists",
+                                               "The requested bucket already exists");
+    }
+    return plain_bucket(request);
+  });
+  test::Notes notes;
+  Remote r = fake_provider(visible)->adapter(Kind::bucket)->create(bucket("logs"), notes.context());
+  CHECK(r.observed == k_plain_logs);
+  CHECK(visible.requests() ==
+        concat({{"HEAD /logs", "PUT /logs", "HEAD /logs", "PUT /logs", "HEAD /logs"},
+                k_plain_reads, k_plain_reads}));
+
+  // Someone else's: HEAD is refused.
+  test::FakeS3 foreign([](const std::string& request, int number) -> test::FakeS3::Answer {
+    if (request == "HEAD /logs") {
+      return {number <= 2 ? 404 : 403, ""};
+    }
+    if (request == "PUT /logs") {
+      return number == 1 ? test::FakeS3::Answer{500, ""}
+                         : test::FakeS3::error(409, "BucketAlreadyExists",
+                                               "The requested bucket name is not available.");
+    }
+    return plain_bucket(request);
+  });
+  CHECK(error_of([&] {
+          fake_provider(foreign)->adapter(Kind::bucket)->create(bucket("logs"), notes.context());
+        }) == "PUT bucket logs: 409 BucketAlreadyExists: The requested bucket name is not "
+              "available. (the name is taken by another account; S3 bucket names are global, so "
+              "choose another)");
+  CHECK(foreign.requests() == std::vector<std::string>{"HEAD /logs", "PUT /logs", "HEAD /logs",
+                                                       "PUT /logs", "HEAD /logs"});
+}
+
+TEST_CASE("s3: a server without versioning or tagging, answering as s3rver 3.7.1 does") {
+  // s3rver 3.7.1 reads GET ?versioning as ListObjects and PUT ?versioning as
+  // CreateBucket; it answers 501 NotImplemented for every ?tagging.
+  const std::string list_result =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult "
+      "xmlns=\"http://doc.s3.amazonaws.com/2006-03-01/\"><Name>logs</Name><Prefix></Prefix>"
+      "<Marker></Marker><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>"
+      "</ListBucketResult>";
+  const std::string not_implemented =
+      "A parameter you provided implies functionality that is not implemented";
+  std::atomic<bool> exists = false;
+  test::FakeS3 server([&](const std::string& request, int) -> test::FakeS3::Answer {
+    if (request == "HEAD /logs") {
+      return {exists ? 200 : 404, ""};
+    }
+    if (request == "PUT /logs" || request == "PUT /logs?versioning") {
+      if (exists) {
+        return test::FakeS3::error(409, "BucketAlreadyExists", "The requested bucket already exists");
+      }
+      exists = true;
+      return {200, ""};
+    }
+    if (request == "DELETE /logs") {
+      exists = false;
+      return {204, ""};
+    }
+    if (request == "GET /logs?location") {
+      return {200, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint "
+                   "xmlns=\"http://doc.s3.amazonaws.com/2006-03-01/\"></LocationConstraint>"};
+    }
+    if (request == "GET /logs?versioning") {
+      return {200, list_result};
+    }
+    if (request.ends_with("?tagging")) {
+      return test::FakeS3::error(501, "NotImplemented", not_implemented);
+    }
+    return {400, ""};
+  });
+  auto provider = fake_provider(server);
+  KindAdapter* buckets = provider->adapter(Kind::bucket);
+  test::Notes notes;
+
+  // The defaults: created, read, deleted.
+  Target plain = bucket("logs");
+  Remote made = buckets->create(plain, notes.context());
+  CHECK(made.observed == k_plain_logs);
+  INFO(fmt::format("{}", fmt::join(server.requests(), ", ")));
+  CHECK(server.requests() == concat({{"HEAD /logs", "PUT /logs"}, k_plain_reads}));
+  plain.remote_id = made.remote_id;
+  auto read = buckets->read(plain, notes.context());
+  REQUIRE(read.has_value());
+  CHECK(read->observed == k_plain_logs);
+
+  // Enabling versioning: refused before any PUT ?versioning.
+  const std::string versioning_error =
+      "bucket logs: the S3 server does not implement bucket versioning, so versioning: enabled "
+      "cannot be applied (GET bucket logs?versioning: 200 with a ListBucketResult document, not "
+      "a VersioningConfiguration)";
+  Target versioned = bucket("logs", "enabled");
+  versioned.remote_id = "logs";
+  versioned.prior_spec = plain.spec;
+  CHECK(error_of([&] { buckets->update(versioned, notes.context()); }) == versioning_error);
+  // Tags likewise.
+  Target tagged = bucket("logs", "suspended", {{"team", "web"}});
+  tagged.remote_id = "logs";
+  tagged.prior_spec = plain.spec;
+  CHECK(error_of([&] { buckets->update(tagged, notes.context()); }) ==
+        fmt::format("bucket logs: the S3 server does not implement bucket tagging, so tags "
+                    "cannot be applied (GET bucket logs?tagging: 501 NotImplemented: {})",
+                    not_implemented));
+  buckets->destroy(plain, notes.context());
+  CHECK_FALSE(exists);
+
+  // A create that wants versioning: the bucket is made, then the same error.
+  CHECK(error_of([&] { buckets->create(bucket("logs", "enabled"), notes.context()); }) ==
+        versioning_error);
+  CHECK(exists);
+  for (const auto& request : server.requests()) {
+    CHECK_MESSAGE(!request.starts_with("PUT /logs?"), request);
+    CHECK_MESSAGE(!request.starts_with("DELETE /logs?"), request);
+  }
 }
