@@ -511,7 +511,8 @@ std::string create_or_adopt(Api& api, std::string_view call, const json& body,
         if (auto found = find(); found && (may_adopt || attempt > 1 || same(*found))) {
           return adopt(*found);
         }
-        throw ProviderError(
+        // First attempt, no interrupted create: the name is someone else's.
+        throw NothingCreated(
             fmt::format("{}; stove does not manage it (rename the resource, or delete the "
                         "existing one)",
                         api.error_text(call, reply)),

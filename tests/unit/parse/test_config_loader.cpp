@@ -426,11 +426,11 @@ TEST_SUITE("load_config: field syntax") {
                        "        - {name: " + std::string(119, 'j') + ", schedule: daily}\n" +
                        "        - {name: \"db nightly:1.0\", schedule: daily}\n");
     REQUIRE(loaded.errors.size() == 3);
-    CHECK(loaded.errors[0] == "11:20: backup \"db/nightly\": field \"name\" may use only letters, "
+    CHECK(loaded.errors[0] == "11:21: backup \"db/nightly\": field \"name\" may use only letters, "
                               "digits, '-', '_', '.', ':' and inner spaces, as Bacula names do");
-    CHECK(loaded.errors[1] == "12:17: backup \" padded\": field \"name\" may use only letters, "
+    CHECK(loaded.errors[1] == "12:18: backup \" padded\": field \"name\" may use only letters, "
                               "digits, '-', '_', '.', ':' and inner spaces, as Bacula names do");
-    CHECK(loaded.errors[2] == "13:17: backup \"" + std::string(119, 'j') +
+    CHECK(loaded.errors[2] == "13:18: backup \"" + std::string(119, 'j') +
                                   "\": field \"name\" is 119 characters long; the most is 118");
   }
 
