@@ -522,10 +522,13 @@ private:
       // (had there been one, it would stay: it may stand for an object).
       const bool forget = nothing_created && !destroying && change.action != Action::update &&
                           !was_recorded;
+      // A delete that failed leaves the record as it was: the object is
+      // still there (BucketNotEmpty, a Job in use), and the next plan
+      // deletes it again if the file still leaves it out.
       try {
         if (forget) {
           m_journal.deleted(address);
-        } else {
+        } else if (!destroying) {
           m_journal.failed(address, error);
         }
       } catch (const Error& e) {
@@ -533,7 +536,7 @@ private:
       }
       if (forget) {
         remove(address);
-      } else {
+      } else if (!destroying) {
         mark_failed(address);
       }
       p.event = ProgressEvent::failed;

@@ -174,8 +174,6 @@ TEST_SUITE("buckets against stove sandbox serve") {
     CHECK(contains(destroyed.out, "Destroy incomplete! Resources: 0 added, 0 changed, 0 "
                                   "destroyed; 1 failed, 0 skipped.\n"));
     Json after = w.record();
-    CHECK(after.at("status") == "failed"); // the destroy did not complete
-    after["status"] = before.at("status");
     CHECK(after == before);
     CHECK(w.stored().at("logs-v2").at("objects") == Json::array({"reports/2024.csv"}));
 
@@ -188,7 +186,6 @@ TEST_SUITE("buckets against stove sandbox serve") {
     CHECK(removed.exit_code == 1);
     CHECK(contains(removed.out, failure));
     after = w.record();
-    after["status"] = before.at("status");
     CHECK(after == before);
 
     // Emptied, it goes.

@@ -36,6 +36,7 @@ public:
   std::vector<std::string> calls;
   std::set<std::string> fail_names;            // creates of these names fail
   std::set<std::string> taken_names;           // creates of these are refused, nothing made
+  std::set<std::string> undeletable_ids;       // deletes of these fail, the object stays
   std::chrono::milliseconds delay{0};
   std::atomic<int> in_flight{0};
   std::atomic<int> max_in_flight{0};
@@ -89,6 +90,9 @@ public:
     Busy busy(*this);
     std::lock_guard lock(mutex);
     calls.push_back("destroy " + t.remote_id);
+    if (undeletable_ids.count(t.remote_id) != 0) {
+      throw providers::ProviderError("bucket is not empty", 409);
+    }
     objects.erase(t.remote_id);
   }
 
@@ -179,6 +183,29 @@ TEST_SUITE("apply_plan") {
     CHECK(std::find(f.cloud.calls.begin(), f.cloud.calls.end(), expected) != f.cloud.calls.end());
     // A second plan of the same file against the result has nothing to do.
     CHECK_FALSE(make_plan(config_from(k_estate), state, f.state_path).summary().has_changes());
+  }
+
+  TEST_CASE("a failed delete leaves the record exactly as it was") {
+    Fixture f;
+    State state;
+    ApplyResult created =
+        f.apply(make_plan(config_from("- {type: bucket, name: logs}\n"), state, f.state_path), state);
+    REQUIRE(created.ok());
+    REQUIRE(state.resources.size() == 1);
+    const ResourceState before = state.resources[0];
+    f.cloud.undeletable_ids = {before.remote_id};
+    ApplyResult deleted = f.apply(make_plan(config_from("[]\n"), state, f.state_path), state);
+    CHECK_FALSE(deleted.ok());
+    REQUIRE(deleted.failed.size() == 1);
+    CHECK(deleted.failed[0].message == "bucket is not empty");
+    REQUIRE(state.resources.size() == 1);
+    CHECK(state.resources[0].status == ResourceStatus::completed);
+    CHECK(state.resources[0].remote_id == before.remote_id);
+    CHECK(state.resources[0].spec == before.spec);
+    // Put back in the file, it is what it was: nothing to do.
+    CHECK_FALSE(make_plan(config_from("- {type: bucket, name: logs}\n"), state, f.state_path)
+                    .summary()
+                    .has_changes());
   }
 
   TEST_CASE("a failed create skips its dependents and lets independent branches finish") {
