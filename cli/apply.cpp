@@ -62,27 +62,6 @@ void on_interrupt(int) {
   }
 }
 
-class InterruptHandlers {
-public:
-  InterruptHandlers() {
-    struct sigaction action {};
-    action.sa_handler = on_interrupt;
-    sigemptyset(&action.sa_mask);
-    ::sigaction(SIGINT, &action, &m_old_int);
-    ::sigaction(SIGTERM, &action, &m_old_term);
-  }
-  ~InterruptHandlers() {
-    ::sigaction(SIGINT, &m_old_int, nullptr);
-    ::sigaction(SIGTERM, &m_old_term, nullptr);
-  }
-  InterruptHandlers(const InterruptHandlers&) = delete;
-  InterruptHandlers& operator=(const InterruptHandlers&) = delete;
-
-private:
-  struct sigaction m_old_int {};
-  struct sigaction m_old_term {};
-};
-
 // A saved plan is a JSON object with format_version and resource_changes;
 // an infrastructure file never has resource_changes.
 bool looks_like_saved_plan(const std::string& path) {
@@ -227,7 +206,7 @@ int run_apply(const ApplyCommandOptions& options, const Context& context, bool d
 
   Journal journal(state_path);
   journal.begin(state, verb);
-  InterruptHandlers handlers;
+  InterruptHandlers handlers(on_interrupt);
   ApplyOptions apply_options;
   apply_options.parallelism = options.parallelism;
   apply_options.operation_timeout = operation_timeout;

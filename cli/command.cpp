@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -95,6 +96,24 @@ std::string chosen_state_path(const StateChoice& choice) {
                   : fmt::format("several state files under ./state/ ({}); name one with --state "
                                 "PATH or --file INFRA_FILE",
                                 fmt::join(found, ", ")));
+}
+
+struct InterruptHandlers::Saved {
+  struct sigaction interrupt {};
+  struct sigaction terminate {};
+};
+
+InterruptHandlers::InterruptHandlers(void (*handler)(int)) : m_saved(std::make_unique<Saved>()) {
+  struct sigaction action {};
+  action.sa_handler = handler;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGINT, &action, &m_saved->interrupt);
+  ::sigaction(SIGTERM, &action, &m_saved->terminate);
+}
+
+InterruptHandlers::~InterruptHandlers() {
+  ::sigaction(SIGINT, &m_saved->interrupt, nullptr);
+  ::sigaction(SIGTERM, &m_saved->terminate, nullptr);
 }
 
 } // namespace stove

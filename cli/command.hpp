@@ -53,6 +53,20 @@ void keep_until_exit(std::unique_ptr<T> object) {
   keep_pointer_until_exit(object.release());
 }
 
+// Installs `handler` for SIGINT and SIGTERM while it lives, then puts the
+// previous handlers back. The handler may only do async-signal-safe things.
+class InterruptHandlers {
+public:
+  explicit InterruptHandlers(void (*handler)(int));
+  ~InterruptHandlers();
+  InterruptHandlers(const InterruptHandlers&) = delete;
+  InterruptHandlers& operator=(const InterruptHandlers&) = delete;
+
+private:
+  struct Saved;
+  std::unique_ptr<Saved> m_saved;
+};
+
 // Writes to stdout / stderr as-is.
 void print_out(std::string_view text);
 void print_err(std::string_view text);

@@ -50,27 +50,6 @@ void on_exec_interrupt(int) {
   [[maybe_unused]] auto r = ::write(STDERR_FILENO, k_text, sizeof k_text - 1);
 }
 
-class ExecInterruptHandlers {
-public:
-  ExecInterruptHandlers() {
-    struct sigaction action {};
-    action.sa_handler = on_exec_interrupt;
-    sigemptyset(&action.sa_mask);
-    ::sigaction(SIGINT, &action, &m_old_int);
-    ::sigaction(SIGTERM, &action, &m_old_term);
-  }
-  ~ExecInterruptHandlers() {
-    ::sigaction(SIGINT, &m_old_int, nullptr);
-    ::sigaction(SIGTERM, &m_old_term, nullptr);
-  }
-  ExecInterruptHandlers(const ExecInterruptHandlers&) = delete;
-  ExecInterruptHandlers& operator=(const ExecInterruptHandlers&) = delete;
-
-private:
-  struct sigaction m_old_int {};
-  struct sigaction m_old_term {};
-};
-
 std::chrono::milliseconds exec_duration(const std::string& text, std::string_view flag) {
   auto d = parse_duration(text);
   if (!d) {
@@ -168,7 +147,7 @@ int run_exec(const ExecCommandOptions& options, const Context& context) {
   };
   ExecResult result;
   {
-    ExecInterruptHandlers handlers;
+    InterruptHandlers handlers(on_exec_interrupt);
     result = execute_action(inputs.state, canonical, action, params, provider_set, exec_options);
   }
   if (result.recorded) {
