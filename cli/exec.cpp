@@ -89,6 +89,18 @@ int run_exec(const ExecCommandOptions& options, const Context& context) {
 
   const std::string state_path =
       options.state.empty() ? default_state_path(options.file) : options.state;
+  // Nothing to act on, or no file: said before the lock makes a directory
+  // or a lock file.
+  std::error_code ec;
+  if (!std::filesystem::exists(options.file, ec)) {
+    throw Error(ErrorKind::io, fmt::format("{}: cannot read: No such file or directory", options.file));
+  }
+  if (!std::filesystem::exists(state_path, ec) &&
+      !std::filesystem::exists(journal_path_for(state_path), ec)) {
+    throw Error(ErrorKind::state,
+                fmt::format("{}: no such state file; stove exec acts on what stove apply made",
+                            state_path));
+  }
   StateLock lock = StateLock::acquire(state_path, "exec", lock_timeout);
 
   // The file gives the providers' configurations; the state, the object.

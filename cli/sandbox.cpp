@@ -90,6 +90,17 @@ sandbox::Options checked_options(const ServeOptions& o) {
         ErrorKind::usage,
         fmt::format("--job-duration takes milliseconds, 0 or more, not {}", o.job_duration_ms));
   }
+  // A day at most: longer would only overflow the sandbox's clocks.
+  constexpr int64_t k_day_ms = 86'400'000;
+  for (auto [flag, value] : {std::pair{"--latency", o.latency_ms},
+                             {"--deploy-delay", o.deploy_delay_ms},
+                             {"--job-duration", o.job_duration_ms}}) {
+    if (value > k_day_ms) {
+      throw Error(ErrorKind::usage,
+                  fmt::format("{} takes milliseconds up to a day ({}), not {}", flag, k_day_ms,
+                              value));
+    }
+  }
   if (o.threads < 1) {
     throw Error(ErrorKind::usage, fmt::format("--threads takes 1 or more, not {}", o.threads));
   }

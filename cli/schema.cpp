@@ -44,7 +44,7 @@ std::string describe_values(const FieldSchema& f) {
     case Syntax::none: return limit;
     case Syntax::bacula_name: return fmt::format("Bacula name, <= {} chars", f.max_length);
     case Syntax::bacula_schedule: return "Bacula Run directive";
-    case Syntax::bucket_name: return fmt::format("S3 bucket name, 3..{} chars", f.max_length);
+    case Syntax::bucket_name: return "S3 bucket name";
     }
     return limit;
   }

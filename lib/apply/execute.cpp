@@ -139,14 +139,12 @@ ExecResult execute_action(State& state, const std::string& address, const Action
     }
     return result;
   }
-  // Refused or failed: what is the object like now? A short read of its
-  // own, so that an expired deadline does not prevent it.
-  if (result.message == "interrupted") {
-    return result;
-  }
+  // Refused, failed or interrupted: what is the object like now? A short
+  // read of its own, so that an expired deadline or an interrupt does not
+  // prevent it.
   try {
     providers::OpContext read_context;
-    read_context.deadline = http::Deadline::after(std::chrono::seconds(30), options.cancel);
+    read_context.deadline = http::Deadline::after(std::chrono::seconds(10));
     if (auto remote = adapter.read(target, read_context)) {
       merge_observed(*record, remote->observed);
       result.recorded = true;

@@ -167,7 +167,7 @@ std::vector<KindSchema> build_table() {
   FieldSchema name = string_field("name", true, UpdateRule::forces_replacement,
                                   "The bucket's name: S3's naming rules (s3 providers), or the "
                                   "legacy us-east-1 ones, which allow '_' and uppercase (sandbox).");
-  name.max_length = 63;
+  name.max_length = 255;  // legacy names; S3's current rules allow 63
   name.syntax = Syntax::bucket_name;
   bucket.fields = {
       name,

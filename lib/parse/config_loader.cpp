@@ -767,7 +767,8 @@ private:
         auto bad = std::find_if(v.text.begin(), v.text.end(), [](unsigned char c) {
           return !(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':' || c == ' ');
         });
-        if (bad != v.text.end() || v.text.front() == ' ' || v.text.back() == ' ') {
+        if (!v.text.empty() &&
+            (bad != v.text.end() || v.text.front() == ' ' || v.text.back() == ' ')) {
           size_t at = bad != v.text.end() ? static_cast<size_t>(bad - v.text.begin())
                                           : (v.text.front() == ' ' ? 0 : v.text.size() - 1);
           m_diag.error(value_mark(v, at),

@@ -965,6 +965,7 @@ private:
     json record = json::object();
     std::string status;
     bool noted_running = false;
+    bool interrupted = false;
     try {
       for (;;) {
         Api::Reply reply = m_api.send("GET", path, nullptr, context);
@@ -1010,17 +1011,20 @@ private:
         delay = std::min(delay * 2, k_cap);
       }
     } catch (const http::TransportError& e) {
-      if (!(e.reason() == http::TransportError::Reason::timeout && context.deadline.expired())) {
+      // Out of time, or interrupted (Ctrl-C): the job goes on either way,
+      // and what is known of it is recorded.
+      interrupted = e.reason() == http::TransportError::Reason::cancelled;
+      if (!interrupted &&
+          !(e.reason() == http::TransportError::Reason::timeout && context.deadline.expired())) {
         throw;
       }
     }
     ActionResult result;
     result.ok = false;
-    result.outcome = fmt::format("job {} was still {} at the deadline; it goes on in Bacula", id,
+    result.outcome = fmt::format("{}: job {} was still {}; it goes on in Bacula",
+                                 interrupted ? "interrupted" : "out of time", id,
                                  status.empty() ? "queued" : status);
-    if (!record.empty()) {
-      result.observed = {{"last_job", last_job(id, record, level)}};
-    }
+    result.observed = {{"last_job", last_job(id, record, level)}};
     return result;
   }
 

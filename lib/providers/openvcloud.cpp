@@ -511,12 +511,17 @@ std::string create_or_adopt(Api& api, std::string_view call, const json& body,
         if (auto found = find(); found && (may_adopt || attempt > 1 || same(*found))) {
           return adopt(*found);
         }
-        // First attempt, no interrupted create: the name is someone else's.
-        throw NothingCreated(
-            fmt::format("{}; stove does not manage it (rename the resource, or delete the "
-                        "existing one)",
-                        api.error_text(call, reply)),
-            reply.status);
+        std::string text = fmt::format("{}; stove does not manage it (rename the resource, or "
+                                       "delete the existing one)",
+                                       api.error_text(call, reply));
+        // The first attempt of a create never interrupted before: nothing
+        // of ours can hold the name. After a lost attempt (whose object the
+        // listing may not show yet), the record stays, so that the next run
+        // adopts what that attempt made.
+        if (attempt == 1 && !may_adopt) {
+          throw NothingCreated(text, reply.status);
+        }
+        throw ProviderError(text, reply.status);
       }
       if (reply.status < 500 && reply.status != 429) {
         api.fail(call, reply);

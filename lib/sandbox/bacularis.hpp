@@ -28,10 +28,11 @@
 //   GET    /api/v2/joblog/{jobid}             the job's log, as a list of lines
 //
 // A run job is C (created) for the first quarter of the job duration, then
-// R (running), then T (terminated normally). The file daemon is reached at
-// the job's Client Address: when no sandbox machine has that address, or
-// its machine is HALTED, the job fails ('f', a fatal error in its log) when
-// it would have started running. jobs/run errors: 50 the job does not exist
+// R (running), then T (terminated normally). The file daemon is looked for,
+// when the job is queued, at the job's Client Address: when no sandbox
+// machine has that address, or its machine is HALTED, the job fails ('f', a
+// fatal error in its log) when it would have started running; a machine
+// stopped after that does not change the outcome. jobs/run errors: 50 the job does not exist
 // (or is not loaded: reload first), 51 a level other than F, I, D, 52 no
 // such FileSet, 53 no such Client, 54 no storage, 55 no such Pool.
 //

@@ -457,6 +457,10 @@ struct Server::Impl {
         options.job_duration.count() < 0) {
       throw Error(ErrorKind::input, "latency, deploy delay and job duration cannot be negative");
     }
+    constexpr std::chrono::milliseconds k_day{86'400'000};
+    if (options.latency > k_day || options.deploy_delay > k_day || options.job_duration > k_day) {
+      throw Error(ErrorKind::input, "latency, deploy delay and job duration are a day at most");
+    }
   }
 
   // Loads cloud.json, or writes an empty one: a data directory that cannot

@@ -432,6 +432,12 @@ TEST_SUITE("stove exec") {
           "stove: error: state/example.json: no such state file; stove exec acts on what stove "
           "apply made\n");
     CHECK(no_state.out.empty());
+    CHECK_FALSE(std::filesystem::exists(dir / "state"));  // not even a lock file
+    auto no_file = run_stove(
+        {"exec", "nope.yaml", R"(cloud_space["My VDC"].machine["drupal"])", "stop"}, in(dir));
+    CHECK(no_file.exit_code == 1);
+    CHECK(no_file.err == "stove: error: nope.yaml: cannot read: No such file or directory\n");
+    CHECK_FALSE(std::filesystem::exists(dir / "state"));
   }
 
   TEST_CASE("exec refuses a resource whose create never completed") {

@@ -257,11 +257,41 @@ TEST_CASE("backup run: a job whose machine is HALTED fails with f and the log's 
 
 TEST_CASE("backup run: a job still going at the deadline is reported, not waited for") {
   World w(60s);
-  ActionResult run =
-      w.backups->execute(w.backup_target(), "run", k_no_params, w.notes.context(300ms));
+  // The deadline passes while the "queued" note is being handled: after the
+  // job was queued, before its first poll.
+  OpContext context;
+  context.deadline = http::Deadline::after(3s);
+  context.note = [&](std::string_view note) {
+    if (note.starts_with("job 1 queued")) {
+      while (!context.deadline.expired()) {
+        std::this_thread::sleep_for(10ms);
+      }
+    }
+  };
+  ActionResult run = w.backups->execute(w.backup_target(), "run", k_no_params, context);
   CHECK_FALSE(run.ok);
-  CHECK(run.outcome == "job 1 was still C at the deadline; it goes on in Bacula");
-  CHECK(run.observed["last_job"]["status"] == "C");
+  INFO(run.outcome);
+  CHECK(run.outcome.starts_with("out of time: job 1 was still "));
+  CHECK(run.outcome.ends_with("; it goes on in Bacula"));
+  CHECK(run.observed["last_job"]["id"] == 1);
+}
+
+TEST_CASE("backup run: an interrupt stops the wait and still reports the job") {
+  World w(60s);
+  http::CancelToken interrupt;
+  OpContext context;
+  context.deadline = http::Deadline::after(60s, &interrupt);
+  context.note = [&](std::string_view note) {
+    if (note.starts_with("job 1 queued")) {
+      interrupt.cancel();  // Ctrl-C as the job is queued
+    }
+  };
+  ActionResult run = w.backups->execute(w.backup_target(), "run", k_no_params, context);
+  CHECK_FALSE(run.ok);
+  INFO(run.outcome);
+  CHECK(run.outcome.starts_with("interrupted: job 1 was still "));
+  CHECK(run.outcome.ends_with("; it goes on in Bacula"));
+  CHECK(run.observed["last_job"]["id"] == 1);
 }
 
 TEST_CASE("backup run: a job that is gone, or an unknown action, is an error") {

@@ -617,3 +617,48 @@ TEST_CASE("providers: openvcloud wire - a reboot is sent once, and a machine in 
   CHECK(error_of([&] { machines->execute(app, "start", json::object(), notes.context()); }) ==
         R"(cloud_space["web"].machine["app"]: machine 5 is ERROR instead of RUNNING)");
 }
+
+TEST_CASE("providers: openvcloud wire - a 409 on the first attempt made nothing, one after a lost "
+          "attempt may stand for ours") {
+  const char* refusal = R"(machines/create: 409 Conflict: taken; stove does not manage it )"
+                        R"((rename the resource, or delete the existing one))";
+  auto kind_of_error = [](const std::function<void()>& run) -> std::string {
+    try {
+      run();
+    } catch (const NothingCreated& e) {
+      return fmt::format("NothingCreated: {}", e.what());
+    } catch (const ProviderError& e) {
+      return fmt::format("ProviderError: {}", e.what());
+    }
+    return "(no error)";
+  };
+  {
+    FakeCloudapi fake;
+    fake.on("machines/create", 409, "taken");
+    fake.on("machines/list", 200, json::array());
+    auto provider = openvcloud_on(fake);
+    test::Notes notes;
+    CHECK(kind_of_error([&] {
+            provider->adapter(Kind::machine)->create(test::machine_target("17", "app"),
+                                                     notes.context());
+          }) == fmt::format("NothingCreated: {}", refusal));
+  }
+  {
+    // The first reply is lost (500); the second says the name is taken, and
+    // the listing does not show the first attempt's machine yet.
+    FakeCloudapi fake;
+    fake.on("machines/create", [](const FakeCloudapi::Call&, int number) {
+      return number == 1 ? FakeCloudapi::Answer{500, "\"internal error\""}
+                         : FakeCloudapi::Answer{409, "\"taken\""};
+    });
+    fake.on("machines/list", 200, json::array());
+    auto provider = openvcloud_on(fake);
+    test::Notes notes;
+    CHECK(kind_of_error([&] {
+            provider->adapter(Kind::machine)->create(test::machine_target("17", "app"),
+                                                     notes.context());
+          }) == fmt::format("ProviderError: {}", refusal));
+    CHECK(fake.paths() == std::vector<std::string>{"machines/create", "machines/list",
+                                                   "machines/create", "machines/list"});
+  }
+}
