@@ -1,5 +1,6 @@
 #include "parse/bacula_schedule.hpp"
 
+#include "model/bacula_name.hpp"
 #include "parse/suggest.hpp"
 
 #include <fmt/format.h>
@@ -130,13 +131,6 @@ const OverrideField* find_override(std::string_view word) {
 bool is_level(std::string_view word) {
   return std::any_of(k_levels.begin(), k_levels.end(),
                      [&](std::string_view l) { return iequals(l, word); });
-}
-
-bool valid_resource_name(std::string_view name) {
-  return !name.empty() && name.size() <= 127 &&
-         std::all_of(name.begin(), name.end(), [](unsigned char c) {
-           return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':' || c == ' ';
-         });
 }
 
 // "2 hours", "90min", "1 day 12h": numbers, each with an optional unit.
@@ -304,7 +298,7 @@ private:
       }
       return true;
     case Override::resource:
-      if (!valid_resource_name(value.text)) {
+      if (check_bacula_name(value.text)) {
         return problem_once(value.offset,
                             fmt::format("has an invalid {} name {}: Bacula names use letters, "
                                         "digits, '-', '_', '.', ':' and spaces",

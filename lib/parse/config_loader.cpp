@@ -2,6 +2,7 @@
 
 #include "graph/dag.hpp"
 #include "model/address.hpp"
+#include "model/bacula_name.hpp"
 #include "model/bucket_name.hpp"
 #include "parse/bacula_schedule.hpp"
 #include "parse/suggest.hpp"
@@ -9,7 +10,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <unordered_set>
 
 namespace stove {
@@ -764,17 +764,10 @@ private:
         return false;
       }
       if (field.syntax == Syntax::bacula_name) {
-        auto bad = std::find_if(v.text.begin(), v.text.end(), [](unsigned char c) {
-          return !(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':' || c == ' ');
-        });
-        if (!v.text.empty() &&
-            (bad != v.text.end() || v.text.front() == ' ' || v.text.back() == ' ')) {
-          size_t at = bad != v.text.end() ? static_cast<size_t>(bad - v.text.begin())
-                                          : (v.text.front() == ' ' ? 0 : v.text.size() - 1);
-          m_diag.error(value_mark(v, at),
-                       fmt::format("{}: field {} may use only letters, digits, '-', '_', '.', "
-                                   "':' and inner spaces, as Bacula names do", who,
-                                   in_quotes(name)));
+        // The length was checked above against the field's own limit.
+        if (auto problem = check_bacula_name(v.text, v.text.size())) {
+          m_diag.error(value_mark(v, problem->offset),
+                       fmt::format("{}: field {} {}", who, in_quotes(name), problem->message));
           return false;
         }
       }

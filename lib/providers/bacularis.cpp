@@ -1,5 +1,6 @@
 #include "providers/bacularis.hpp"
 
+#include "model/bacula_name.hpp"
 #include "model/error.hpp"
 #include "providers/openvcloud.hpp"
 
@@ -1236,25 +1237,15 @@ private:
   Backups m_backups;
 };
 
-bool name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.' || c == ':';
-}
-
 } // namespace
 
-bool valid_name(std::string_view name) {
-  if (name.empty() || name.size() > k_max_name || name.front() == ' ' || name.back() == ' ') {
-    return false;
-  }
-  return std::all_of(name.begin(), name.end(), [](char c) { return name_char(c) || c == ' '; });
-}
+bool valid_name(std::string_view name) { return !check_bacula_name(name, k_max_name); }
 
 std::string client_name(std::string_view machine_name) {
   constexpr std::string_view k_suffix = "-fd";
   std::string name;
   for (char c : machine_name) {
-    name.push_back(name_char(c) ? c : '-');
+    name.push_back(bacula_name_char(c) ? c : '-');
   }
   if (name.size() > k_max_name - k_suffix.size()) {
     name.resize(k_max_name - k_suffix.size());

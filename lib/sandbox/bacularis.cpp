@@ -1,5 +1,6 @@
 #include "sandbox/bacularis.hpp"
 
+#include "model/bacula_name.hpp"
 #include "model/error.hpp"
 #include "sandbox/committer.hpp"
 #include "state/atomic_file.hpp"
@@ -89,10 +90,7 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-bool name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.' || c == ':' || c == ' ';
-}
+bool name_char(char c) { return bacula_name_char(c) || c == ' '; }
 
 // Why `name` is not a valid Bacula resource name, or nullopt.
 std::optional<std::string> name_problem(std::string_view name) {

@@ -1,5 +1,6 @@
 #include "sandbox/s3.hpp"
 
+#include "model/bucket_name.hpp"
 #include "model/error.hpp"
 #include "providers/s3_xml.hpp"
 #include "providers/sigv4.hpp"
@@ -113,36 +114,6 @@ bool is_lower_or_digit(char c) {
 }
 
 // S3's rules for new buckets.
-bool modern_name(std::string_view name) {
-  if (name.size() < 3 || name.size() > 63 || !is_lower_or_digit(name.front()) ||
-      !is_lower_or_digit(name.back()) || name.find("..") != std::string_view::npos ||
-      name.starts_with("xn--") || name.ends_with("-s3alias")) {
-    return false;
-  }
-  bool all_digits_and_dots = true;
-  for (char c : name) {
-    if (!is_lower_or_digit(c) && c != '.' && c != '-') {
-      return false;
-    }
-    if (!(c >= '0' && c <= '9') && c != '.') {
-      all_digits_and_dots = false;
-    }
-  }
-  // Not formatted as an IP address.
-  return !(all_digits_and_dots && std::count(name.begin(), name.end(), '.') == 3);
-}
-
-// The legacy us-east-1 rules.
-bool legacy_name(std::string_view name) {
-  if (name.size() < 3 || name.size() > 255) {
-    return false;
-  }
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-' || c == '_';
-  });
-}
-
 bool valid_region(std::string_view region) {
   return !region.empty() && region.size() <= 32 &&
          std::all_of(region.begin(), region.end(),
@@ -227,7 +198,8 @@ bool S3::is_mutating(std::string_view method) {
 }
 
 bool S3::valid_bucket_name(std::string_view name) {
-  return modern_name(name) || legacy_name(name);
+  // The legacy us-east-1 rules, which take every current name too.
+  return !check_bucket_name(name, BucketNameRules::legacy);
 }
 
 S3Reply S3::error(int status, std::string_view code, std::string_view message,

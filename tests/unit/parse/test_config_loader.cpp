@@ -428,8 +428,8 @@ TEST_SUITE("load_config: field syntax") {
     REQUIRE(loaded.errors.size() == 3);
     CHECK(loaded.errors[0] == "11:21: backup \"db/nightly\": field \"name\" may use only letters, "
                               "digits, '-', '_', '.', ':' and inner spaces, as Bacula names do");
-    CHECK(loaded.errors[1] == "12:18: backup \" padded\": field \"name\" may use only letters, "
-                              "digits, '-', '_', '.', ':' and inner spaces, as Bacula names do");
+    CHECK(loaded.errors[1] ==
+          "12:18: backup \" padded\": field \"name\" cannot start or end with a space");
     CHECK(loaded.errors[2] == "13:18: backup \"" + std::string(119, 'j') +
                                   "\": field \"name\" is 119 characters long; the most is 118");
   }
