@@ -49,7 +49,10 @@ std::vector<ProviderTypeSchema> build_table() {
       true,
       {env_setting("username_env", "STOVE_BACULARIS_USER", "Variable holding the user name."),
        env_setting("password_env", "STOVE_BACULARIS_PASSWORD", "Variable holding the password."),
-       env_setting("token_env", "", "Variable holding an OAuth2 bearer token instead.")},
+       env_setting("token_env", "", "Variable holding an OAuth2 bearer token instead."),
+       env_setting("client_password_env", "",
+                   "Variable holding the file daemons' password, written into each Client "
+                   "(a director needs it to reach them); unset: left to Bacularis.")},
       "Bacularis / Baculum REST API v2: backup jobs."});
 
   ProviderSetting region;

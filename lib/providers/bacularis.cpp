@@ -180,7 +180,8 @@ std::string differences(const json& have, const json& want) {
     if (it != have.end() && covers(*it, value)) {
       continue;
     }
-    std::string item = it == have.end()
+    std::string item = key == "Password" ? std::string("Password differs")
+                       : it == have.end()
                            ? fmt::format("{} missing, want {}", key, value.dump())
                            : fmt::format("{} is {}, want {}", key, it->dump(), value.dump());
     out = out.empty() ? item : fmt::format("{}; {}", out, item);
@@ -263,12 +264,17 @@ struct Names {
 };
 
 // The directives stove writes for each resource.
-json client_directives(const std::string& name, const std::string& address) {
-  return {{"Name", name},
-          {"Address", address},
-          {"FDPort", k_fd_port},
-          {"Catalog", std::string(k_catalog)},
-          {"AutoPrune", "yes"}};
+json client_directives(const std::string& name, const std::string& address,
+                       const std::optional<std::string>& password) {
+  json d = {{"Name", name},
+            {"Address", address},
+            {"FDPort", k_fd_port},
+            {"Catalog", std::string(k_catalog)},
+            {"AutoPrune", "yes"}};
+  if (password) {
+    d["Password"] = *password;
+  }
+  return d;
 }
 
 json fileset_directives(const std::string& name, const std::vector<std::string>& files,
@@ -325,7 +331,7 @@ json job_identity(const json& job) {
 }
 
 // The directives of each type that stove manages: an update sets these and
-// keeps the rest (a Client's Password, say).
+// keeps the rest (a Client's Password, unless client_password_env is set).
 std::vector<std::string> managed_keys(std::string_view type) {
   if (type == "Client") {
     return {"Address", "FDPort", "Catalog", "AutoPrune"};
@@ -408,6 +414,9 @@ public:
 
   Api(Settings settings, http::ClientOptions options)
       : m_settings(std::move(settings)), m_client(std::move(options)) {
+    if (m_settings.client_password) {
+      m_client.add_secret(*m_settings.client_password);
+    }
     if (m_settings.token) {
       if (m_settings.token_is_secret) {
         m_client.add_secret(*m_settings.token);
@@ -423,6 +432,7 @@ public:
 
   http::Stats stats() const { return m_client.stats(); }
   const http::RetryPolicy& retry() const { return m_client.options().retry; }
+  const Settings& settings() const { return m_settings; }
 
   static std::string config_path(std::string_view type, std::string_view name = {}) {
     return name.empty() ? fmt::format("config/dir/{}", type)
@@ -563,6 +573,11 @@ public:
         merged.erase(key);
       }
     }
+    // The file daemons' password: stove's when it has one (client_password_env),
+    // else whatever an operator set.
+    if (type == "Client" && wanted.contains("Password")) {
+      merged["Password"] = wanted["Password"];
+    }
     merged["Name"] = wanted["Name"];
     json body = body_of(merged);
     try {
@@ -653,7 +668,8 @@ public:
         existing && !covers(*existing, job_identity(job))) {
       throw conflict(target, names.job, *existing, job_identity(job));
     }
-    ensure(target, "Client", client_directives(client, address), Existing::reuse, context);
+    ensure(target, "Client", client_directives(client, address, m_api.settings().client_password),
+           Existing::reuse, context);
     ensure(target, "FileSet",
            fileset_directives(names.fileset, spec_list(target, "fileset", {"/"}),
                               spec_list(target, "excludes", {})),
@@ -1131,7 +1147,7 @@ private:
             // Only what stove must have: the Client's address.
             merged = *current;
             for (const auto& [key, value] : wanted.items()) {
-              if (!current->contains(key) || key == "Address") {
+              if (!current->contains(key) || key == "Address" || key == "Password") {
                 merged[key] = value;
               }
             }
@@ -1261,6 +1277,15 @@ Settings settings_from_config(const ProviderConfig& config, const Environment& e
   Settings s;
   s.provider_name = config.name;
   s.endpoint = openvcloud::normalise_endpoint(config);
+  if (auto variable = setting_string(config, "client_password_env")) {
+    s.client_password = read_variable(environment, *variable);
+    if (!s.client_password) {
+      throw Error(ErrorKind::input,
+                  fmt::format("provider \"{}\": environment variable {} is not set; it holds the "
+                              "file daemons' password (client_password_env)",
+                              config.name, *variable));
+    }
+  }
   if (auto token_variable = setting_string(config, "token_env")) {
     auto token = read_variable(environment, *token_variable);
     if (!token) {

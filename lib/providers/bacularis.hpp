@@ -26,11 +26,11 @@
 // What one backup makes (JOB is the backup's name, the remote id):
 //   Client   MACHINE-fd      Address = the machine's ip_address, FDPort 9102,
 //                            Catalog MyCatalog, AutoPrune yes. Shared by every
-//                            backup of the machine; no Password: the file
-//                            daemon's password is a secret stove never writes,
-//                            reads into state or logs (set it in Bacularis; a PUT
-//                            by stove keeps it, since updates merge into what
-//                            is there).
+//                            backup of the machine. Password: the one in
+//                            client_password_env if set, else none written and
+//                            an operator's kept (updates merge into what is
+//                            there). A secret: never observed, in the state or
+//                            logged.
 //   FileSet  JOB-fileset     Include [{File: fileset, Options: [{Signature: MD5}]}],
 //                            Exclude [{File: excludes}] (left out when empty)
 //   Schedule JOB-schedule    Run [schedule]
@@ -75,6 +75,10 @@ struct Settings {
   std::string username;
   std::string password;
   std::string credential_hint; // "check the token in X": for 401/403 messages
+  // The file daemons' password (client_password_env), written into each
+  // Client this provider makes; a secret, never observed or logged. Unset:
+  // stove writes none and keeps the one an operator set.
+  std::optional<std::string> client_password;
   // Whether the token is a credential to keep out of messages and logs:
   // not the sandbox's well-known default ("sandbox").
   bool token_is_secret = true;

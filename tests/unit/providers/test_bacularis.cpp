@@ -13,6 +13,8 @@
 
 #include <doctest/doctest.h>
 
+#include <map>
+
 using namespace stove;
 using namespace stove::providers;
 using nlohmann::json;
@@ -44,15 +46,21 @@ struct Fixture {
     return o;
   }
 
-  // `type: bacularis`, basic auth as user sandbox with `password`.
-  std::unique_ptr<Provider> bacularis_provider(const std::string& password) {
+  // `type: bacularis`, basic auth as user sandbox with `password`; with
+  // `fd_password`, client_password_env too.
+  std::unique_ptr<Provider> bacularis_provider(const std::string& password,
+                                               const std::string& fd_password = "") {
     ProviderConfig config;
     config.name = "bacula";
     config.type = "bacularis";
     config.endpoint = server.url();
-    return bacularis::factory(config, test::provider_options(test::fake_environment(
-                                          {{"STOVE_BACULARIS_USER", "sandbox"},
-                                           {"STOVE_BACULARIS_PASSWORD", password}})));
+    std::map<std::string, std::string> env = {{"STOVE_BACULARIS_USER", "sandbox"},
+                                              {"STOVE_BACULARIS_PASSWORD", password}};
+    if (!fd_password.empty()) {
+      config.settings = {{"client_password_env", "FD_PASSWORD"}};
+      env["FD_PASSWORD"] = fd_password;
+    }
+    return bacularis::factory(config, test::provider_options(test::fake_environment(env)));
   }
 
   // A GET straight to the sandbox: the reply's output and error.
@@ -164,6 +172,42 @@ TEST_CASE("bacularis: create writes the Client, FileSet, Schedule, Pool and Job 
   CHECK(f.notes.list().empty());
   // Client, FileSet, Schedule, Pool, Job, reload, then the reads.
   CHECK(f.server.counters().mutating == 6);
+}
+
+TEST_CASE("bacularis: client_password_env writes the file daemons' password into the Client, "
+          "and nowhere else") {
+  Fixture f;
+  auto provider = f.bacularis_provider(k_token, "fd-s3cr3t");
+  KindAdapter* backups = provider->adapter(Kind::backup);
+  Remote remote = backups->create(backup_target("nightly"), f.notes.context());
+  CHECK(remote.observed == k_observed);  // no password among what is observed
+  CHECK(remote.observed.dump().find("fd-s3cr3t") == std::string::npos);
+  CHECK(f.resource("Client", "web-1-fd") == json{{"Name", "web-1-fd"},
+                                                 {"Address", "10.1.0.5"},
+                                                 {"FDPort", 9102},
+                                                 {"Catalog", "MyCatalog"},
+                                                 {"AutoPrune", "yes"},
+                                                 {"Password", "fd-s3cr3t"}});
+  // An operator's Client with another password: stove sets its own, and its
+  // note does not show either.
+  json changed = f.resource("Client", "web-1-fd");
+  changed["Password"] = "operator-pw";
+  http::Client client(http::ClientOptions{});
+  http::Request put;
+  put.method = "PUT";
+  put.url = fmt::format("{}/api/v2/config/dir/Client/web-1-fd", f.server.url());
+  put.headers.emplace_back("Authorization", fmt::format("Bearer {}", k_token));
+  put.body = json{{"config", changed.dump()}}.dump();
+  put.headers.emplace_back("Content-Type", "application/json");
+  REQUIRE(client.send(put).status == 200);
+  backups->create(backup_target("weekly"), f.notes.context());
+  CHECK(f.resource("Client", "web-1-fd").at("Password") == "fd-s3cr3t");
+  for (const auto& note : f.notes.list()) {
+    CHECK(note.find("fd-s3cr3t") == std::string::npos);
+    CHECK(note.find("operator-pw") == std::string::npos);
+  }
+  CHECK(f.notes.list() ==
+        std::vector<std::string>{R"(updating the existing Client "web-1-fd" (Password differs))"});
 }
 
 TEST_CASE("bacularis: read and find map the configuration back, a missing job is nullopt") {
@@ -428,6 +472,10 @@ TEST_CASE("bacularis: the factory names a missing credential variable") {
         "holds the Bacularis API password (password_env)");
   CHECK(error_of({{"STOVE_BACULARIS_USER", "admin"}, {"STOVE_BACULARIS_PASSWORD", "pw"}}) ==
         "(no error)");
+  config.settings = {{"client_password_env", "FD_PASSWORD"}};
+  CHECK(error_of({{"STOVE_BACULARIS_USER", "admin"}, {"STOVE_BACULARIS_PASSWORD", "pw"}}) ==
+        R"(provider "bacula": environment variable FD_PASSWORD is not set; it holds the file )"
+        "daemons' password (client_password_env)");
   config.settings = {{"token_env", "BACULA_TOKEN"}};
   CHECK(error_of({}) ==
         R"(provider "bacula": environment variable BACULA_TOKEN is not set; it holds the OAuth2 )"
