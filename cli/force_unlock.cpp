@@ -40,7 +40,8 @@ int run_force_unlock(const ForceUnlockOptions& options) {
 void set_force_unlock_command(CLI::App& app, Context& context) {
   auto options = std::make_shared<ForceUnlockOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "force-unlock", "Clear the state lock record left by a stove that ended without releasing it");
+      "force-unlock",
+      "Clear the state lock record left by a stove that ended without releasing it");
   cmd->add_option("LOCK_ID", options->id,
                   "The lock's id, as the lock record (STATE.lock) and lock errors show it")
       ->required();

@@ -68,8 +68,7 @@ void edit_state(const std::string& path, const std::string& operation,
                 std::chrono::milliseconds timeout, Edit edit) {
   // Said before the lock makes a directory or a lock file.
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec) &&
-      !std::filesystem::exists(journal_path_for(path), ec)) {
+  if (!std::filesystem::exists(path, ec) && !std::filesystem::exists(journal_path_for(path), ec)) {
     throw Error(ErrorKind::state, fmt::format("{}: no such state file", path));
   }
   StateLock lock = StateLock::acquire(path, operation, timeout);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -14,7 +15,6 @@
 #include <filesystem>
 #include <limits>
 #include <pwd.h>
-#include <csignal>
 #include <sys/file.h>
 #include <system_error>
 #include <thread>
@@ -261,9 +261,9 @@ LockInfo force_unlock(const std::string& state_path, const std::string& id) {
   int fd = ::open(lock_path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) {
-      throw Error(ErrorKind::state,
-                  fmt::format("{}: no lock is held (there is no lock file): nothing to unlock",
-                              lock_path));
+      throw Error(
+          ErrorKind::state,
+          fmt::format("{}: no lock is held (there is no lock file): nothing to unlock", lock_path));
     }
     lock_io_error(lock_path, "open", errno);
   }
@@ -295,10 +295,10 @@ LockInfo force_unlock(const std::string& state_path, const std::string& id) {
                               lock_path));
     }
     auto text = read_record(fd);
-    throw Error(ErrorKind::state,
-                fmt::format("{}: no lock is held{}: nothing to unlock", lock_path,
-                            text && !text->empty() ? " (the file holds no readable lock record)"
-                                                   : ""));
+    throw Error(
+        ErrorKind::state,
+        fmt::format("{}: no lock is held{}: nothing to unlock", lock_path,
+                    text && !text->empty() ? " (the file holds no readable lock record)" : ""));
   }
   if (id != holder->id) {
     throw Error(ErrorKind::state,
@@ -309,8 +309,8 @@ LockInfo force_unlock(const std::string& state_path, const std::string& id) {
   if (held) {
     std::string why;
     if (holder->host == host_name()) {
-      bool running = holder->pid > 0 &&
-                     (::kill(static_cast<pid_t>(holder->pid), 0) == 0 || errno == EPERM);
+      bool running =
+          holder->pid > 0 && (::kill(static_cast<pid_t>(holder->pid), 0) == 0 || errno == EPERM);
       why = running ? std::string(", which is running on this host")
                     : fmt::format("; pid {} is no longer running, but a process it started "
                                   "still has the lock file open",

@@ -8,7 +8,7 @@ namespace stove {
 
 // Who holds a state lock. Written as JSON into the lock file while held.
 struct LockInfo {
-  std::string id;         // a UUID; force-unlock must be given it exactly
+  std::string id; // a UUID; force-unlock must be given it exactly
   long pid = 0;
   std::string host;
   std::string user;

@@ -78,8 +78,8 @@ std::vector<std::string> addresses_in(const std::string& path) {
 
 // The command failed with `message`, and the state and its backup are as
 // they were.
-void check_refused(const stove::test::RunResult& r, const std::string& message,
-                   const TempDir& dir, const std::string& before) {
+void check_refused(const stove::test::RunResult& r, const std::string& message, const TempDir& dir,
+                   const std::string& before) {
   CHECK(r.exit_code == 1);
   CHECK(r.out == "");
   CHECK(r.err == message);
@@ -129,9 +129,9 @@ TEST_SUITE("stove state rm") {
                        "Successfully removed 2 resource instance(s).\n");
     CHECK(addresses_in(path) == std::vector<std::string>{k_space, k_bucket});
 
-    auto recursive = run_stove({"state", "rm", "-f", "site.yaml", "--recursive", "bucket.logs",
-                                "cloud_space.web"},
-                               in(dir));
+    auto recursive = run_stove(
+        {"state", "rm", "-f", "site.yaml", "--recursive", "bucket.logs", "cloud_space.web"},
+        in(dir));
     CHECK(recursive.exit_code == 0);
     CHECK(recursive.out == "Removed cloud_space[\"web\"]\nRemoved bucket[\"logs\"]\n"
                            "Successfully removed 2 resource instance(s).\n");
@@ -260,8 +260,7 @@ TEST_SUITE("stove state mv") {
       journal.recorded(machine);
       journal.deleted(k_bucket);
     } // not removed: the apply was interrupted
-    auto r = run_stove({"state", "mv", k_machine, R"(cloud_space["web"].machine["api"])"},
-                       in(dir));
+    auto r = run_stove({"state", "mv", k_machine, R"(cloud_space["web"].machine["api"])"}, in(dir));
     CHECK(r.exit_code == 0);
     CHECK(r.err == "stove: note: recovered 3 step(s) of an interrupted apply from "
                    "state/site.json.journal\n");
@@ -292,14 +291,14 @@ TEST_SUITE("stove state rm and mv") {
         "is released when it exits\n",
         info.pid, info.host, info.user, info.created_at, info.id);
     check_refused(run_stove({"state", "rm", "bucket.logs"}, in(dir)), locked, dir, before);
-    check_refused(run_stove({"state", "mv", "bucket.logs", "bucket.x", "--lock-timeout", "100ms"},
-                            in(dir)),
-                  locked, dir, before);
-    check_refused(run_stove({"state", "mv", "bucket.logs", "bucket.x", "--lock-timeout", "soon"},
-                            in(dir)),
-                  "stove: error: --lock-timeout soon: not a duration (examples: 0, 500ms, 30s, "
-                  "5m, 1h)\n",
-                  dir, before);
+    check_refused(
+        run_stove({"state", "mv", "bucket.logs", "bucket.x", "--lock-timeout", "100ms"}, in(dir)),
+        locked, dir, before);
+    check_refused(
+        run_stove({"state", "mv", "bucket.logs", "bucket.x", "--lock-timeout", "soon"}, in(dir)),
+        "stove: error: --lock-timeout soon: not a duration (examples: 0, 500ms, 30s, "
+        "5m, 1h)\n",
+        dir, before);
   }
 }
 

@@ -424,4 +424,3 @@ TEST_SUITE("force_unlock") {
   }
 
 } // TEST_SUITE
-

@@ -88,19 +88,18 @@ TEST_SUITE("remove_resources") {
     State state = sample();
     auto removed = stove::remove_resources(state, "s.json", {addr("bucket.logs")}, false);
     CHECK(removed == std::vector<std::string>{R"(bucket["logs"])"});
-    CHECK(addresses(state) == std::vector<std::string>{
-                                  R"(cloud_space["web"])", R"(cloud_space["web"].machine["a"])",
-                                  R"(cloud_space["web"].machine["a"].backup["nightly"])",
-                                  R"(cloud_space["web"].machine["b"])", R"(cloud_space["db"])"});
+    CHECK(addresses(state) ==
+          std::vector<std::string>{R"(cloud_space["web"])", R"(cloud_space["web"].machine["a"])",
+                                   R"(cloud_space["web"].machine["a"].backup["nightly"])",
+                                   R"(cloud_space["web"].machine["b"])", R"(cloud_space["db"])"});
     // A dependency on it is left as it is, as terraform leaves it.
     CHECK(state.resources[3].dependencies.back() == R"(bucket["logs"])");
   }
 
   TEST_CASE("a parent alone is refused, naming every resource under it") {
     State state = sample();
-    std::string message = input_error([&] {
-      stove::remove_resources(state, "s.json", {addr("cloud_space.web")}, false);
-    });
+    std::string message = input_error(
+        [&] { stove::remove_resources(state, "s.json", {addr("cloud_space.web")}, false); });
     CHECK(message ==
           "cannot remove cloud_space[\"web\"] alone: 3 resource(s) under it would be left without "
           "their parent:\n    cloud_space[\"web\"].machine[\"a\"]\n    "
@@ -116,8 +115,9 @@ TEST_SUITE("remove_resources") {
         state, "s.json",
         {addr("cloud_space.web.machine.a.backup.nightly"), addr("cloud_space.web.machine.a")},
         false);
-    CHECK(removed == std::vector<std::string>{R"(cloud_space["web"].machine["a"])",
-                                              R"(cloud_space["web"].machine["a"].backup["nightly"])"});
+    CHECK(removed ==
+          std::vector<std::string>{R"(cloud_space["web"].machine["a"])",
+                                   R"(cloud_space["web"].machine["a"].backup["nightly"])"});
     CHECK(state.resources.size() == 4);
   }
 
@@ -132,8 +132,7 @@ TEST_SUITE("remove_resources") {
   TEST_CASE("an unknown address is refused with a suggestion, and nothing is removed") {
     State state = sample();
     std::string message = input_error([&] {
-      stove::remove_resources(state, "s.json", {addr("bucket.logs"), addr("bucket.lgos")},
-                              false);
+      stove::remove_resources(state, "s.json", {addr("bucket.logs"), addr("bucket.lgos")}, false);
     });
     CHECK(message == "s.json has no resource bucket[\"lgos\"]; did you mean "
                      "\"bucket[\"logs\"]\"?");
@@ -152,18 +151,18 @@ TEST_SUITE("move_resource") {
 
   TEST_CASE("moving a parent renames everything under it, with parent links and dependencies") {
     State state = sample();
-    auto moved = stove::move_resource(state, "s.json", addr("cloud_space.web"),
-                                      addr("cloud_space.www"));
+    auto moved =
+        stove::move_resource(state, "s.json", addr("cloud_space.web"), addr("cloud_space.www"));
     REQUIRE(moved.size() == 4);
     CHECK(moved[0].from == R"(cloud_space["web"])");
     CHECK(moved[0].to == R"(cloud_space["www"])");
     CHECK(moved[2].from == R"(cloud_space["web"].machine["a"].backup["nightly"])");
     CHECK(moved[2].to == R"(cloud_space["www"].machine["a"].backup["nightly"])");
-    CHECK(addresses(state) == std::vector<std::string>{
-                                  R"(cloud_space["www"])", R"(cloud_space["www"].machine["a"])",
-                                  R"(cloud_space["www"].machine["a"].backup["nightly"])",
-                                  R"(cloud_space["www"].machine["b"])", R"(bucket["logs"])",
-                                  R"(cloud_space["db"])"});
+    CHECK(addresses(state) ==
+          std::vector<std::string>{R"(cloud_space["www"])", R"(cloud_space["www"].machine["a"])",
+                                   R"(cloud_space["www"].machine["a"].backup["nightly"])",
+                                   R"(cloud_space["www"].machine["b"])", R"(bucket["logs"])",
+                                   R"(cloud_space["db"])"});
     CHECK(state.resources[2].parent == R"(cloud_space["www"].machine["a"])");
     CHECK(state.resources[2].dependencies ==
           std::vector<std::string>{R"(cloud_space["www"].machine["a"])"});
