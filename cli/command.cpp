@@ -2,6 +2,7 @@
 
 #include "model/error.hpp"
 #include "plan/inputs.hpp"
+#include "state/lock.hpp"
 
 #include <fmt/format.h>
 
@@ -114,6 +115,16 @@ InterruptHandlers::InterruptHandlers(void (*handler)(int)) : m_saved(std::make_u
 InterruptHandlers::~InterruptHandlers() {
   ::sigaction(SIGINT, &m_saved->interrupt, nullptr);
   ::sigaction(SIGTERM, &m_saved->terminate, nullptr);
+}
+
+std::chrono::milliseconds lock_timeout_option(const std::string& text) {
+  auto duration = parse_duration(text);
+  if (!duration) {
+    throw Error(ErrorKind::usage, fmt::format("--lock-timeout {}: not a duration (examples: 0, "
+                                              "500ms, 30s, 5m, 1h)",
+                                              text));
+  }
+  return *duration;
 }
 
 } // namespace stove

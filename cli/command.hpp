@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -39,6 +40,7 @@ void set_apply_command(CLI::App& app, Context& context);
 void set_destroy_command(CLI::App& app, Context& context);
 void set_exec_command(CLI::App& app, Context& context);
 void set_sandbox_command(CLI::App& app, Context& context);
+void set_force_unlock_command(CLI::App& app, Context& context);
 
 // Takes ownership of a large object and never destroys it: the kernel takes
 // a process's memory back at exit at once, while freeing 100k resources one
@@ -85,5 +87,8 @@ struct StateChoice {
 };
 void add_state_choice(CLI::App& command, StateChoice& choice);
 std::string chosen_state_path(const StateChoice& choice);
+
+// --lock-timeout DURATION, parsed; a usage error when it is not a duration.
+std::chrono::milliseconds lock_timeout_option(const std::string& text);
 
 } // namespace stove

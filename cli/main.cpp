@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
   stove::set_exec_command(app, context);
   stove::set_show_command(app, context);
   stove::set_state_command(app, context);
+  stove::set_force_unlock_command(app, context);
   stove::set_schema_command(app, context);
   stove::set_sandbox_command(app, context);
 

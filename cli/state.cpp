@@ -4,10 +4,15 @@
 #include "model/error.hpp"
 #include "parse/suggest.hpp"
 #include "plan/render.hpp"
+#include "state/journal.hpp"
+#include "state/lock.hpp"
+#include "state/state_edit.hpp"
 #include "state/statefile.hpp"
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <filesystem>
 #include <memory>
 
 namespace stove {
@@ -36,6 +41,94 @@ nlohmann::ordered_json resource_json(const ResourceState& r) {
   return nlohmann::ordered_json::parse(serialize_state(single))["resources"][0];
 }
 
+struct StateEditOptions {
+  StateChoice choice;
+  std::vector<std::string> addresses; // rm
+  std::string from;                   // mv
+  std::string to;                     // mv
+  bool recursive = false;
+  std::string lock_timeout = "0s";
+};
+
+Address address_argument(const std::string& text) {
+  AddressError problem;
+  auto address = parse_address(text, &problem);
+  if (!address) {
+    throw Error(ErrorKind::usage, fmt::format("bad address \"{}\": {} (at character {})", text,
+                                              problem.message, problem.offset + 1));
+  }
+  return std::move(*address);
+}
+
+// An edit of the state, as apply writes it: under the lock, with the journal
+// of an interrupted run folded in first. `edit` changes the state it is
+// given or throws, in which case nothing is written.
+template <typename Edit>
+void edit_state(const std::string& path, const std::string& operation,
+                std::chrono::milliseconds timeout, Edit edit) {
+  // Said before the lock makes a directory or a lock file.
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec) && !std::filesystem::exists(journal_path_for(path), ec)) {
+    throw Error(ErrorKind::state, fmt::format("{}: no such state file", path));
+  }
+  StateLock lock = StateLock::acquire(path, operation, timeout);
+  State state = load_state(path);
+  ReplayResult replay = replay_journal(path, state);
+  if (!state.exists && !replay.found) {
+    throw Error(ErrorKind::state, fmt::format("{}: no such state file", path));
+  }
+  State edited = state;
+  edit(edited);
+  if (replay.found) {
+    // The recovered state is written on its own first, so that PATH.backup
+    // holds it: restoring the backup undoes this edit, not the recovery.
+    print_note(fmt::format("recovered {} step(s) of an interrupted apply from {}", replay.records,
+                           journal_path_for(path)));
+    write_state(path, state);
+    Journal(path).remove();
+    edited.serial = state.serial;
+    edited.lineage = state.lineage;
+  }
+  write_state(path, edited);
+}
+
+int run_rm(const StateEditOptions& options) {
+  std::vector<Address> addresses;
+  for (const auto& text : options.addresses) {
+    addresses.push_back(address_argument(text));
+  }
+  const auto timeout = lock_timeout_option(options.lock_timeout);
+  std::string path = chosen_state_path(options.choice);
+  std::vector<std::string> removed;
+  edit_state(path, "state rm", timeout, [&](State& state) {
+    removed = remove_resources(state, path, addresses, options.recursive);
+  });
+  std::string out;
+  for (const auto& address : removed) {
+    out += fmt::format("Removed {}\n", address);
+  }
+  out += fmt::format("Successfully removed {} resource instance(s).\n", removed.size());
+  print_out(out);
+  return k_exit_ok;
+}
+
+int run_mv(const StateEditOptions& options) {
+  Address from = address_argument(options.from);
+  Address to = address_argument(options.to);
+  const auto timeout = lock_timeout_option(options.lock_timeout);
+  std::string path = chosen_state_path(options.choice);
+  std::vector<MovedAddress> moved;
+  edit_state(path, "state mv", timeout,
+             [&](State& state) { moved = move_resource(state, path, from, to); });
+  std::string out;
+  for (const auto& m : moved) {
+    out += fmt::format("Move \"{}\" to \"{}\"\n", m.from, m.to);
+  }
+  out += fmt::format("Successfully moved {} object(s).\n", moved.size());
+  print_out(out);
+  return k_exit_ok;
+}
+
 int run_list(const StateOptions& options) {
   std::string path = chosen_state_path(options.choice);
   State state = load_existing_state(path);
@@ -60,16 +153,10 @@ int run_list(const StateOptions& options) {
 }
 
 int run_show(const StateOptions& options) {
-  AddressError problem;
-  auto address = parse_address(options.address, &problem);
-  if (!address) {
-    throw Error(ErrorKind::usage, fmt::format("bad address \"{}\": {} (at character {})",
-                                              options.address, problem.message,
-                                              problem.offset + 1));
-  }
+  auto address = address_argument(options.address);
   std::string path = chosen_state_path(options.choice);
   State state = load_existing_state(path);
-  std::string wanted = address->str();
+  std::string wanted = address.str();
   const ResourceState* found = nullptr;
   std::vector<std::string> addresses;
   for (const auto& r : state.resources) {
@@ -121,8 +208,17 @@ int run_show(const StateOptions& options) {
 
 } // namespace
 
+void add_lock_timeout(CLI::App& command, std::string& lock_timeout) {
+  command
+      .add_option("--lock-timeout", lock_timeout,
+                  "Wait up to DURATION for another stove to release the state lock (default 0s: "
+                  "fail at once)")
+      ->type_name("DURATION");
+}
+
 void set_state_command(CLI::App& app, Context& context) {
-  CLI::App* state = app.add_subcommand("state", "Inspect the state file");
+  CLI::App* state = app.add_subcommand("state", "Inspect the state file, or forget and rename "
+                                                "resources in it");
   state->footer("Exit status: 0 success, 1 error (no state file, an unknown address, ...).");
   state->require_subcommand(1);
 
@@ -141,6 +237,37 @@ void set_state_command(CLI::App& app, Context& context) {
   add_state_choice(*show, show_options->choice);
   show->add_flag("--json", show_options->json, "Print the record as JSON");
   context.on_run(show, [show_options] { return run_show(*show_options); });
+
+  auto rm_options = std::make_shared<StateEditOptions>();
+  CLI::App* rm = state->add_subcommand(
+      "rm", "Forget resources: remove them from the state without destroying them");
+  rm->add_option("ADDRESS", rm_options->addresses,
+                 "The resources' addresses, e.g. 'cloud_space[\"My VDC\"].machine[\"drupal\"]'")
+      ->required();
+  rm->add_flag("-r,--recursive", rm_options->recursive,
+               "Also forget the resources under each ADDRESS (without it, they must be named too)");
+  add_state_choice(*rm, rm_options->choice);
+  rm->get_option("--state")->description("The state file to change");
+  add_lock_timeout(*rm, rm_options->lock_timeout);
+  rm->footer("The objects stay in the cloud; a later plan offers to create them again unless the "
+             "file drops them too.\nThe previous state is kept as PATH.backup.\nExit status: 0 "
+             "success, 1 error (nothing is changed).");
+  context.on_run(rm, [rm_options] { return run_rm(*rm_options); });
+
+  auto mv_options = std::make_shared<StateEditOptions>();
+  CLI::App* mv = state->add_subcommand(
+      "mv", "Rename a resource's address in the state, with what is under it");
+  mv->add_option("FROM", mv_options->from, "The resource's address")->required();
+  mv->add_option("TO", mv_options->to,
+                 "Its new address: same kind, same parent, not in the state yet")
+      ->required();
+  add_state_choice(*mv, mv_options->choice);
+  mv->get_option("--state")->description("The state file to change");
+  add_lock_timeout(*mv, mv_options->lock_timeout);
+  mv->footer("Only the last segment of an address can change; moving a parent renames what is "
+             "under it.\nThe previous state is kept as PATH.backup.\nExit status: 0 success, 1 "
+             "error (nothing is changed).");
+  context.on_run(mv, [mv_options] { return run_mv(*mv_options); });
 }
 
 } // namespace stove

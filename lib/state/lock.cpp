@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -122,17 +123,22 @@ std::optional<LockInfo> read_record_info(int fd) {
   return parse_lock_info(*text);
 }
 
+std::string describe_holder(const LockInfo& holder) {
+  return fmt::format("pid {} on host {} (user {}) for \"{}\" since {}", holder.pid, holder.host,
+                     holder.user, holder.operation, holder.created_at);
+}
+
 std::string locked_message(const std::optional<LockInfo>& holder, const std::string& lock_path) {
   if (!holder) {
     return fmt::format("state is locked by another process, which has left no readable record "
                        "in {}\n  wait for it with --lock-timeout DURATION",
                        lock_path);
   }
-  return fmt::format("state is locked by pid {} on host {} (user {}) for \"{}\" since {}; lock id "
-                     "{}\n  wait for it with --lock-timeout DURATION, or if that process is gone, "
-                     "run: stove force-unlock {}",
-                     holder->pid, holder->host, holder->user, holder->operation, holder->created_at,
-                     holder->id, holder->id);
+  // The flock is held, so its holder is running: force-unlock cannot help,
+  // and the message does not suggest it.
+  return fmt::format("state is locked by {}; lock id {}\n  wait for it with --lock-timeout "
+                     "DURATION, or stop that process: the lock is released when it exits",
+                     describe_holder(*holder), holder->id);
 }
 
 // Replaces the file's content with `record` and makes it durable.
@@ -248,6 +254,78 @@ void StateLock::release() noexcept {
   ::flock(m_fd, LOCK_UN);
   ::close(m_fd);
   m_fd = -1;
+}
+
+LockInfo force_unlock(const std::string& state_path, const std::string& id) {
+  const std::string lock_path = lock_path_for(state_path);
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      throw Error(
+          ErrorKind::state,
+          fmt::format("{}: no lock is held (there is no lock file): nothing to unlock", lock_path));
+    }
+    lock_io_error(lock_path, "open", errno);
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); } // also releases the flock if this took it
+  } closer{fd};
+
+  bool held = false;
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno != EWOULDBLOCK) {
+      lock_io_error(lock_path, "lock", errno);
+    }
+    held = true;
+    break;
+  }
+  // Holding the flock, the record cannot change under us; otherwise it is
+  // the live holder's.
+  auto holder = read_record_info(fd);
+  if (!holder) {
+    if (held) {
+      throw Error(ErrorKind::state,
+                  fmt::format("{}: the lock is held by a running process that has left no "
+                              "readable record; force-unlock cannot take a lock from a running "
+                              "process\n  wait for it with --lock-timeout DURATION",
+                              lock_path));
+    }
+    auto text = read_record(fd);
+    throw Error(
+        ErrorKind::state,
+        fmt::format("{}: no lock is held{}: nothing to unlock", lock_path,
+                    text && !text->empty() ? " (the file holds no readable lock record)" : ""));
+  }
+  if (id != holder->id) {
+    throw Error(ErrorKind::state,
+                fmt::format("lock ID {} does not match the lock's ID {}, taken by {}; nothing was "
+                            "changed",
+                            id, holder->id, describe_holder(*holder)));
+  }
+  if (held) {
+    std::string why;
+    if (holder->host == host_name()) {
+      bool running =
+          holder->pid > 0 && (::kill(static_cast<pid_t>(holder->pid), 0) == 0 || errno == EPERM);
+      why = running ? std::string(", which is running on this host")
+                    : fmt::format("; pid {} is no longer running, but a process it started "
+                                  "still has the lock file open",
+                                  holder->pid);
+    }
+    throw Error(ErrorKind::state,
+                fmt::format("lock {} is still held by {}{}; force-unlock cannot take a lock from "
+                            "a running process\n  wait for it with --lock-timeout DURATION, or "
+                            "stop that process: the lock is released when it exits",
+                            id, describe_holder(*holder), why));
+  }
+  if (!write_record(fd, "")) {
+    lock_io_error(lock_path, "clear", errno);
+  }
+  return *holder;
 }
 
 std::optional<LockInfo> read_lock_info(const std::string& state_path) {

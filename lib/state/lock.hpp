@@ -8,7 +8,7 @@ namespace stove {
 
 // Who holds a state lock. Written as JSON into the lock file while held.
 struct LockInfo {
-  std::string id;         // a UUID; force-unlock must be given it exactly
+  std::string id; // a UUID; force-unlock must be given it exactly
   long pid = 0;
   std::string host;
   std::string user;
@@ -22,7 +22,8 @@ class StateLock {
 public:
   // Takes the lock for `operation`, waiting up to `timeout` (0: try once).
   // On failure throws stove::Error(ErrorKind::state) that names the holder:
-  // pid, host, user, operation, since when, and the lock id.
+  // pid, host, user, operation, since when, and the lock id. A record left by
+  // a holder that died does not block: its flock died with it.
   static StateLock acquire(const std::string& state_path, const std::string& operation,
                            std::chrono::milliseconds timeout);
 
@@ -43,6 +44,18 @@ private:
   std::string m_lock_path;
   LockInfo m_info;
 };
+
+// `stove force-unlock`: clears the holder record that a process left in
+// STATE_PATH.lock when it ended without releasing the lock (killed, crashed,
+// machine reset). The lock itself is the flock, which the kernel released
+// when that process ended; the record is what remains. Clears it only when
+// `id` is the record's id and no process holds the flock, and returns the
+// record cleared. Throws stove::Error(ErrorKind::state) when there is no
+// record ("no lock is held"), when `id` is not the record's id (naming it),
+// and when a live process holds the lock: a running holder cannot be
+// unlocked from outside, only waited for or stopped (the message says whether
+// its pid is running when it is on this host).
+LockInfo force_unlock(const std::string& state_path, const std::string& id);
 
 // Reads the holder record of STATE_PATH.lock, if any (it may be stale).
 std::optional<LockInfo> read_lock_info(const std::string& state_path);

@@ -41,10 +41,10 @@ std::string refusal(const std::string& state_path, std::chrono::milliseconds tim
 
 std::string expected_refusal(const LockInfo& holder) {
   return fmt::format("state is locked by pid {} on host {} (user {}) for \"{}\" since {}; lock id "
-                     "{}\n  wait for it with --lock-timeout DURATION, or if that process is "
-                     "gone, run: stove force-unlock {}",
+                     "{}\n  wait for it with --lock-timeout DURATION, or stop that process: the "
+                     "lock is released when it exits",
                      holder.pid, holder.host, holder.user, holder.operation, holder.created_at,
-                     holder.id, holder.id);
+                     holder.id);
 }
 
 bool can_acquire(const std::string& state_path) {
@@ -283,6 +283,144 @@ TEST_SUITE("parse_duration") {
       CHECK_FALSE(stove::parse_duration(text));
     }
     CHECK(stove::parse_duration("9223372036854775807ms")->count() == 9223372036854775807LL);
+  }
+
+} // TEST_SUITE
+
+namespace {
+
+// The message of the state error that force_unlock throws.
+std::string force_unlock_refusal(const std::string& state_path, const std::string& id) {
+  try {
+    stove::force_unlock(state_path, id);
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::state);
+    return e.what();
+  }
+  FAIL("force_unlock succeeded");
+  return {};
+}
+
+// Leaves a holder record behind: a child takes the lock and dies without
+// releasing it, so that the kernel drops its flock and the record stays.
+LockInfo dead_holder(const std::string& state_path) {
+  ChildProcess child([&](Link& link) {
+    StateLock lock = StateLock::acquire(state_path, "apply", 0ms);
+    link.send(lock.info().id);
+    ::_exit(0);
+    return 0;
+  });
+  auto id = child.link().receive();
+  REQUIRE(id);
+  CHECK(child.wait() == 0);
+  auto record = stove::read_lock_info(state_path);
+  REQUIRE(record);
+  CHECK(record->id == *id);
+  return *record;
+}
+
+} // namespace
+
+TEST_SUITE("force_unlock") {
+
+  TEST_CASE("a holder that died leaves its record, which blocks nobody") {
+    TempDir dir;
+    auto state_path = (dir / "s.json").string();
+    LockInfo left = dead_holder(state_path);
+    CHECK(left.pid != ::getpid());
+    {
+      StateLock lock = StateLock::acquire(state_path, "plan", 0ms);
+      CHECK(lock.info().id != left.id);
+    }
+  }
+
+  TEST_CASE("the record of a dead holder is cleared when given its id") {
+    TempDir dir;
+    auto state_path = (dir / "s.json").string();
+    LockInfo left = dead_holder(state_path);
+    LockInfo cleared = stove::force_unlock(state_path, left.id);
+    check_same(cleared, left);
+    CHECK(std::filesystem::exists(state_path + ".lock"));
+    CHECK(std::filesystem::file_size(state_path + ".lock") == 0);
+    CHECK(force_unlock_refusal(state_path, left.id) ==
+          fmt::format("{}.lock: no lock is held: nothing to unlock", state_path));
+    CHECK(can_acquire(state_path));
+  }
+
+  TEST_CASE("another id is refused and changes nothing") {
+    TempDir dir;
+    auto state_path = (dir / "s.json").string();
+    LockInfo left = dead_holder(state_path);
+    std::string before = stove::test::read_file(dir / "s.json.lock");
+    CHECK(force_unlock_refusal(state_path, "nope") ==
+          fmt::format("lock ID nope does not match the lock's ID {}, taken by pid {} on host {} "
+                      "(user {}) for \"apply\" since {}; nothing was changed",
+                      left.id, left.pid, left.host, left.user, left.created_at));
+    CHECK(stove::test::read_file(dir / "s.json.lock") == before);
+  }
+
+  TEST_CASE("no lock file, an empty one or an unreadable record: nothing to unlock") {
+    TempDir dir;
+    auto state_path = (dir / "s.json").string();
+    CHECK(force_unlock_refusal(state_path, "x") ==
+          fmt::format("{}.lock: no lock is held (there is no lock file): nothing to unlock",
+                      state_path));
+    CHECK_FALSE(std::filesystem::exists(state_path + ".lock"));
+    dir.write("s.json.lock", "");
+    CHECK(force_unlock_refusal(state_path, "x") ==
+          fmt::format("{}.lock: no lock is held: nothing to unlock", state_path));
+    dir.write("s.json.lock", "{");
+    CHECK(force_unlock_refusal(state_path, "x") ==
+          fmt::format("{}.lock: no lock is held (the file holds no readable lock record): "
+                      "nothing to unlock",
+                      state_path));
+  }
+
+  TEST_CASE("a running holder keeps its lock, even with the right id") {
+    TempDir dir;
+    auto state_path = (dir / "s.json").string();
+    StateLock lock = StateLock::acquire(state_path, "apply", 0ms);
+    const LockInfo& info = lock.info();
+    CHECK(force_unlock_refusal(state_path, info.id) ==
+          fmt::format("lock {} is still held by pid {} on host {} (user {}) for \"apply\" since "
+                      "{}, which is running on this host; force-unlock cannot take a lock from a "
+                      "running process\n  wait for it with --lock-timeout DURATION, or stop that "
+                      "process: the lock is released when it exits",
+                      info.id, info.pid, info.host, info.user, info.created_at));
+    auto record = stove::read_lock_info(state_path);
+    REQUIRE(record);
+    check_same(*record, info);
+    CHECK_FALSE(can_acquire(state_path));
+  }
+
+  TEST_CASE("a lock held open after its recorded pid ended is still refused") {
+    TempDir dir;
+    auto state_path = (dir / "s.json").string();
+    LockInfo left = dead_holder(state_path);
+    // Another process (here: this one) holds the flock under the dead pid's record.
+    int fd = ::open((state_path + ".lock").c_str(), O_RDWR | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    REQUIRE(::flock(fd, LOCK_EX) == 0);
+    std::string message = force_unlock_refusal(state_path, left.id);
+    CHECK(message.find(fmt::format("; pid {} is no longer running, but a process it started "
+                                   "still has the lock file open; force-unlock cannot take",
+                                   left.pid)) != std::string::npos);
+    ::close(fd);
+    CHECK(stove::force_unlock(state_path, left.id).id == left.id);
+  }
+
+  TEST_CASE("a running holder without a record is refused") {
+    TempDir dir;
+    auto state_path = (dir / "s.json").string();
+    int fd = ::open((state_path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    REQUIRE(fd >= 0);
+    REQUIRE(::flock(fd, LOCK_EX) == 0);
+    CHECK(force_unlock_refusal(state_path, "x") ==
+          fmt::format("{}.lock: the lock is held by a running process that has left no readable "
+                      "record; force-unlock cannot take a lock from a running process\n  wait "
+                      "for it with --lock-timeout DURATION",
+                      state_path));
+    ::close(fd);
   }
 
 } // TEST_SUITE
