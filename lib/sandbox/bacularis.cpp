@@ -2,6 +2,7 @@
 
 #include "model/bacula_name.hpp"
 #include "model/error.hpp"
+#include "sandbox/admin.hpp"
 #include "sandbox/committer.hpp"
 #include "state/atomic_file.hpp"
 
@@ -776,6 +777,77 @@ Reply Bacularis::serve(std::string_view method, std::string_view path,
     }
   }
   return reply;
+}
+
+Reply Bacularis::committed(Reply reply) {
+  if (reply.version != 0 && m_committer) {
+    if (auto error = m_committer->commit(reply.version)) {
+      return admin::error(500, fmt::format("the sandbox could not save its data: {}", *error));
+    }
+  }
+  return reply;
+}
+
+Reply Bacularis::admin_update(const std::string& type, const std::string& name,
+                              const json& directives) {
+  Reply reply;
+  {
+    std::lock_guard lock(m_mutex);
+    if (!Director::known_type(type)) {
+      return admin::error(404, fmt::format("the sandbox's director has no {} resources (it has "
+                                           "Client, FileSet, Schedule, Pool and Job)",
+                                           type));
+    }
+    if (auto problem = name_problem(name)) {
+      return admin::error(400, fmt::format("{} \"{}\": {}", type, name, *problem));
+    }
+    if (!directives.is_object()) {
+      return admin::error(400, "the request body must be a JSON object of directives");
+    }
+    if (auto given = directives.find("Name"); given != directives.end() && *given != json(name)) {
+      return admin::error(400, fmt::format("{} \"{}\": Name {} differs from the name in the path",
+                                           type, name, given->dump()));
+    }
+    auto& resources = m_config[type];
+    auto existing = resources.find(name);
+    const bool create = existing == resources.end();
+    json d = create ? json::object() : existing->second;
+    for (const auto& [key, value] : directives.items()) {
+      if (value.is_null()) {
+        d.erase(key);
+      } else {
+        d[key] = value;
+      }
+    }
+    d["Name"] = name;
+    if (!create && d == existing->second) {
+      return {200, d};
+    }
+    resources[name] = d;
+    reply = {create ? 201 : 200, std::move(d), ++m_version};
+  }
+  return committed(std::move(reply));
+}
+
+Reply Bacularis::admin_delete(const std::string& type, const std::string& name) {
+  Reply reply;
+  {
+    std::lock_guard lock(m_mutex);
+    auto resources = m_config.find(type);
+    if (!Director::known_type(type)) {
+      return admin::error(404, fmt::format("the sandbox's director has no {} resources (it has "
+                                           "Client, FileSet, Schedule, Pool and Job)",
+                                           type));
+    }
+    if (resources == m_config.end() || resources->second.erase(name) == 0) {
+      return admin::error(404, fmt::format("{} \"{}\" not found", type, name));
+    }
+    if (resources->second.empty()) {
+      m_config.erase(resources);
+    }
+    reply = {200, json{{"deleted", {{type, json::array({name})}}}}, ++m_version};
+  }
+  return committed(std::move(reply));
 }
 
 Reply Bacularis::call(std::string_view method, std::string_view path, const std::string& body) {

@@ -138,6 +138,16 @@ public:
   Reply serve(std::string_view method, std::string_view path, const std::string& authorization,
               const std::string& body);
 
+  // The admin endpoint (server.cpp, /sandbox/admin/bacula/{Type}/{Name}),
+  // behind the API's back and without its rules: admin_update merges
+  // `directives` (a JSON object; a null value removes that directive) into
+  // the resource, or creates it (201) when it does not exist; admin_delete
+  // deletes it even when a Job uses it. Neither reloads the director. JSON
+  // replies, errors {"error": "..."}; answered once on disk. Thread-safe.
+  Reply admin_update(const std::string& type, const std::string& name,
+                     const nlohmann::json& directives);
+  Reply admin_delete(const std::string& type, const std::string& name);
+
   // The same without credentials or persistence (for tests of the rules).
   Reply call(std::string_view method, std::string_view path, const std::string& body);
 
@@ -145,6 +155,7 @@ public:
 
 private:
   Reply run_job(const std::string& body);
+  Reply committed(Reply reply);
 
   std::string m_data_file;
   std::string m_token;

@@ -114,6 +114,19 @@ public:
   // One call's work; defined in cloud.cpp.
   struct Call;
 
+  // The admin endpoint's changes, made behind the cloudapi's back
+  // (server.cpp, /sandbox/admin/; man/stove-sandbox.1, ADMIN). `attributes`
+  // is the request's JSON body, checked strictly (lib/sandbox/admin.hpp).
+  // Errors are {"error": "..."}: 400 a bad attribute, 404 no such object,
+  // 409 a name already taken. Thread-safe.
+  Reply admin_update_machine(int64_t id, const nlohmann::json& attributes);
+  Reply admin_delete_machine(int64_t id);
+  // An unmanaged machine in cloud space `space_id` (even DEPLOYING): 201.
+  Reply admin_create_machine(int64_t space_id, const nlohmann::json& attributes);
+  Reply admin_update_space(int64_t id, const nlohmann::json& attributes);
+  // With its machines, even while DEPLOYING.
+  Reply admin_delete_space(int64_t id);
+
   // Whether a machine with IP address `ip` is RUNNING (any machine that has
   // it, if several spaces reuse it); nullopt when no machine has it. How
   // the sandbox's Bacula reaches a file daemon. Thread-safe.
@@ -127,6 +140,9 @@ public:
   uint64_t version() const;
 
 private:
+  template <typename Action>
+  Reply run_admin(Action action);
+
   mutable std::mutex m_mutex;
   std::chrono::milliseconds m_deploy_delay;
   Clock m_clock;

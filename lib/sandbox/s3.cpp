@@ -4,6 +4,7 @@
 #include "model/error.hpp"
 #include "providers/s3_xml.hpp"
 #include "providers/sigv4.hpp"
+#include "sandbox/admin.hpp"
 #include "state/atomic_file.hpp"
 
 #include <fmt/format.h>
@@ -242,6 +243,68 @@ void S3::load_file(const std::string& path) {
     throw Error(ErrorKind::io,
                 fmt::format("{}: not a readable sandbox S3 store: {}", path, e.what()));
   }
+}
+
+namespace {
+
+json admin_bucket_json(const S3Bucket& b) {
+  return {{"name", b.name},
+          {"region", b.region},
+          {"versioning", b.versioning},
+          {"tags", b.tags},
+          {"objects", b.objects}};
+}
+
+} // namespace
+
+Reply S3::admin_update_bucket(const std::string& name, const json& attributes) {
+  try {
+    admin::Attributes a(attributes, "bucket", {"versioning", "tags"});
+    auto versioning = a.choice("versioning", {"Enabled", "Suspended"});
+    std::optional<std::map<std::string, std::string>> tags;
+    if (const json* given = a.raw("tags")) {
+      if (!given->is_object()) {
+        admin::refuse(400, fmt::format("attribute \"tags\" must be an object of strings, not {}",
+                                       given->dump()));
+      }
+      tags.emplace();
+      for (const auto& [key, value] : given->items()) {
+        if (!value.is_string() || key.empty()) {
+          admin::refuse(400, fmt::format("tag {} must be a string with a non-empty key, not {}",
+                                         json(key).dump(), value.dump()));
+        }
+        tags->emplace(key, value.get<std::string>());
+      }
+    }
+    std::lock_guard lock(m_mutex);
+    auto found = m_data.buckets.find(name);
+    if (found == m_data.buckets.end()) {
+      admin::refuse(404, fmt::format("bucket \"{}\" not found", name));
+    }
+    S3Bucket& b = found->second;
+    bool same = (!versioning || *versioning == b.versioning) && (!tags || *tags == b.tags);
+    if (same) {
+      return {200, admin_bucket_json(b)};
+    }
+    b.versioning = versioning.value_or(b.versioning);
+    if (tags) {
+      b.tags = std::move(*tags);
+    }
+    return {200, admin_bucket_json(b), ++m_version};
+  } catch (const admin::Refused& e) {
+    return admin::error(e.status(), e.what());
+  }
+}
+
+Reply S3::admin_delete_bucket(const std::string& name) {
+  std::lock_guard lock(m_mutex);
+  auto found = m_data.buckets.find(name);
+  if (found == m_data.buckets.end()) {
+    return admin::error(404, fmt::format("bucket \"{}\" not found", name));
+  }
+  json body = {{"deleted", {{"buckets", json::array({name})}, {"objects", found->second.objects}}}};
+  m_data.buckets.erase(found);
+  return {200, std::move(body), ++m_version};
 }
 
 uint64_t S3::version() const {

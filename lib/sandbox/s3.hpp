@@ -28,6 +28,7 @@
 // Not served: objects' contents, ACLs, policies, lifecycle, presigned URLs
 // (query-string auth), chunked (STREAMING-*) payloads.
 
+#include "sandbox/cloud.hpp"
 #include "sandbox/committer.hpp"
 
 #include <nlohmann/json.hpp>
@@ -95,6 +96,13 @@ public:
 
   // Verifies the signature and runs the request. Thread-safe.
   S3Reply handle(const S3Request& request);
+
+  // The admin endpoint (server.cpp, /sandbox/admin/buckets/NAME): sets a
+  // bucket's versioning and tags, or deletes it with its objects, without
+  // signatures and behind S3's back. JSON replies; errors {"error": "..."}
+  // (400 a bad attribute, 404 no such bucket). Thread-safe.
+  Reply admin_update_bucket(const std::string& name, const nlohmann::json& attributes);
+  Reply admin_delete_bucket(const std::string& name);
 
   // Whether a request with this method changes the store, whatever it
   // answers.

@@ -1,6 +1,7 @@
 #include "sandbox/server.hpp"
 
 #include "model/error.hpp"
+#include "sandbox/admin.hpp"
 #include "sandbox/bacularis.hpp"
 #include "sandbox/cloud.hpp"
 #include "sandbox/committer.hpp"
@@ -12,9 +13,11 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -43,6 +46,7 @@ namespace {
 
 constexpr std::string_view k_api_prefix = "/restmachine/cloudapi/";
 constexpr std::string_view k_control_prefix = "/sandbox/";
+constexpr std::string_view k_admin_prefix = "/sandbox/admin/";
 constexpr size_t k_max_body = 1 << 20;
 constexpr int k_listen_backlog = 1024;
 constexpr size_t k_keep_alive_requests = 100000;
@@ -425,6 +429,7 @@ struct Server::Impl {
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> mutating{0};
   std::atomic<uint64_t> injected_failures{0};
+  std::atomic<uint64_t> admin_requests{0};
 
   std::mutex state_mutex;
   std::condition_variable state_changed;
@@ -516,10 +521,105 @@ struct Server::Impl {
               {{"requests", c.requests},
                {"mutating", c.mutating},
                {"injected_failures", c.injected_failures},
-               {"writes", c.writes}});
+               {"writes", c.writes},
+               {"admin", c.admin}});
     } else {
       respond(response, 404, fmt::format("no such endpoint: {}", request.path));
     }
+  }
+
+  // The admin endpoint (man/stove-sandbox.1, ADMIN): changes behind the
+  // APIs' backs, for drift tests and demos. Counted as admin only (not as
+  // requests or mutating), never delayed or failed on purpose, and
+  // answered once the change is on disk.
+  Reply run_admin(const httplib::Request& request, std::string& allow) {
+    if (!authorized(request.get_header_value("Authorization"), options.token)) {
+      return admin::error(401, "missing or invalid bearer token");
+    }
+    std::vector<std::string> segments;
+    std::string rest = request.path.substr(k_admin_prefix.size());
+    for (size_t start = 0;;) {
+      size_t slash = rest.find('/', start);
+      segments.push_back(rest.substr(start, slash - start));
+      if (slash == std::string::npos) {
+        break;
+      }
+      start = slash + 1;
+    }
+    const std::string& kind = segments[0];
+    const size_t n = segments.size();
+    const bool routed =
+        (n == 2 && (kind == "machines" || kind == "cloudspaces" || kind == "buckets")) ||
+        (n == 3 && kind == "cloudspaces" && segments[2] == "machines") ||
+        (n == 3 && kind == "bacula");
+    if (!routed || std::any_of(segments.begin(), segments.end(),
+                               [](const std::string& s) { return s.empty(); })) {
+      return admin::error(404, fmt::format("no such admin endpoint: {}", request.path));
+    }
+    const bool creates = n == 3 && kind == "cloudspaces";
+    const bool post = request.method == "POST";
+    if (!post && (creates || request.method != "DELETE")) {
+      allow = creates ? "POST" : "POST, DELETE";
+      return admin::error(
+          405, fmt::format("{} takes {}", request.path, creates ? "POST" : "POST or DELETE"));
+    }
+    json body = json::object();
+    if (post && request.body.find_first_not_of(" \t\r\n") != std::string::npos) {
+      body = json::parse(request.body, nullptr, false);
+      if (body.is_discarded()) {
+        return admin::error(400, "the request body is not valid JSON");
+      }
+    }
+    if (kind == "bacula") {
+      return post ? bacula.admin_update(segments[1], segments[2], body)
+                  : bacula.admin_delete(segments[1], segments[2]);
+    }
+    if (kind == "buckets") {
+      Reply reply =
+          post ? s3.admin_update_bucket(segments[1], body) : s3.admin_delete_bucket(segments[1]);
+      return durable(std::move(reply), *s3_committer);
+    }
+    // A cloud space or machine id: digits only.
+    int64_t id = 0;
+    const std::string& text = segments[1];
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc() || end != text.data() + text.size() || text[0] == '-') {
+      return admin::error(404, fmt::format("{} {} not found",
+                                           kind == "machines" ? "machine" : "cloud space", text));
+    }
+    Reply reply;
+    if (creates) {
+      reply = cloud.admin_create_machine(id, body);
+    } else if (kind == "machines") {
+      reply = post ? cloud.admin_update_machine(id, body) : cloud.admin_delete_machine(id);
+    } else {
+      reply = post ? cloud.admin_update_space(id, body) : cloud.admin_delete_space(id);
+    }
+    return durable(std::move(reply), *committer);
+  }
+
+  // `reply`, once its change is on disk.
+  static Reply durable(Reply reply, Committer& to) {
+    if (reply.version != 0) {
+      if (auto error = to.commit(reply.version)) {
+        return admin::error(500, fmt::format("the sandbox could not save its data: {}", *error));
+      }
+    }
+    return reply;
+  }
+
+  void serve_admin(const httplib::Request& request, httplib::Response& response,
+                   std::chrono::steady_clock::time_point started_at) {
+    ++admin_requests;
+    std::string allow;
+    Reply reply = run_admin(request, allow);
+    if (reply.status == 401) {
+      response.set_header("WWW-Authenticate", "Bearer");
+    } else if (!allow.empty()) {
+      response.set_header("Allow", allow);
+    }
+    respond(response, reply.status, reply.body);
+    log(request, fmt::format("{}, admin", reply.status), started_at);
   }
 
   // A cloudapi call: routing, the token, the body, the call itself, and
@@ -556,6 +656,10 @@ struct Server::Impl {
 
   void serve(const httplib::Request& request, httplib::Response& response) {
     auto started_at = std::chrono::steady_clock::now();
+    if (request.path.compare(0, k_admin_prefix.size(), k_admin_prefix) == 0) {
+      serve_admin(request, response, started_at);
+      return;
+    }
     if (request.path.compare(0, k_control_prefix.size(), k_control_prefix) == 0) {
       serve_control(request, response);
       log(request, fmt::format("{}", response.status), started_at);
@@ -758,6 +862,7 @@ struct Server::Impl {
     c.requests = requests;
     c.mutating = mutating;
     c.injected_failures = injected_failures;
+    c.admin = admin_requests;
     c.writes = (committer ? committer->writes() : 0) + bacula.writes() +
                (s3_committer ? s3_committer->writes() : 0);
     return c;

@@ -32,6 +32,7 @@ struct Counters {
   uint64_t mutating = 0;   // create, update, resize, delete, start, stop ...
   uint64_t injected_failures = 0;
   uint64_t writes = 0;     // data files written (one write commits many changes)
+  uint64_t admin = 0;      // requests to /sandbox/admin/ (counted here only)
 };
 
 class Server {

@@ -62,6 +62,28 @@ std::pair<int, json> call(int port, const std::string& method, const json& param
   return {result->status, json::parse(result->body, nullptr, false)};
 }
 
+// One admin request (/sandbox/admin/PATH) with the token: the status and
+// the body.
+std::pair<int, json> admin(int port, const std::string& method, const std::string& path,
+                           const json& body = json::object()) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(30s);
+  httplib::Headers headers{{"Authorization", "Bearer sandbox"}};
+  std::string target = fmt::format("/sandbox/admin/{}", path);
+  auto result = method == "DELETE" ? client.Delete(target, headers)
+                                   : client.Post(target, headers, body.dump(), "application/json");
+  if (!result) {
+    return {0, nullptr};
+  }
+  return {result->status, json::parse(result->body, nullptr, false)};
+}
+
+json counters(int port) {
+  httplib::Client client("127.0.0.1", port);
+  auto result = client.Get("/sandbox/counters");
+  return result ? json::parse(result->body, nullptr, false) : json();
+}
+
 json space_params(const std::string& name) {
   return {{"accountId", 1}, {"location", "be-g8-1"}, {"name", name}};
 }
@@ -114,6 +136,69 @@ TEST_SUITE("stove sandbox") {
     CHECK(err.find("stove sandbox: POST /restmachine/cloudapi/locations/list -> 401 (") == 0);
     CHECK(err.find("\nstove sandbox: POST /restmachine/cloudapi/locations/list -> 200 (") !=
           std::string::npos);
+  }
+
+  TEST_CASE("sandbox serve's admin endpoint changes the cloud behind the API's back") {
+    TempDir dir;
+    std::string data = (dir / "cloud").string();
+    Served served = serve(data, {"--deploy-delay", "0"});
+    int port = served.port;
+    REQUIRE(call(port, "cloudspaces/create", space_params("web")).second == 1);
+    REQUIRE(call(port, "machines/create",
+                 {{"cloudspaceId", 1},
+                  {"name", "m"},
+                  {"imageId", 1},
+                  {"disksize", 10},
+                  {"memory", 1024},
+                  {"vcpus", 1}})
+                .second == 1);
+
+    auto [status, body] =
+        admin(port, "POST", "machines/1", {{"memory", 2048}, {"status", "HALTED"}});
+    CHECK(status == 200);
+    CHECK(body["memory"] == 2048);
+    CHECK(body["status"] == "HALTED");
+    CHECK(admin(port, "POST", "machines/1", {{"memory", "2048"}}) ==
+          std::pair<int, json>{400,
+                               {{"error", "attribute \"memory\" must be an integer, not "
+                                          "\"2048\""}}});
+    CHECK(admin(port, "POST", "cloudspaces/1/machines", {{"name", "stray"}}).first == 201);
+    CHECK(admin(port, "DELETE", "machines/9") ==
+          std::pair<int, json>{404, {{"error", "machine 9 not found"}}});
+    CHECK(call(port, "machines/get", {{"machineId", 1}}).second["memory"] == 2048);
+    // Two creates and a get through the cloudapi; four admin calls, two of
+    // them changes.
+    CHECK(counters(port) == json{{"requests", 3},
+                                 {"mutating", 2},
+                                 {"injected_failures", 0},
+                                 {"writes", 4},
+                                 {"admin", 4}});
+    served.process->signal(SIGTERM);
+    CHECK(served.process->wait() == 0);
+    json saved = json::parse(read_file(dir / "cloud" / "cloud.json"));
+    REQUIRE(saved["machines"].size() == 2);
+    CHECK(saved["machines"][0]["memory"] == 2048);
+    CHECK(saved["machines"][1]["name"] == "stray");
+
+    // Restarted with every API request failing: admin calls still work.
+    Served failing = serve(data, {"--fail-rate", "1", "--seed", "5", "--log-requests"});
+    port = failing.port;
+    CHECK(call(port, "machines/get", {{"machineId", 1}}).first != 200);
+    CHECK(admin(port, "DELETE", "cloudspaces/1") ==
+          std::pair<int, json>{200, {{"deleted", {{"cloudspaces", {1}}, {"machines", {1, 2}}}}}});
+    CHECK(counters(port) == json{{"requests", 1},
+                                 {"mutating", 0},
+                                 {"injected_failures", 1},
+                                 {"writes", 1},
+                                 {"admin", 1}});
+    failing.process->signal(SIGTERM);
+    CHECK(failing.process->wait() == 0);
+    CHECK(failing.process->err().find(
+              "stove sandbox: DELETE /sandbox/admin/cloudspaces/1 -> 200, admin (") !=
+          std::string::npos);
+    saved = json::parse(read_file(dir / "cloud" / "cloud.json"));
+    CHECK(saved["cloudspaces"].empty());
+    CHECK(saved["machines"].empty());
   }
 
   TEST_CASE("sandbox serve refuses a fail rate outside 0 to 1") {

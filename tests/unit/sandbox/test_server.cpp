@@ -787,8 +787,11 @@ TEST_SUITE("sandbox server") {
 
     Answer counters = api.get("/sandbox/counters");
     CHECK(counters.status == 200);
-    CHECK(counters.body ==
-          json{{"requests", 6}, {"mutating", 3}, {"injected_failures", 0}, {"writes", 2}});
+    CHECK(counters.body == json{{"requests", 6},
+                                {"mutating", 3},
+                                {"injected_failures", 0},
+                                {"writes", 2},
+                                {"admin", 0}});
     CHECK(server->counters().requests == 6);
   }
 
