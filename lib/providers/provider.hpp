@@ -106,9 +106,27 @@ public:
   // ignoring target.remote_id: how an interrupted create is adopted.
   virtual std::optional<Remote> find(const Target& target, const OpContext& context) = 0;
   // Every object of this kind inside `parents` (at the top: all of them).
-  // Each Remote's observed carries the object's "name".
+  // Each Remote's observed carries the object's "name", and the schema
+  // fields the listing shows under their schema names (see complete()).
   virtual std::vector<Remote> list(const std::vector<Parent>& parents,
                                    const OpContext& context) = 0;
+  // Refresh (`stove plan`, `stove drift`, `stove refresh`) reads objects
+  // through list(), once per managed parent, never one read() per object.
+  // Between begin_refresh() and end_refresh() an adapter whose list
+  // endpoint spans every parent (Bacularis' config/dir/Job lists every job
+  // of the director) may fetch that listing once and answer each list()
+  // from it. The defaults do nothing.
+  virtual void begin_refresh() {}
+  virtual void end_refresh() {}
+  // For an object the state records (`target`, remote_id set) that list()
+  // showed as `listed`: what read() would observe of it, adding only what
+  // the listing leaves out (a bucket's versioning and tags; a machine's
+  // boot disk when the listed storage does not match the one recorded in
+  // target.prior_observed). Keys it returns replace the recorded ones; keys
+  // it leaves out keep their recorded values. Schema fields the provider
+  // keeps appear under their schema names, so that they can be compared
+  // with the applied spec. The default returns `listed` as it is.
+  virtual Remote complete(const Target& target, Remote listed, const OpContext& context);
   // Runs `action`, declared by the kind (model/kind.hpp), on the existing
   // object `target` (remote_id set, spec the applied one, parents and
   // prior_observed from the state), with `params` already checked against

@@ -50,6 +50,11 @@ ActionResult KindAdapter::execute(const Target& target, std::string_view action,
       fmt::format("{}: action \"{}\" is not supported by this provider", target.address, action));
 }
 
+Remote KindAdapter::complete(const Target& /*target*/, Remote listed,
+                            const OpContext& /*context*/) {
+  return listed;
+}
+
 Environment process_environment() {
   return [](std::string_view name) -> std::optional<std::string> {
     const char* value = std::getenv(std::string(name).c_str());
