@@ -11,7 +11,6 @@
 #include "plan/plan_file.hpp"
 #include "plan/render.hpp"
 #include "providers/provider.hpp"
-#include "sandbox/embedded.hpp"
 #include "state/journal.hpp"
 #include "state/lock.hpp"
 #include "state/statefile.hpp"
@@ -187,22 +186,9 @@ int run_apply(const ApplyCommandOptions& options, const Context& context, bool d
   print_out("\n");
 
   // Providers: the embedded sandbox stands in for `sandbox` endpoints.
-  std::filesystem::path sandbox_dir =
-      std::filesystem::path(state_path).parent_path() / "sandbox";
-  sandbox::Embedded embedded(sandbox_dir.string());
-  std::vector<ProviderConfig> configs;
-  for (const auto& p : plan.providers) {
-    configs.push_back(embedded.resolve(p));
-  }
-  providers::register_builtin_provider_types();
-  providers::ProviderOptions provider_options;
-  provider_options.environment = embedded.environment(providers::process_environment());
-  provider_options.http.max_in_flight = static_cast<size_t>(options.parallelism);
-  ProviderSet provider_set(configs, [&](const ProviderConfig& config) {
-    providers::ProviderOptions o = provider_options;
-    o.http.name = config.name;
-    return providers::make_provider(config, o);
-  });
+  CommandProviders command_providers(state_path, plan.providers,
+                                     static_cast<size_t>(options.parallelism));
+  ProviderSet& provider_set = command_providers.set();
 
   Journal journal(state_path);
   journal.begin(state, verb);

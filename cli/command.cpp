@@ -1,7 +1,10 @@
 #include "command.hpp"
 
+#include "apply/engine.hpp"
 #include "model/error.hpp"
 #include "plan/inputs.hpp"
+#include "providers/provider.hpp"
+#include "sandbox/embedded.hpp"
 #include "state/lock.hpp"
 
 #include <fmt/format.h>
@@ -126,5 +129,31 @@ std::chrono::milliseconds lock_timeout_option(const std::string& text) {
   }
   return *duration;
 }
+
+struct CommandProviders::Parts {
+  Parts(const std::string& sandbox_dir, std::vector<ProviderConfig> configs, size_t max_in_flight)
+    : embedded(sandbox_dir), set(std::move(configs), [this, max_in_flight](const ProviderConfig& c) {
+        ProviderConfig resolved = embedded.resolve(c);
+        providers::ProviderOptions options;
+        options.environment = embedded.environment(providers::process_environment());
+        options.http.name = c.name;
+        options.http.max_in_flight = max_in_flight;
+        return providers::make_provider(resolved, options);
+      }) {}
+
+  sandbox::Embedded embedded;
+  ProviderSet set;
+};
+
+CommandProviders::CommandProviders(const std::string& state_path,
+                                   std::vector<ProviderConfig> configs, size_t max_in_flight) {
+  providers::register_builtin_provider_types();
+  std::filesystem::path sandbox_dir = std::filesystem::path(state_path).parent_path() / "sandbox";
+  m_parts = std::make_unique<Parts>(sandbox_dir.string(), std::move(configs), max_in_flight);
+}
+
+CommandProviders::~CommandProviders() = default;
+
+ProviderSet& CommandProviders::set() { return m_parts->set; }
 
 } // namespace stove

@@ -8,10 +8,13 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace stove {
 
 struct Inputs;
+struct ProviderConfig;
+class ProviderSet;
 
 // Exit codes, as man/stove.1 documents them.
 inline constexpr int k_exit_ok = 0;
@@ -90,5 +93,25 @@ std::string chosen_state_path(const StateChoice& choice);
 
 // --lock-timeout DURATION, parsed; a usage error when it is not a duration.
 std::chrono::milliseconds lock_timeout_option(const std::string& text);
+
+// The providers of one command, made on first use from the file's
+// configurations. A `sandbox[:DIR]` endpoint starts the embedded sandbox
+// (with its data under the state's directory, `sandbox/`) only when a
+// resource of that provider is reached. `max_in_flight` caps each
+// provider's concurrent HTTP calls.
+class CommandProviders {
+public:
+  CommandProviders(const std::string& state_path, std::vector<ProviderConfig> configs,
+                   size_t max_in_flight);
+  ~CommandProviders();
+  CommandProviders(const CommandProviders&) = delete;
+  CommandProviders& operator=(const CommandProviders&) = delete;
+
+  ProviderSet& set();
+
+private:
+  struct Parts;
+  std::unique_ptr<Parts> m_parts;
+};
 
 } // namespace stove

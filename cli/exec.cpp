@@ -12,7 +12,6 @@
 #include "model/kind.hpp"
 #include "plan/inputs.hpp"
 #include "providers/provider.hpp"
-#include "sandbox/embedded.hpp"
 #include "state/journal.hpp"
 #include "state/lock.hpp"
 #include "state/statefile.hpp"
@@ -125,22 +124,9 @@ int run_exec(const ExecCommandOptions& options, const Context& context) {
     print_note("the file declares no providers: using the embedded sandbox cloud");
   }
 
-  std::filesystem::path sandbox_dir = std::filesystem::path(state_path).parent_path() / "sandbox";
-  sandbox::Embedded embedded(sandbox_dir.string());
-  providers::register_builtin_provider_types();
-  providers::ProviderOptions provider_options;
-  std::vector<ProviderConfig> configs;
-  for (const auto& p : inputs.config.providers) {
-    // Only the provider that is used starts an embedded sandbox.
-    configs.push_back(p);
-  }
-  ProviderSet provider_set(configs, [&](const ProviderConfig& config) {
-    ProviderConfig resolved = embedded.resolve(config);
-    providers::ProviderOptions o = provider_options;
-    o.environment = embedded.environment(providers::process_environment());
-    o.http.name = config.name;
-    return providers::make_provider(resolved, o);
-  });
+  CommandProviders command_providers(state_path, inputs.config.providers,
+                                     http::ClientOptions{}.max_in_flight);
+  ProviderSet& provider_set = command_providers.set();
 
   const bool json = options.json;
   const std::string shown_params = params_text(params);
