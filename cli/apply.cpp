@@ -4,6 +4,7 @@
 #include "command.hpp"
 
 #include "apply/engine.hpp"
+#include "apply/refresh.hpp"
 #include "http/client.hpp"
 #include "model/error.hpp"
 #include "plan/inputs.hpp"
@@ -35,6 +36,7 @@ struct ApplyCommandOptions {
   std::string state;
   bool auto_approve = false;
   int parallelism = 10;
+  bool refresh = true;
   std::string lock_timeout = "0s";
   std::string operation_timeout = "30m";
 };
@@ -101,10 +103,7 @@ bool ask_for_approval(bool destroy) {
 }
 
 int run_apply(const ApplyCommandOptions& options, const Context& context, bool destroy) {
-  if (options.parallelism < 1 || options.parallelism > 1024) {
-    throw Error(ErrorKind::usage, fmt::format("--parallelism {}: must be between 1 and 1024",
-                                              options.parallelism));
-  }
+  check_parallelism(options.parallelism);
   const auto lock_timeout = duration_option(options.lock_timeout, "--lock-timeout");
   const auto operation_timeout = duration_option(options.operation_timeout, "--timeout");
   const bool saved = !destroy && looks_like_saved_plan(options.file);
@@ -153,20 +152,43 @@ int run_apply(const ApplyCommandOptions& options, const Context& context, bool d
     }
   }
 
+  // Providers: the embedded sandbox stands in for `sandbox` endpoints.
+  CommandProviders command_providers(state_path,
+                                     saved ? saved_plan->providers : inputs->config.providers,
+                                     static_cast<size_t>(options.parallelism));
+  ProviderSet& provider_set = command_providers.set();
+
+  // Refresh: the plan starts from what the objects are now. A saved plan
+  // carries what its own refresh found, and folds that in again.
   Plan plan;
   if (saved) {
     check_plan_is_current(*saved_plan, state);
     plan = std::move(*saved_plan);
-  } else if (destroy) {
-    state = inputs->state;
-    plan = make_destroy_plan(inputs->config, std::move(inputs->state), state_path);
+    apply_refresh(state, plan.drift);
   } else {
+    DriftReport drift;
+    if (options.refresh) {
+      drift = refresh_inputs(*inputs, command_providers, options.parallelism);
+      apply_refresh(inputs->state, drift);
+    }
     state = inputs->state;
-    plan = make_plan(inputs->config, inputs->state, state_path);
+    plan = destroy ? make_destroy_plan(inputs->config, std::move(inputs->state), state_path)
+                   : make_plan(inputs->config, inputs->state, state_path);
+    plan.refreshed = options.refresh;
+    plan.drift = std::move(drift);
   }
 
+  std::string drifted = render_drift(plan.drift, RenderOptions{context.color_stdout()});
+  print_out(drifted.empty() ? std::string() : fmt::format("{}\n", drifted));
   print_out(render_plan(plan, RenderOptions{context.color_stdout()}));
   if (!plan.summary().has_changes()) {
+    if (plan.drift.has_drift()) {
+      // Nothing to change in the cloud, but the state learns what the
+      // refresh found (the file already says what the objects now are).
+      write_state(state_path, state);
+      print_out(fmt::format("\nThe state now records the {} change{} made outside of Stove.\n",
+                            plan.drift.drift.size(), plan.drift.drift.size() == 1 ? "" : "s"));
+    }
     return k_exit_ok;
   }
   if (!saved && !options.auto_approve) {
@@ -184,11 +206,6 @@ int run_apply(const ApplyCommandOptions& options, const Context& context, bool d
     }
   }
   print_out("\n");
-
-  // Providers: the embedded sandbox stands in for `sandbox` endpoints.
-  CommandProviders command_providers(state_path, plan.providers,
-                                     static_cast<size_t>(options.parallelism));
-  ProviderSet& provider_set = command_providers.set();
 
   Journal journal(state_path);
   journal.begin(state, verb);
@@ -227,6 +244,10 @@ void add_common_options(CLI::App* cmd, ApplyCommandOptions& options) {
                   "Operations in flight at once (default 10); also caps each provider's "
                   "concurrent HTTP calls")
       ->type_name("N");
+  cmd->add_option("--refresh", options.refresh,
+                  "Read every object the state records from its provider before planning "
+                  "(default true; --refresh=false plans from the state alone)")
+      ->type_name("BOOL");
   cmd->add_option("--lock-timeout", options.lock_timeout,
                   "Wait up to DURATION for another stove to release the state lock (default 0s: "
                   "fail at once)")

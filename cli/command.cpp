@@ -1,6 +1,7 @@
 #include "command.hpp"
 
 #include "apply/engine.hpp"
+#include "apply/refresh.hpp"
 #include "model/error.hpp"
 #include "plan/inputs.hpp"
 #include "providers/provider.hpp"
@@ -155,5 +156,28 @@ CommandProviders::CommandProviders(const std::string& state_path,
 CommandProviders::~CommandProviders() = default;
 
 ProviderSet& CommandProviders::set() { return m_parts->set; }
+
+DriftReport refresh_inputs(const Inputs& inputs, CommandProviders& providers, int parallelism,
+                           const std::map<Kind, std::vector<std::string>>& ignored) {
+  if (inputs.state.resources.empty()) {
+    return DriftReport{};
+  }
+  RefreshOptions options;
+  options.parallelism = parallelism;
+  options.ignored = ignored;
+  for (const auto& r : inputs.config.resources) {
+    if (!r.lifecycle.ignore_changes.empty()) {
+      options.ignored_by_address.emplace(r.address, r.lifecycle.ignore_changes);
+    }
+  }
+  return refresh_state(inputs.state, providers.set(), options);
+}
+
+void check_parallelism(int parallelism) {
+  if (parallelism < 1 || parallelism > 1024) {
+    throw Error(ErrorKind::usage,
+                fmt::format("--parallelism {}: must be between 1 and 1024", parallelism));
+  }
+}
 
 } // namespace stove

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -15,6 +16,8 @@ namespace stove {
 struct Inputs;
 struct ProviderConfig;
 class ProviderSet;
+struct DriftReport;
+enum class Kind : uint8_t;
 
 // Exit codes, as man/stove.1 documents them.
 inline constexpr int k_exit_ok = 0;
@@ -44,6 +47,8 @@ void set_destroy_command(CLI::App& app, Context& context);
 void set_exec_command(CLI::App& app, Context& context);
 void set_sandbox_command(CLI::App& app, Context& context);
 void set_force_unlock_command(CLI::App& app, Context& context);
+void set_drift_command(CLI::App& app, Context& context);
+void set_refresh_command(CLI::App& app, Context& context);
 
 // Takes ownership of a large object and never destroys it: the kernel takes
 // a process's memory back at exit at once, while freeing 100k resources one
@@ -113,5 +118,15 @@ private:
   struct Parts;
   std::unique_ptr<Parts> m_parts;
 };
+
+// Refreshes the state in `inputs` (nothing to do when it records nothing)
+// through `providers`: reads every recorded object, reports what drifted,
+// changes nothing. The file's lifecycle.ignore_changes are honoured, and
+// `ignored` (from --ignore) besides.
+DriftReport refresh_inputs(const Inputs& inputs, CommandProviders& providers, int parallelism,
+                           const std::map<Kind, std::vector<std::string>>& ignored = {});
+
+// --parallelism N, checked: a usage error outside 1..1024.
+void check_parallelism(int parallelism);
 
 } // namespace stove

@@ -20,9 +20,9 @@ namespace {
 // Terraform users type single-dash long options (-out=FILE, -json); accept
 // the ones stove shares with it.
 std::vector<std::string> normalise_arguments(int argc, char** argv) {
-  static constexpr std::array<std::string_view, 9> k_terraform_style = {
+  static constexpr std::array<std::string_view, 10> k_terraform_style = {
       "out",          "json",        "state",        "detailed-exitcode", "no-color",
-      "auto-approve", "parallelism", "lock-timeout", "log-level"};
+      "auto-approve", "parallelism", "lock-timeout", "log-level",         "refresh"};
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -63,15 +63,18 @@ int main(int argc, char** argv) {
       ->type_name("LEVEL");
   app.require_subcommand(1);
   app.fallthrough();
-  app.footer("Exit status: 0 success, 1 error, 2 changes present (plan --detailed-exitcode).\n"
+  app.footer("Exit status: 0 success, 1 error, 2 changes present (plan --detailed-exitcode) or "
+             "drift found (drift), 3 unapplied changes without drift (drift).\n"
              "See man stove, and man stove-COMMAND for each command.");
 
   stove::set_validate_command(app, context);
   stove::set_plan_command(app, context);
+  stove::set_drift_command(app, context);
   stove::set_apply_command(app, context);
   stove::set_destroy_command(app, context);
   stove::set_exec_command(app, context);
   stove::set_show_command(app, context);
+  stove::set_refresh_command(app, context);
   stove::set_state_command(app, context);
   stove::set_force_unlock_command(app, context);
   stove::set_schema_command(app, context);

@@ -36,6 +36,16 @@ providers::KindAdapter& ProviderSet::adapter(const std::string& name, Kind kind)
   return *adapter;
 }
 
+bool ProviderSet::serves(const std::string& name, Kind kind) const {
+  auto config = std::find_if(m_configs.begin(), m_configs.end(),
+                             [&](const ProviderConfig& c) { return c.name == name; });
+  if (config == m_configs.end()) {
+    return false;
+  }
+  const auto& types = schema_of(kind).provider_types;
+  return std::find(types.begin(), types.end(), config->type) != types.end();
+}
+
 http::Stats ProviderSet::stats() const {
   std::lock_guard lock(m_mutex);
   http::Stats total;

@@ -33,6 +33,9 @@ public:
   // The adapter serving `kind` for the provider configuration `name`. Throws
   // stove::Error(input) if there is none. Thread-safe.
   providers::KindAdapter& adapter(const std::string& name, Kind kind);
+  // Whether the provider configuration `name` exists and its type serves
+  // `kind` (model/kind.hpp's provider_types). Makes nothing.
+  bool serves(const std::string& name, Kind kind) const;
   // Requests made by every provider made so far.
   http::Stats stats() const;
 

@@ -12,6 +12,7 @@ enum class ErrorKind {
   input,      // the infrastructure file, a plan file or an argument was wrong
   state,      // the state file is unreadable, locked, too new or stale
   io,         // the filesystem failed us
+  provider,   // a provider refused or failed a call, or could not be reached
   internal,   // a bug in stove
 };
 

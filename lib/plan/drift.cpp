@@ -1,6 +1,12 @@
 #include "plan/drift.hpp"
 
+#include "model/error.hpp"
+#include "parse/suggest.hpp"
+
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <optional>
 
 namespace stove {
 
@@ -49,6 +55,96 @@ nlohmann::json real_spec(const KindSchema& schema, const nlohmann::json& applied
   for (auto& drift : drifted_attributes(schema, applied, observed, ignored)) {
     out[drift.field] = std::move(drift.real);
   }
+  return out;
+}
+
+} // namespace stove
+
+namespace stove {
+
+std::map<Kind, std::vector<std::string>> parse_ignored_fields(
+    const std::vector<std::string>& fields) {
+  std::map<Kind, std::vector<std::string>> out;
+  for (const auto& text : fields) {
+    std::string_view kind_part;
+    std::string_view field_part = text;
+    if (auto dot = text.find('.'); dot != std::string::npos) {
+      kind_part = std::string_view(text).substr(0, dot);
+      field_part = std::string_view(text).substr(dot + 1);
+    }
+    std::vector<std::string> known;  // every field (or kind.field), for the did-you-mean
+    bool matched = false;
+    std::optional<Kind> only;
+    if (!kind_part.empty()) {
+      only = find_kind(kind_part);
+      if (!only) {
+        std::vector<std::string_view> kinds;
+        for (const auto& k : all_kinds()) {
+          kinds.push_back(k.name);
+        }
+        throw Error(ErrorKind::usage,
+                    fmt::format("--ignore {}: no kind is called \"{}\"{}", text, kind_part,
+                                did_you_mean(kind_part, kinds)));
+      }
+    }
+    for (const auto& schema : all_kinds()) {
+      if (only && schema.kind != *only) {
+        continue;
+      }
+      for (const auto& field : schema.fields) {
+        known.push_back(only ? fmt::format("{}.{}", schema.name, field.name)
+                             : std::string(field.name));
+        if (field.name == field_part) {
+          auto& list = out[schema.kind];
+          if (std::find(list.begin(), list.end(), field.name) == list.end()) {
+            list.emplace_back(field.name);
+          }
+          matched = true;
+        }
+      }
+    }
+    if (!matched) {
+      std::sort(known.begin(), known.end());
+      known.erase(std::unique(known.begin(), known.end()), known.end());
+      throw Error(ErrorKind::usage,
+                  fmt::format("--ignore {}: {} has no field \"{}\"{}", text,
+                              only ? fmt::format("kind {}", to_string(*only))
+                                   : std::string("no kind"),
+                              field_part, did_you_mean(text, known)));
+    }
+  }
+  return out;
+}
+
+nlohmann::ordered_json drift_to_json(const DriftReport& report) {
+  using nlohmann::ordered_json;
+  ordered_json out;
+  out["format_version"] = 1;
+  ordered_json resources = ordered_json::array();
+  for (const auto& d : report.drift) {
+    ordered_json r;
+    r["address"] = d.address;
+    r["kind"] = to_string(d.kind);
+    r["provider"] = d.provider;
+    r["remote_id"] = d.remote_id;
+    r["change"] = d.deleted ? "deleted" : "changed";
+    ordered_json attributes = ordered_json::object();
+    for (const auto& a : d.attributes) {
+      attributes[a.field] = {{"state", a.state}, {"real", a.real}};
+    }
+    r["attributes"] = std::move(attributes);
+    resources.push_back(std::move(r));
+  }
+  ordered_json unmanaged = ordered_json::array();
+  for (const auto& u : report.unmanaged) {
+    unmanaged.push_back({{"parent", u.parent},
+                         {"kind", to_string(u.kind)},
+                         {"provider", u.provider},
+                         {"remote_id", u.remote_id},
+                         {"name", u.name}});
+  }
+  out["drift"] = std::move(resources);
+  out["unmanaged"] = std::move(unmanaged);
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include "model/config.hpp"
 #include "model/provider.hpp"
+#include "plan/drift.hpp"
 #include "state/state.hpp"
 
 #include <nlohmann/json.hpp>
@@ -75,6 +76,12 @@ struct Plan {
   bool implicit_sandbox = false;
   std::vector<ProviderConfig> providers;
   std::vector<ResourceChange> changes;
+  // Set when the state was refreshed before the plan was made: what was
+  // found, already folded into the state the changes were made against.
+  // Applying a saved plan folds it in again (apply_refresh) before
+  // carrying the changes out.
+  bool refreshed = false;
+  DriftReport drift;
 
   PlanSummary summary() const;
 };

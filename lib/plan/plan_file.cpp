@@ -75,6 +75,25 @@ ordered_json plan_to_json(const Plan& plan) {
     changes.push_back(std::move(j));
   }
   out["resource_changes"] = std::move(changes);
+  // What the refresh found, as `stove drift --json` reports it, with what
+  // applying the plan needs to fold it into the state again: each changed
+  // object's spec with its real values, and its observed attributes.
+  out["refreshed"] = plan.refreshed;
+  ordered_json report = drift_to_json(plan.drift);
+  ordered_json drift = ordered_json::array();
+  for (size_t i = 0; i < plan.drift.drift.size(); ++i) {
+    const ResourceDrift& d = plan.drift.drift[i];
+    ordered_json entry = std::move(report["drift"][i]);
+    if (!d.deleted) {
+      entry["real_spec"] = d.real_spec;
+      auto observed = plan.drift.observed.find(d.address);
+      entry["observed"] =
+          observed == plan.drift.observed.end() ? ordered_json::object() : ordered_json(observed->second);
+    }
+    drift.push_back(std::move(entry));
+  }
+  out["resource_drift"] = std::move(drift);
+  out["unmanaged"] = std::move(report["unmanaged"]);
   PlanSummary s = plan.summary();
   out["summary"] = {{"add", s.add},
                     {"change", s.change},
@@ -154,6 +173,39 @@ Plan plan_from_json(const std::string& path, const std::string& text) {
       change.dependencies = c.at("dependencies").get<std::vector<std::string>>();
       change.prior_dependencies = c.at("prior_dependencies").get<std::vector<std::string>>();
       plan.changes.push_back(std::move(change));
+    }
+    // Absent from plans saved before refresh existed: nothing to fold in.
+    plan.refreshed = j.value("refreshed", false);
+    if (auto drift = j.find("resource_drift"); drift != j.end()) {
+      for (const json& d : *drift) {
+        ResourceDrift entry;
+        entry.address = d.at("address").get<std::string>();
+        auto kind = find_kind(d.at("kind").get<std::string>());
+        if (!kind) {
+          throw fail(fmt::format("resource drift {} has an unknown kind", entry.address));
+        }
+        entry.kind = *kind;
+        entry.provider = d.at("provider").get<std::string>();
+        entry.remote_id = d.at("remote_id").get<std::string>();
+        entry.deleted = d.at("change").get<std::string>() == "deleted";
+        for (const auto& [field, values] : d.at("attributes").items()) {
+          entry.attributes.push_back(AttributeDrift{field, values.at("state"), values.at("real")});
+        }
+        if (!entry.deleted) {
+          entry.real_spec = d.at("real_spec");
+          plan.drift.observed[entry.address] = d.at("observed");
+        }
+        plan.drift.drift.push_back(std::move(entry));
+      }
+    }
+    if (auto unmanaged = j.find("unmanaged"); unmanaged != j.end()) {
+      for (const json& u : *unmanaged) {
+        auto kind = find_kind(u.at("kind").get<std::string>());
+        plan.drift.unmanaged.push_back(UnmanagedObject{
+            u.at("parent").get<std::string>(), kind.value_or(Kind::machine),
+            u.at("provider").get<std::string>(), u.at("remote_id").get<std::string>(),
+            u.at("name").get<std::string>()});
+      }
     }
     return plan;
   } catch (const json::exception& e) {

@@ -177,4 +177,44 @@ std::string render_plan(const Plan& plan, const RenderOptions& options) {
   return out;
 }
 
+std::string render_drift(const DriftReport& report, const RenderOptions& options) {
+  Palette p{options.color};
+  std::string out;
+  if (!report.drift.empty()) {
+    out += fmt::format("{}Objects have changed outside of Stove{}\n\n", p.bold(), p.reset());
+    out += "Stove found these changes made since the last apply, outside of Stove:\n";
+    for (const auto& d : report.drift) {
+      if (d.deleted) {
+        out += fmt::format("\n  {}# {} has been deleted{}\n", p.bold(), d.address, p.reset());
+        out += fmt::format("  {}-{} {} [id={}]\n", p.red(), p.reset(), to_string(d.kind),
+                           d.remote_id);
+        continue;
+      }
+      out += fmt::format("\n  {}# {} has changed{}\n", p.bold(), d.address, p.reset());
+      out += fmt::format("  {}~{} {} [id={}] {{\n", p.yellow(), p.reset(), to_string(d.kind),
+                         d.remote_id);
+      size_t width = 0;
+      for (const auto& a : d.attributes) {
+        width = std::max(width, a.field.size());
+      }
+      for (const auto& a : d.attributes) {
+        out += fmt::format("      {}~{} {:<{}} = {} -> {}\n", p.yellow(), p.reset(), a.field,
+                           width, render_value(a.state), render_value(a.real));
+      }
+      out += "    }\n";
+    }
+  }
+  if (!report.unmanaged.empty()) {
+    out += out.empty() ? "" : "\n";
+    out += fmt::format("{}Objects Stove does not manage, inside resources it does{}\n",
+                       p.bold(), p.reset());
+    out += "\nStove leaves them alone; import them to manage them (stove import):\n\n";
+    for (const auto& u : report.unmanaged) {
+      out += fmt::format("  ? {}: {} {} [id={}]\n", u.parent, to_string(u.kind),
+                         nlohmann::json(u.name).dump(), u.remote_id);
+    }
+  }
+  return out;
+}
+
 } // namespace stove

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "plan/drift.hpp"
 #include "plan/plan.hpp"
 
 #include <string>
@@ -15,6 +16,13 @@ struct RenderOptions {
 // resource, attribute changes as `before -> after`, and a closing
 // `Plan: N to add, N to change, N to destroy.` line.
 std::string render_plan(const Plan& plan, const RenderOptions& options);
+
+// What a refresh found, for the top of `stove plan` and for `stove drift`:
+// under "Objects have changed outside of Stove", each drifted object with
+// its changed attributes as `state -> real`, each deleted one, and then the
+// objects found inside managed parents that no record names. Empty when
+// there is nothing to say.
+std::string render_drift(const DriftReport& report, const RenderOptions& options);
 
 // A value as it appears in the plan: strings quoted, lists and maps inline.
 std::string render_value(const nlohmann::json& value);
