@@ -10,6 +10,10 @@
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -399,6 +403,46 @@ bool enabled_of(const json& value) {
   return !(text == "no" || text == "false" || text == "0");
 }
 
+// Finds a resource of a type ("Schedule", "FileSet", "Pool") by name:
+// nullopt when there is none.
+using Lookup = std::function<std::optional<json>(std::string_view type, const std::string& name)>;
+
+// What stove observes of the Job `job`, named `name`, and of the Schedule,
+// FileSet and Pool it points to, found through `lookup`: name, client,
+// enabled, schedule (the Run directive), fileset and excludes (the Include
+// and Exclude files), retention_days (the Pool's VolumeRetention). A
+// resource the job names that is not there leaves its keys out.
+json observed_of(const std::string& name, const json& job, const Lookup& lookup) {
+  json o = json::object();
+  o["name"] = name;
+  o["client"] = string_of(job, "Client");
+  o["enabled"] = enabled_of(value_of(job, "Enabled"));
+  if (std::string s = string_of(job, "Schedule"); !s.empty()) {
+    if (auto schedule = lookup("Schedule", s)) {
+      json run = value_of(*schedule, "Run");
+      if (run.is_array() && run.size() == 1 && run[0].is_string()) {
+        o["schedule"] = run[0];
+      } else if (run.is_string() || run.is_array()) {
+        o["schedule"] = run;
+      }
+    }
+  }
+  if (std::string f = string_of(job, "FileSet"); !f.empty()) {
+    if (auto fileset = lookup("FileSet", f)) {
+      o["fileset"] = files_of(value_of(*fileset, "Include"));
+      o["excludes"] = files_of(value_of(*fileset, "Exclude"));
+    }
+  }
+  if (std::string p = string_of(job, "Pool"); !p.empty()) {
+    if (auto pool = lookup("Pool", p)) {
+      if (auto days = days_of(value_of(*pool, "VolumeRetention"))) {
+        o["retention_days"] = *days;
+      }
+    }
+  }
+  return o;
+}
+
 // ---------------------------------------------------------------------------
 
 class Api {
@@ -771,8 +815,12 @@ public:
     return observe(spec_string(target, "name"), context);
   }
 
+  // The jobs of the machine parent's Client (every job at the top), each
+  // observed as read() observes it, from four listings: Job, Schedule,
+  // FileSet and Pool. Between begin_refresh() and end_refresh() those are
+  // fetched once, by the first list(), and every list() answers from them.
   std::vector<Remote> list(const std::vector<Parent>& parents, const OpContext& context) override {
-    std::string client;
+    std::optional<std::string> client;
     for (const auto& parent : parents) {
       if (parent.kind == Kind::machine) {
         std::string machine = string_of(parent.observed, "name");
@@ -782,19 +830,35 @@ public:
         break;
       }
     }
+    std::shared_ptr<const Directory> directory = refresh_directory(context);
+    if (!directory) {
+      directory = std::make_shared<const Directory>(fetch_directory(context));
+    }
+    if (!client) {
+      return directory->all;
+    }
+    auto it = directory->by_client.find(*client);
+    if (it == directory->by_client.end()) {
+      return {};
+    }
     std::vector<Remote> out;
-    for (const auto& job : m_api.list("Job", context)) {
-      const std::string name = string_of(job, "Name");
-      const std::string job_client = string_of(job, "Client");
-      if (name.empty() || (!client.empty() && job_client != client)) {
-        continue;
-      }
-      out.push_back(Remote{name,
-                           {{"name", name},
-                            {"client", job_client},
-                            {"enabled", enabled_of(value_of(job, "Enabled"))}}});
+    out.reserve(it->second.size());
+    for (size_t index : it->second) {
+      out.push_back(directory->all[index]);
     }
     return out;
+  }
+
+  void begin_refresh() override {
+    std::lock_guard lock(m_refresh_mutex);
+    ++m_refreshes;
+  }
+
+  void end_refresh() override {
+    std::lock_guard lock(m_refresh_mutex);
+    if (m_refreshes > 0 && --m_refreshes == 0) {
+      m_directory.reset();
+    }
   }
 
   // run: POST jobs/run with what Bacularis requires (the job's level,
@@ -1193,38 +1257,64 @@ private:
     if (!job) {
       return std::nullopt;
     }
-    Remote remote;
-    remote.remote_id = name;
-    json& o = remote.observed;
-    o["name"] = name;
-    o["client"] = string_of(*job, "Client");
-    o["enabled"] = enabled_of(value_of(*job, "Enabled"));
-    if (std::string s = string_of(*job, "Schedule"); !s.empty()) {
-      if (auto schedule = m_api.get("Schedule", s, context)) {
-        json run = value_of(*schedule, "Run");
-        if (run.is_array() && run.size() == 1 && run[0].is_string()) {
-          o["schedule"] = run[0];
-        } else if (run.is_string()) {
-          o["schedule"] = run;
-        } else if (run.is_array()) {
-          o["schedule"] = run;
+    return Remote{name, observed_of(name, *job, [&](std::string_view type, const std::string& n) {
+                    return m_api.get(type, n, context);
+                  })};
+  }
+
+  // Every job of the director, observed, and by Client the indexes of its
+  // jobs in `all`.
+  struct Directory {
+    std::vector<Remote> all;
+    std::map<std::string, std::vector<size_t>, std::less<>> by_client;
+  };
+
+  Directory fetch_directory(const OpContext& context) {
+    std::vector<json> jobs = m_api.list("Job", context);
+    std::map<std::string, std::map<std::string, json, std::less<>>, std::less<>> resources;
+    for (const char* type : {"Schedule", "FileSet", "Pool"}) {
+      auto& named = resources[type];
+      for (auto& directives : m_api.list(type, context)) {
+        std::string name = string_of(directives, "Name");
+        if (!name.empty()) {
+          named.emplace(std::move(name), std::move(directives));
         }
       }
     }
-    if (std::string f = string_of(*job, "FileSet"); !f.empty()) {
-      if (auto fileset = m_api.get("FileSet", f, context)) {
-        o["fileset"] = files_of(value_of(*fileset, "Include"));
-        o["excludes"] = files_of(value_of(*fileset, "Exclude"));
+    const Lookup lookup = [&](std::string_view type,
+                              const std::string& name) -> std::optional<json> {
+      auto t = resources.find(type);
+      if (t == resources.end()) {
+        return std::nullopt;
       }
-    }
-    if (std::string p = string_of(*job, "Pool"); !p.empty()) {
-      if (auto pool = m_api.get("Pool", p, context)) {
-        if (auto days = days_of(value_of(*pool, "VolumeRetention"))) {
-          o["retention_days"] = *days;
-        }
+      auto r = t->second.find(name);
+      return r == t->second.end() ? std::nullopt : std::optional<json>(r->second);
+    };
+    Directory directory;
+    for (const auto& job : jobs) {
+      std::string name = string_of(job, "Name");
+      if (name.empty()) {
+        continue;
       }
+      directory.by_client[string_of(job, "Client")].push_back(directory.all.size());
+      json observed = observed_of(name, job, lookup);
+      directory.all.push_back(Remote{std::move(name), std::move(observed)});
     }
-    return remote;
+    return directory;
+  }
+
+  // During a refresh, the directory fetched by its first list() (fetched
+  // now if this is it); outside one, nullptr. Concurrent callers wait for
+  // the one fetch; a failed fetch is tried again by the next list().
+  std::shared_ptr<const Directory> refresh_directory(const OpContext& context) {
+    std::lock_guard lock(m_refresh_mutex);
+    if (m_refreshes == 0) {
+      return nullptr;
+    }
+    if (!m_directory) {
+      m_directory = std::make_shared<const Directory>(fetch_directory(context));
+    }
+    return m_directory;
   }
 
   Remote must_observe(const Target& target, const std::string& name, const OpContext& context) {
@@ -1237,6 +1327,9 @@ private:
   }
 
   Api& m_api;
+  std::mutex m_refresh_mutex; // guards m_refreshes and m_directory
+  int m_refreshes = 0;        // begin_refresh() calls not yet ended
+  std::shared_ptr<const Directory> m_directory;
 };
 
 class BacularisProvider final : public Provider {

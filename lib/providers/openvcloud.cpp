@@ -355,6 +355,42 @@ public:
   // (fetched once).
   std::string location_code(int64_t location_id, const OpContext& context) {
     std::lock_guard lock(m_locations_mutex);
+    const auto& locations = load_locations(context);
+    for (const auto& [id, code] : locations) {
+      if (id == location_id) {
+        return code;
+      }
+    }
+    std::string known;
+    for (const auto& [id, code] : locations) {
+      known = known.empty() ? fmt::format("{} ({})", id, code)
+                            : fmt::format("{}, {} ({})", known, id, code);
+    }
+    throw ProviderError(fmt::format("location_id {} is not a location of provider \"{}\" ({})",
+                                    location_id, m_settings.provider_name,
+                                    known.empty() ? std::string("it lists none")
+                                                  : fmt::format("locations: {}", known)));
+  }
+
+  // The id of the location whose code is `code`, from the same cached
+  // locations/list; nullopt for a code it does not list.
+  std::optional<int64_t> location_id(const std::string& code, const OpContext& context) {
+    if (code.empty()) {
+      return std::nullopt;
+    }
+    std::lock_guard lock(m_locations_mutex);
+    for (const auto& [id, known] : load_locations(context)) {
+      if (known == code) {
+        return id;
+      }
+    }
+    return std::nullopt;
+  }
+
+private:
+  // locations/list as (id, code) pairs, fetched on first use; the caller
+  // holds m_locations_mutex.
+  const std::vector<std::pair<int64_t, std::string>>& load_locations(const OpContext& context) {
     if (!m_locations) {
       json list = call("locations/list", json::object(), context);
       if (!list.is_array()) {
@@ -370,23 +406,9 @@ public:
       }
       m_locations = std::move(locations);
     }
-    for (const auto& [id, code] : *m_locations) {
-      if (id == location_id) {
-        return code;
-      }
-    }
-    std::string known;
-    for (const auto& [id, code] : *m_locations) {
-      known = known.empty() ? fmt::format("{} ({})", id, code)
-                            : fmt::format("{}, {} ({})", known, id, code);
-    }
-    throw ProviderError(fmt::format("location_id {} is not a location of provider \"{}\" ({})",
-                                    location_id, m_settings.provider_name,
-                                    known.empty() ? std::string("it lists none")
-                                                  : fmt::format("locations: {}", known)));
+    return *m_locations;
   }
 
-private:
   std::string credential_hint() const {
     if (m_settings.token) {
       return fmt::format("check the token in {}", m_settings.token_variable);
@@ -573,7 +595,7 @@ public:
     if (!reply.ok()) {
       m_api.fail("cloudspaces/get", reply);
     }
-    Remote remote = observe_space(target.remote_id, reply.body);
+    Remote remote = observe(target.remote_id, reply.body, context);
     if (space_gone(remote.observed["status"].get<std::string>())) {
       return std::nullopt;
     }
@@ -614,7 +636,7 @@ public:
     if (!reply.ok()) {
       m_api.fail("cloudspaces/get", reply);
     }
-    return observe_space(target.remote_id, reply.body);
+    return observe(target.remote_id, reply.body, context);
   }
 
   void destroy(const Target& target, const OpContext& context) override {
@@ -694,7 +716,7 @@ public:
       if (account && *account != m_api.settings().account_id) {
         continue;
       }
-      Remote remote = observe_space({}, space);
+      Remote remote = observe({}, space, context);
       if (remote.remote_id.empty() || space_gone(remote.observed["status"].get<std::string>())) {
         continue;
       }
@@ -704,6 +726,17 @@ public:
   }
 
 private:
+  // observe_space() and the schema's location_id, the id of the space's
+  // location code in the cached locations/list (none for a code it does
+  // not list).
+  Remote observe(std::string remote_id, const json& space, const OpContext& context) {
+    Remote remote = observe_space(std::move(remote_id), space);
+    if (auto id = m_api.location_id(remote.observed["location"].get<std::string>(), context)) {
+      remote.observed["location_id"] = *id;
+    }
+    return remote;
+  }
+
   Api::Reply get(const std::string& id, const OpContext& context) {
     return m_api.post("cloudspaces/get", {{"cloudspaceId", id_value(id)}}, context);
   }
@@ -723,7 +756,7 @@ private:
           if (!reply.ok()) {
             m_api.fail("cloudspaces/get", reply);
           }
-          remote = observe_space(id, reply.body);
+          remote = observe(id, reply.body, context);
           status = remote.observed["status"].get<std::string>();
           if (status == "DEPLOYED") {
             return true;
@@ -1063,7 +1096,39 @@ public:
     return out;
   }
 
+  // machines/list shows no disks or addresses, only `storage`, the total
+  // disk size. When it equals the recorded boot disk size the boot disk is
+  // taken as unchanged (a machine stove makes has no other disk) and the
+  // recorded disk id and address are kept; otherwise machines/get reads
+  // them. A machine gone between the listing and that get keeps what the
+  // listing showed: the next refresh sees it gone.
+  Remote complete(const Target& target, Remote listed, const OpContext& context) override {
+    json storage = value_of(listed.observed, k_storage);
+    listed.observed.erase(k_storage);
+    json recorded = value_of(target.prior_observed, "disk_boot_size");
+    if (storage.is_number_integer() && storage == recorded) {
+      listed.observed["disk_boot_size"] = storage;
+      return listed;
+    }
+    const std::string id = target.remote_id.empty() ? listed.remote_id : target.remote_id;
+    Api::Reply reply = get(id, context);
+    if (reply.status == 404) {
+      return listed;
+    }
+    if (!reply.ok()) {
+      m_api.fail("machines/get", reply);
+    }
+    Remote remote = observe_machine(id, reply.body);
+    if (machine_gone(remote.observed)) {
+      return listed;
+    }
+    return remote;
+  }
+
 private:
+  // Where list_in() keeps the summary's `storage` for complete().
+  static constexpr const char* k_storage = "storage";
+
   Api::Reply get(const std::string& id, const OpContext& context) {
     return m_api.post("machines/get", {{"machineId", id_value(id)}}, context);
   }
@@ -1098,6 +1163,11 @@ private:
       }
       if (!remote.observed.contains("cloudspace_id")) {
         remote.observed["cloudspace_id"] = space;
+      }
+      // The summary's total disk size, which complete() compares with the
+      // recorded boot disk size, then drops.
+      if (auto storage = int_field(machine, {"storage"})) {
+        remote.observed[k_storage] = *storage;
       }
       out.push_back(std::move(remote));
     }

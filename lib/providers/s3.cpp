@@ -355,7 +355,23 @@ public:
     return out;
   }
 
+  // ListBuckets shows names only: the region, versioning and tags are read
+  // as read() reads them, less the HEAD (the listing has just shown the
+  // bucket). A bucket deleted since the listing keeps what the listing
+  // showed (its name; the recorded rest stays): the next refresh sees it
+  // gone.
+  Remote complete(const Target& target, Remote listed, const OpContext& context) override {
+    const std::string name = target.remote_id.empty() ? listed.remote_id : target.remote_id;
+    auto current = fetch(name, context, Head::skip);
+    if (!current) {
+      return listed;
+    }
+    return Remote{name, observed_of(name, *current)};
+  }
+
 private:
+  enum class Head { send, skip };
+
   // HEAD: whether the bucket exists (and is ours to see).
   bool exists(const std::string& name, const OpContext& context) {
     Reply reply = m_api.send("HEAD", name, "", "", {}, context);
@@ -377,8 +393,11 @@ private:
   }
 
   // Everything read observes; nullopt when the bucket does not exist.
-  std::optional<Current> fetch(const std::string& name, const OpContext& context) {
-    if (!exists(name, context)) {
+  // Head::skip leaves out the HEAD that asks first, for a bucket just
+  // listed: a bucket gone since is still seen, by ?location's NoSuchBucket.
+  std::optional<Current> fetch(const std::string& name, const OpContext& context,
+                               Head head = Head::send) {
+    if (head == Head::send && !exists(name, context)) {
       return std::nullopt;
     }
     Current c;

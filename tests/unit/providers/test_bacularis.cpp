@@ -14,6 +14,8 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <thread>
+#include <vector>
 
 using namespace stove;
 using namespace stove::providers;
@@ -230,7 +232,7 @@ TEST_CASE("bacularis: read and find map the configuration back, a missing job is
   auto all = f.backups->list({machine_parent()}, f.notes.context());
   REQUIRE(all.size() == 1);
   CHECK(all[0].remote_id == "nightly");
-  CHECK(all[0].observed == json{{"name", "nightly"}, {"client", "web-1-fd"}, {"enabled", true}});
+  CHECK(all[0].observed == k_observed);
   CHECK(f.backups->list({machine_parent("db")}, f.notes.context()).empty());
   CHECK(f.backups->list({}, f.notes.context()).size() == 1);
 }
@@ -534,4 +536,136 @@ TEST_CASE("bacularis: a create brings an earlier run's job up to date when it na
           R"(updating the existing Pool "nightly-pool" (FileRetention is "7 days", want "14 days"; JobRetention is "7 days", want "14 days"; )"
           R"(VolumeRetention is "7 days", want "14 days"))",
           R"(updating the existing Job "nightly" (Enabled is "no", want "yes"))"});
+}
+
+TEST_CASE("bacularis: within a refresh, list() for five machines costs four GETs in all and "
+          "observes what read() does") {
+  Fixture f;
+  std::vector<Parent> machines;
+  std::vector<Target> targets;
+  for (int i = 1; i <= 5; ++i) {
+    machines.push_back(machine_parent(fmt::format("web {}", i), fmt::format("10.1.0.{}", i)));
+    Target t = backup_target(fmt::format("nightly-{}", i), machines.back());
+    t.spec["retention_days"] = 10 + i;
+    if (i == 3) {
+      t.spec["enabled"] = false;
+      t.spec["excludes"] = json::array();
+    }
+    t.remote_id = f.backups->create(t, f.notes.context()).remote_id;
+    targets.push_back(std::move(t));
+  }
+  // A second job on the first machine.
+  Target weekly = backup_target("weekly", machines[0]);
+  weekly.spec["schedule"] = "Level=Full sun at 03:00";
+  weekly.remote_id = f.backups->create(weekly, f.notes.context()).remote_id;
+
+  std::map<std::string, json> read;
+  for (const auto& t : targets) {
+    read[t.remote_id] = f.backups->read(t, f.notes.context()).value().observed;
+  }
+  read["weekly"] = f.backups->read(weekly, f.notes.context()).value().observed;
+  CHECK(read["nightly-3"] == json{{"name", "nightly-3"},
+                                  {"client", "web-3-fd"},
+                                  {"enabled", false},
+                                  {"schedule", "Level=Incremental mon-sat at 02:00"},
+                                  {"fileset", json::array({"/etc", "/var/www"})},
+                                  {"excludes", json::array()},
+                                  {"retention_days", 13}});
+
+  const auto before = f.provider->stats().requests;
+  f.backups->begin_refresh();
+  // list() runs concurrently, one thread per machine, as the refresh
+  // driver calls it.
+  std::vector<std::vector<Remote>> listed(machines.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < machines.size(); ++i) {
+    threads.emplace_back([&, i] {
+      listed[i] = f.backups->list({machines[i], backup_target("x").parents[1]}, f.notes.context());
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  // A machine without backups, and the top level, from the same listings.
+  CHECK(f.backups->list({machine_parent("db", "10.1.0.9")}, f.notes.context()).empty());
+  CHECK(f.backups->list({}, f.notes.context()).size() == 6);
+  CHECK(f.provider->stats().requests - before == 4);
+  f.backups->end_refresh();
+
+  for (size_t i = 0; i < machines.size(); ++i) {
+    const size_t expected = i == 0 ? 2 : 1;
+    REQUIRE(listed[i].size() == expected);
+    for (const auto& remote : listed[i]) {
+      CHECK(remote.observed == read.at(remote.remote_id));
+      // complete() adds nothing: the listings hold all a backup is.
+      Remote completed = f.backups->complete(targets[i], remote, f.notes.context());
+      CHECK(completed.observed == remote.observed);
+    }
+  }
+  CHECK(listed[0][0].remote_id == "nightly-1");
+  CHECK(listed[0][1].remote_id == "weekly");
+  CHECK(listed[0][1].observed["schedule"] == "Level=Full sun at 03:00");
+  CHECK(f.provider->stats().requests - before == 4);
+}
+
+TEST_CASE("bacularis: outside a refresh list() fetches the four listings every time, and "
+          "end_refresh() drops the refresh's") {
+  Fixture f;
+  f.backups->create(backup_target("nightly"), f.notes.context());
+  auto requests = [&] { return f.provider->stats().requests; };
+
+  auto before = requests();
+  CHECK(f.backups->list({machine_parent()}, f.notes.context()).size() == 1);
+  CHECK(f.backups->list({machine_parent()}, f.notes.context()).size() == 1);
+  CHECK(requests() - before == 8);
+
+  f.backups->begin_refresh();
+  before = requests();
+  CHECK(f.backups->list({machine_parent()}, f.notes.context()).size() == 1);
+  CHECK(requests() - before == 4);
+  // A job made behind the refresh's back is not in its listings...
+  f.backups->create(backup_target("weekly"), f.notes.context());
+  before = requests();
+  CHECK(f.backups->list({machine_parent()}, f.notes.context()).size() == 1);
+  CHECK(requests() == before);
+  f.backups->end_refresh();
+
+  // ...and is in the next one's.
+  f.backups->begin_refresh();
+  before = requests();
+  auto listed = f.backups->list({machine_parent()}, f.notes.context());
+  f.backups->end_refresh();
+  REQUIRE(listed.size() == 2);
+  CHECK(listed[1].remote_id == "weekly");
+  CHECK(requests() - before == 4);
+}
+
+TEST_CASE("bacularis: a listed job that names no Schedule has no schedule, as read() observes "
+          "it") {
+  Fixture f;
+  Target target = backup_target("nightly");
+  f.backups->create(target, f.notes.context());
+  target.remote_id = "nightly";
+  // An operator took the Schedule off the job, straight in the sandbox.
+  http::Client client(http::ClientOptions{});
+  http::Request request;
+  request.method = "PUT";
+  request.url = fmt::format("{}/api/v2/config/dir/Job/nightly", f.server.url());
+  request.headers.emplace_back("Authorization", fmt::format("Bearer {}", k_token));
+  json job = f.resource("Job", "nightly");
+  job.erase("Schedule");
+  request.body = json{{"config", job.dump()}}.dump();
+  request.headers.emplace_back("Content-Type", "application/json");
+  CHECK(client.send(request).json()["error"] == 0);
+
+  auto read = f.backups->read(target, f.notes.context());
+  REQUIRE(read.has_value());
+  json expected = k_observed;
+  expected.erase("schedule");
+  CHECK(read->observed == expected);
+  f.backups->begin_refresh();
+  auto listed = f.backups->list({machine_parent()}, f.notes.context());
+  f.backups->end_refresh();
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].observed == expected);
 }

@@ -83,7 +83,8 @@ TEST_CASE("providers: openvcloud on the sandbox - a cloud space is created and p
   Remote space = cloud.spaces->create(test::space_target("web", 2), notes.context());
   CHECK(http::Clock::now() - started >= 150ms);
   CHECK_FALSE(space.remote_id.empty());
-  CHECK(space.observed == json{{"name", "web"}, {"status", "DEPLOYED"}, {"location", "be-g8-2"}});
+  CHECK(space.observed ==
+        json{{"name", "web"}, {"status", "DEPLOYED"}, {"location", "be-g8-2"}, {"location_id", 2}});
   CHECK(notes.list() == std::vector<std::string>{"waiting for DEPLOYED"});
 
   auto read = cloud.spaces->read(test::space_target("web", 2, space.remote_id), notes.context());
@@ -180,7 +181,9 @@ TEST_CASE("providers: openvcloud on the sandbox - a renamed cloud space keeps it
                                  space.observed);
   Remote after = cloud.spaces->update(renamed, notes.context());
   CHECK(after.remote_id == space.remote_id);
-  CHECK(after.observed == json{{"name", "www"}, {"status", "DEPLOYED"}, {"location", "ch-lug-1"}});
+  CHECK(
+      after.observed ==
+      json{{"name", "www"}, {"status", "DEPLOYED"}, {"location", "ch-lug-1"}, {"location_id", 3}});
   auto listed = cloud.spaces->list({}, notes.context());
   CHECK(names_of(listed) == std::vector<std::string>{"www"});
   CHECK(listed.at(0).remote_id == space.remote_id);

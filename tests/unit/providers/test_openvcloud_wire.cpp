@@ -87,7 +87,9 @@ TEST_CASE("providers: openvcloud wire - a cloud space create resolves the locati
       provider->adapter(Kind::cloud_space)->create(test::space_target("web", 2), notes.context());
 
   CHECK(remote.remote_id == "17");
-  CHECK(remote.observed == json{{"name", "web"}, {"status", "DEPLOYED"}, {"location", "nl-ams-1"}});
+  CHECK(
+      remote.observed ==
+      json{{"name", "web"}, {"status", "DEPLOYED"}, {"location", "nl-ams-1"}, {"location_id", 2}});
   CHECK(fake.paths() == std::vector<std::string>{"locations/list", "cloudspaces/create",
                                                  "cloudspaces/get", "cloudspaces/get",
                                                  "cloudspaces/get"});
@@ -374,10 +376,16 @@ TEST_CASE("providers: openvcloud wire - description and label changes kept by st
   // A new name is sent, alone.
   fake.on("cloudspaces/update", 200, true);
   fake.on("cloudspaces/get", 200, space_json("DEPLOYED"));
+  fake.on("locations/list", 200, k_locations);
   auto renamed = test::update_of(test::space_target("web", 2, "17"),
                                  {{"name", "www"}, {"description", "new"}}, space_observed);
-  provider->adapter(Kind::cloud_space)->update(renamed, notes.context());
-  CHECK(fake.paths() == std::vector<std::string>{"cloudspaces/update", "cloudspaces/get"});
+  remote = provider->adapter(Kind::cloud_space)->update(renamed, notes.context());
+  CHECK(
+      remote.observed ==
+      json{{"name", "web"}, {"status", "DEPLOYED"}, {"location", "nl-ams-1"}, {"location_id", 2}});
+  // The location's id, for the observed location_id: locations/list, once.
+  CHECK(fake.paths() ==
+        std::vector<std::string>{"cloudspaces/update", "cloudspaces/get", "locations/list"});
   CHECK(fake.calls()[0].body == json{{"cloudspaceId", 17}, {"name", "www"}});
 }
 
@@ -451,6 +459,7 @@ TEST_CASE("providers: openvcloud wire - client credentials are exchanged once fo
         200, json{{"access_token", fmt::format("jwt-{}", n)}, {"token_type", "bearer"}}.dump()};
   });
   fake.on("cloudspaces/get", 200, space_json("DEPLOYED"));
+  fake.on("locations/list", 200, k_locations);
   json settings = {{"account_id", 42},
                    {"token_env", "STOVE_OVC_TOKEN"},
                    {"token_url", fmt::format("{}/oauth/token", fake.url())},
@@ -465,14 +474,16 @@ TEST_CASE("providers: openvcloud wire - client credentials are exchanged once fo
   CHECK(fake.calls().empty()); // fetched lazily
   REQUIRE(spaces->read(test::space_target("web", 2, "17"), notes.context()));
   REQUIRE(spaces->read(test::space_target("web", 2, "17"), notes.context()));
-  CHECK(fake.paths() ==
-        std::vector<std::string>{"/oauth/token", "cloudspaces/get", "cloudspaces/get"});
+  // locations/list, once, for the observed location_id.
+  CHECK(fake.paths() == std::vector<std::string>{"/oauth/token", "cloudspaces/get",
+                                                 "locations/list", "cloudspaces/get"});
   auto calls = fake.calls();
   CHECK(calls[0].raw ==
         "grant_type=client_credentials&client_id=stove%20client&client_secret=s3cr%26t%3D");
   CHECK(calls[0].content_type == "application/x-www-form-urlencoded");
   CHECK(calls[1].authorization == "bearer jwt-1");
   CHECK(calls[2].authorization == "bearer jwt-1");
+  CHECK(calls[3].authorization == "bearer jwt-1");
 
   // An expired token: one new exchange, and the call is sent again.
   fake.clear();
@@ -533,6 +544,7 @@ TEST_CASE("providers: openvcloud wire - threads sharing a provider exchange the 
     return Answer{200, call.body["name"] == "s0" ? "100" : "101"};
   });
   fake.on("cloudspaces/get", 200, space_json("DEPLOYED"));
+  fake.on("locations/list", 200, k_locations);
   json settings = {{"account_id", 42},
                    {"token_url", fmt::format("{}/oauth/token", fake.url())},
                    {"client_id_env", "OVC_ID"},
@@ -661,4 +673,191 @@ TEST_CASE("providers: openvcloud wire - a 409 on the first attempt made nothing,
     CHECK(fake.paths() == std::vector<std::string>{"machines/create", "machines/list",
                                                    "machines/create", "machines/list"});
   }
+}
+
+namespace {
+
+// A machines/list entry, as the cloudapi summarises a machine: no disks or
+// addresses, `storage` the total disk size.
+json machine_summary(int64_t id, const std::string& name, int64_t space, int64_t storage) {
+  return {{"id", id},     {"name", name},          {"status", "RUNNING"},
+          {"imageId", 3}, {"cloudspaceId", space}, {"memory", 2048},
+          {"vcpus", 2},   {"storage", storage}};
+}
+
+// The state's record of a machine: the target complete() gets.
+Target recorded_machine(const Remote& listed, int64_t disk_boot_size) {
+  Target t = test::machine_target(listed.observed.at("cloudspace_id").get<std::string>(),
+                                  listed.observed.at("name").get<std::string>(), listed.remote_id);
+  t.prior_observed = {{"name", t.spec["name"]},
+                      {"status", "RUNNING"},
+                      {"disk_boot_size", disk_boot_size},
+                      {"boot_disk_id", "80"},
+                      {"ip_address", "10.17.0.5"}};
+  return t;
+}
+
+} // namespace
+
+TEST_CASE("providers: openvcloud wire - listed cloud spaces carry location_id from one "
+          "locations/list, none for an unknown location") {
+  FakeCloudapi fake;
+  fake.on("locations/list", 200, k_locations);
+  json unknown = space_json("DEPLOYED");
+  unknown["id"] = 18;
+  unknown["name"] = "far";
+  unknown["location"] = "us-nyc-9";
+  json ghent = space_json("DEPLOYED");
+  ghent["id"] = 19;
+  ghent["name"] = "db";
+  ghent["location"] = "be-g8-1";
+  fake.on("cloudspaces/list", 200, json::array({space_json("DEPLOYED"), unknown, ghent}));
+  fake.on("cloudspaces/get", 200, space_json("DEPLOYED"));
+  auto provider = openvcloud_on(fake);
+  auto* spaces = provider->adapter(Kind::cloud_space);
+  test::Notes notes;
+
+  spaces->begin_refresh();
+  std::vector<Remote> listed;
+  for (int i = 0; i < 3; ++i) {
+    listed = spaces->list({}, notes.context());
+  }
+  spaces->end_refresh();
+  REQUIRE(listed.size() == 3);
+  CHECK(listed[0].remote_id == "17");
+  CHECK(
+      listed[0].observed ==
+      json{{"name", "web"}, {"status", "DEPLOYED"}, {"location", "nl-ams-1"}, {"location_id", 2}});
+  CHECK(listed[1].remote_id == "18");
+  CHECK(listed[1].observed ==
+        json{{"name", "far"}, {"status", "DEPLOYED"}, {"location", "us-nyc-9"}});
+  CHECK(listed[2].remote_id == "19");
+  CHECK(listed[2].observed ==
+        json{{"name", "db"}, {"status", "DEPLOYED"}, {"location", "be-g8-1"}, {"location_id", 1}});
+  // complete() adds nothing: the listing shows all a cloud space is.
+  Remote completed =
+      spaces->complete(test::space_target("web", 2, "17"), listed[0], notes.context());
+  CHECK(completed.observed == listed[0].observed);
+
+  // read() observes the same, from the same cached locations.
+  auto read = spaces->read(test::space_target("web", 2, "17"), notes.context());
+  REQUIRE(read);
+  CHECK(read->observed == listed[0].observed);
+  CHECK(fake.count("locations/list") == 1);
+  CHECK(fake.count("cloudspaces/list") == 3);
+  CHECK(fake.count("cloudspaces/get") == 1);
+  CHECK(provider->stats().requests == 5);
+}
+
+TEST_CASE("providers: openvcloud wire - refreshing machines whose storage matches the recorded "
+          "boot disk lists each cloud space once and gets none") {
+  FakeCloudapi fake;
+  fake.on("machines/list", [](const Call& call, int) {
+    const int64_t space = call.body.at("cloudspaceId").get<int64_t>();
+    return Answer{200, json::array({machine_summary(space * 10 + 1, "app", space, 20),
+                                    machine_summary(space * 10 + 2, "db", space, 40)})
+                           .dump()};
+  });
+  auto provider = openvcloud_on(fake);
+  auto* machines = provider->adapter(Kind::machine);
+  test::Notes notes;
+
+  machines->begin_refresh();
+  for (int64_t space : {17, 18, 19}) {
+    Parent parent;
+    parent.kind = Kind::cloud_space;
+    parent.address = fmt::format("cloud_space[\"s{}\"]", space);
+    parent.remote_id = std::to_string(space);
+    auto listed = machines->list({parent}, notes.context());
+    REQUIRE(listed.size() == 2);
+    CHECK(listed[0].remote_id == std::to_string(space * 10 + 1));
+    for (const auto& remote : listed) {
+      const int64_t size = remote.observed.at("name") == "app" ? 20 : 40;
+      Remote now = machines->complete(recorded_machine(remote, size), remote, notes.context());
+      CHECK(now.remote_id == remote.remote_id);
+      CHECK(now.observed == json{{"name", remote.observed.at("name")},
+                                 {"status", "RUNNING"},
+                                 {"memory", 2048},
+                                 {"vcpus", 2},
+                                 {"image_id", 3},
+                                 {"cloudspace_id", std::to_string(space)},
+                                 {"disk_boot_size", size}});
+    }
+  }
+  machines->end_refresh();
+  CHECK(fake.count("machines/list") == 3);
+  CHECK(fake.count("machines/get") == 0);
+  CHECK(provider->stats().requests == 3);
+  auto calls = fake.calls();
+  REQUIRE(calls.size() == 3);
+  CHECK(calls[0].body == json{{"cloudspaceId", 17}});
+  CHECK(calls[2].body == json{{"cloudspaceId", 19}});
+}
+
+TEST_CASE("providers: openvcloud wire - a machine whose listed storage differs from the recorded "
+          "boot disk, or is missing, is read with one machines/get") {
+  FakeCloudapi fake;
+  json without_storage = machine_summary(6, "db", 17, 0);
+  without_storage.erase("storage");
+  fake.on("machines/list", 200,
+          json::array({machine_summary(5, "app", 17, 30), without_storage,
+                       machine_summary(7, "web", 17, 20)}));
+  fake.on("machines/get", [](const Call& call, int) {
+    json machine = machine_json(2048, 2, 30);
+    machine["id"] = call.body.at("machineId");
+    return Answer{200, machine.dump()};
+  });
+  auto provider = openvcloud_on(fake);
+  auto* machines = provider->adapter(Kind::machine);
+  test::Notes notes;
+  Parent parent;
+  parent.kind = Kind::cloud_space;
+  parent.remote_id = "17";
+
+  machines->begin_refresh();
+  auto listed = machines->list({parent}, notes.context());
+  REQUIRE(listed.size() == 3);
+  // The boot disk grew from 20 to 30 GB behind stove's back.
+  Remote grown = machines->complete(recorded_machine(listed[0], 20), listed[0], notes.context());
+  Remote unknown = machines->complete(recorded_machine(listed[1], 20), listed[1], notes.context());
+  Remote same = machines->complete(recorded_machine(listed[2], 20), listed[2], notes.context());
+  machines->end_refresh();
+
+  CHECK(grown.remote_id == "5");
+  json expected = k_machine_observed;
+  expected["disk_boot_size"] = 30;
+  CHECK(grown.observed == expected);
+  CHECK(unknown.remote_id == "6");
+  CHECK(unknown.observed == expected);
+  CHECK(same.observed.at("disk_boot_size") == 20);
+  CHECK_FALSE(same.observed.contains("storage"));
+  CHECK(fake.paths() == std::vector<std::string>{"machines/list", "machines/get", "machines/get"});
+  auto calls = fake.calls();
+  CHECK(calls[1].body == json{{"machineId", 5}});
+  CHECK(calls[2].body == json{{"machineId", 6}});
+}
+
+TEST_CASE("providers: openvcloud wire - a machine deleted between the listing and its "
+          "machines/get keeps what the listing showed") {
+  FakeCloudapi fake;
+  fake.on("machines/list", 200, json::array({machine_summary(5, "app", 17, 30)}));
+  fake.on("machines/get", 404, "machine 5 not found");
+  auto provider = openvcloud_on(fake);
+  auto* machines = provider->adapter(Kind::machine);
+  test::Notes notes;
+  Parent parent;
+  parent.kind = Kind::cloud_space;
+  parent.remote_id = "17";
+  auto listed = machines->list({parent}, notes.context());
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].observed.at("storage") == 30);
+  Remote now = machines->complete(recorded_machine(listed[0], 20), listed[0], notes.context());
+  CHECK(now.remote_id == "5");
+  CHECK(now.observed == json{{"name", "app"},
+                             {"status", "RUNNING"},
+                             {"memory", 2048},
+                             {"vcpus", 2},
+                             {"image_id", 3},
+                             {"cloudspace_id", "17"}});
+  CHECK(fake.paths() == std::vector<std::string>{"machines/list", "machines/get"});
 }

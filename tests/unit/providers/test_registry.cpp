@@ -151,6 +151,8 @@ TEST_CASE("providers: the sandbox provider serves spaces and machines through th
                         {"accountId", 2},
                         {"status", "DEPLOYED"},
                         {"location", "be-g8-1"}}}));
+  fake.on("locations/list", 200,
+          json::array({{{"id", 1}, {"locationCode", "be-g8-1"}, {"name", "Belgium, Ghent 1"}}}));
   ProviderConfig config;
   config.name = "sandbox";
   config.type = "sandbox";
@@ -164,15 +166,17 @@ TEST_CASE("providers: the sandbox provider serves spaces and machines through th
   auto spaces = provider->adapter(Kind::cloud_space)->list({}, notes.context());
   REQUIRE(spaces.size() == 1);
   CHECK(spaces[0].remote_id == "1");
-  CHECK(spaces[0].observed ==
-        json{{"name", "mine"}, {"status", "DEPLOYED"}, {"location", "be-g8-1"}});
+  CHECK(
+      spaces[0].observed ==
+      json{{"name", "mine"}, {"status", "DEPLOYED"}, {"location", "be-g8-1"}, {"location_id", 1}});
   CHECK(fake.calls().at(0).authorization == "bearer sandbox");
-  CHECK(provider->stats().requests == 1);
+  CHECK(fake.paths() == std::vector<std::string>{"cloudspaces/list", "locations/list"});
+  CHECK(provider->stats().requests == 2);
 
   auto own_token = make_provider(
       config, test::provider_options(test::fake_environment({{"STOVE_SANDBOX_TOKEN", "t0k3n"}})));
   own_token->adapter(Kind::cloud_space)->list({}, notes.context());
-  CHECK(fake.calls().at(1).authorization == "bearer t0k3n");
+  CHECK(fake.calls().at(2).authorization == "bearer t0k3n");
 
   // A token of one's own is kept out of messages; the well-known default,
   // a word messages use, is not.

@@ -741,3 +741,86 @@ TEST_CASE("s3: a server without versioning or tagging, answering as s3rver 3.7.1
     CHECK_MESSAGE(!request.starts_with("DELETE /logs?"), request);
   }
 }
+
+TEST_CASE("s3: refresh lists buckets once and completes each with its region, versioning and "
+          "tags, without a HEAD") {
+  test::FakeS3 server([](const std::string& request, int) -> test::FakeS3::Answer {
+    if (request == "GET /") {
+      return {200, fmt::format("<ListAllMyBucketsResult xmlns=\"{}\"><Owner><ID>1</ID></Owner>"
+                               "<Buckets><Bucket><Name>logs</Name><CreationDate>"
+                               "2026-11-22T10:00:00.000Z</CreationDate></Bucket><Bucket><Name>"
+                               "media</Name><CreationDate>2026-11-22T10:00:00.000Z</CreationDate>"
+                               "</Bucket></Buckets></ListAllMyBucketsResult>",
+                               s3xml::k_namespace)};
+    }
+    if (request == "GET /media?location") {
+      return {200, fmt::format("<LocationConstraint xmlns=\"{}\">eu-west-1</LocationConstraint>",
+                               s3xml::k_namespace)};
+    }
+    if (request == "GET /media?versioning") {
+      return {200, fmt::format("<VersioningConfiguration xmlns=\"{}\"><Status>Enabled</Status>"
+                               "</VersioningConfiguration>",
+                               s3xml::k_namespace)};
+    }
+    if (request == "GET /media?tagging") {
+      return {200, fmt::format("<Tagging xmlns=\"{}\"><TagSet><Tag><Key>team</Key><Value>web"
+                               "</Value></Tag></TagSet></Tagging>",
+                               s3xml::k_namespace)};
+    }
+    return plain_bucket(request);
+  });
+  auto provider = fake_provider(server);
+  KindAdapter* buckets = provider->adapter(Kind::bucket);
+  test::Notes notes;
+
+  buckets->begin_refresh();
+  auto listed = buckets->list({}, notes.context());
+  REQUIRE(listed.size() == 2);
+  CHECK(listed[0].remote_id == "logs");
+  CHECK(listed[0].observed == json{{"name", "logs"}});
+  CHECK(listed[1].remote_id == "media");
+
+  Target logs = bucket("logs");
+  logs.remote_id = "logs";
+  Target media = bucket("media", "suspended", json::object(), "eu-west-1");
+  media.remote_id = "media";
+  Remote logs_now = buckets->complete(logs, listed[0], notes.context());
+  Remote media_now = buckets->complete(media, listed[1], notes.context());
+  buckets->end_refresh();
+
+  CHECK(logs_now.remote_id == "logs");
+  CHECK(logs_now.observed == k_plain_logs);
+  CHECK(media_now.remote_id == "media");
+  CHECK(media_now.observed == json{{"name", "media"},
+                                   {"region", "eu-west-1"},
+                                   {"versioning", "enabled"},
+                                   {"tags", {{"team", "web"}}}});
+  CHECK(server.requests() ==
+        std::vector<std::string>{"GET /", "GET /logs?location", "GET /logs?versioning",
+                                 "GET /logs?tagging", "GET /media?location",
+                                 "GET /media?versioning", "GET /media?tagging"});
+  CHECK(provider->stats().requests == 7);
+  // complete() observes what read() does.
+  auto read = buckets->read(media, notes.context());
+  REQUIRE(read.has_value());
+  CHECK(read->observed == media_now.observed);
+}
+
+TEST_CASE("s3: a bucket deleted between the listing and complete() keeps what the listing "
+          "showed") {
+  test::FakeS3 server([](const std::string& request, int) -> test::FakeS3::Answer {
+    if (request.starts_with("GET /logs?")) {
+      return test::FakeS3::error(404, "NoSuchBucket", "The specified bucket does not exist");
+    }
+    return {400, ""};
+  });
+  auto provider = fake_provider(server);
+  test::Notes notes;
+  Target logs = bucket("logs");
+  logs.remote_id = "logs";
+  Remote listed{"logs", {{"name", "logs"}}};
+  Remote now = provider->adapter(Kind::bucket)->complete(logs, listed, notes.context());
+  CHECK(now.remote_id == "logs");
+  CHECK(now.observed == json{{"name", "logs"}});
+  CHECK(server.requests() == std::vector<std::string>{"GET /logs?location"});
+}
