@@ -8,11 +8,16 @@
 #include "support/s3_client.hpp"
 #include "support/temp_dir.hpp"
 
+#include "state/journal.hpp"
+#include "state/lock.hpp"
+#include "state/statefile.hpp"
+
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -371,5 +376,50 @@ TEST_SUITE("import against stove sandbox serve") {
                                    app_id, k_app));
     CHECK(read_file(w.state) == imported_state);
     CHECK(w.counters().at("mutating") == counters.at("mutating"));
+  }
+
+  TEST_CASE("import refuses a state locked by another stove, and folds in an interrupted apply's "
+            "journal first") {
+    World w;
+    const std::string space_id = w.applied_space();
+    const std::string id = w.unmanaged_machine(space_id, "app", 2048);
+    w.write_space(machine_yaml("app", 2048));
+    const std::string before = read_file(w.state);
+    {
+      stove::StateLock held =
+          stove::StateLock::acquire(w.state, "apply", std::chrono::milliseconds(0));
+      RunResult locked = w.import(k_app, id);
+      INFO(locked.out, locked.err);
+      CHECK(locked.exit_code == 1);
+      CHECK(locked.out.empty());
+      CHECK(locked.err.starts_with("stove: error: state is locked by pid "));
+      CHECK(read_file(w.state) == before);
+    }
+    {
+      // An apply that recorded the space's status, then died.
+      stove::State state = stove::load_state(w.state);
+      stove::Journal journal(w.state);
+      journal.begin(state, "apply");
+      stove::ResourceState space = state.resources.at(0);
+      space.observed["status"] = "MIGRATING";
+      journal.recorded(space);
+    }
+    const uint64_t serial = w.state_json().at("serial").get<uint64_t>();
+    RunResult r = w.import(k_app, id);
+    INFO(r.out, r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out == imported(k_app, id, "machine"));
+    CHECK(r.err == fmt::format("stove: note: recovered 2 step(s) of an interrupted apply from "
+                               "{}.journal\n",
+                               w.state));
+    CHECK_FALSE(std::filesystem::exists(fmt::format("{}.journal", w.state)));
+    CHECK(w.state_json().at("serial") == serial + 2);
+    CHECK(w.record(k_space).at("observed").at("status") == "MIGRATING");
+    CHECK(w.record(k_app).at("remote_id") == id);
+    // The backup is the recovered state, before the import.
+    Json backup = Json::parse(read_file(fmt::format("{}.backup", w.state)));
+    CHECK(backup.at("serial") == serial + 1);
+    REQUIRE(backup.at("resources").size() == 1);
+    CHECK(backup.at("resources").at(0).at("observed").at("status") == "MIGRATING");
   }
 }
