@@ -45,6 +45,7 @@ void set_schema_command(CLI::App& app, Context& context);
 void set_apply_command(CLI::App& app, Context& context);
 void set_destroy_command(CLI::App& app, Context& context);
 void set_exec_command(CLI::App& app, Context& context);
+void set_import_command(CLI::App& app, Context& context);
 void set_sandbox_command(CLI::App& app, Context& context);
 void set_force_unlock_command(CLI::App& app, Context& context);
 void set_drift_command(CLI::App& app, Context& context);

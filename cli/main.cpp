@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
   stove::set_apply_command(app, context);
   stove::set_destroy_command(app, context);
   stove::set_exec_command(app, context);
+  stove::set_import_command(app, context);
   stove::set_show_command(app, context);
   stove::set_refresh_command(app, context);
   stove::set_state_command(app, context);

@@ -85,10 +85,10 @@ TEST_SUITE("stove") {
     auto r = run_stove({"--help"});
     CHECK(r.exit_code == 0);
     for (const char* word :
-         {"validate", "plan", "show", "state", "schema", "exec", "Exit status"}) {
+         {"validate", "plan", "show", "state", "schema", "exec", "import", "Exit status"}) {
       CHECK_MESSAGE(r.out.find(word) != std::string::npos, word);
     }
-    for (const char* command : {"validate", "plan", "show", "state", "schema", "exec"}) {
+    for (const char* command : {"validate", "plan", "show", "state", "schema", "exec", "import"}) {
       auto sub = run_stove({command, "--help"});
       CHECK(sub.exit_code == 0);
       CHECK(sub.out.find("Usage:") != std::string::npos);
@@ -455,5 +455,44 @@ TEST_SUITE("stove exec") {
                            "created (its create did not complete); run stove apply first\n");
     CHECK(uncreated.out.empty());
     CHECK(read_file(dir / "state" / "example.json") == before);
+  }
+}
+
+TEST_SUITE("stove import") {
+  TEST_CASE("import needs FILE, ADDRESS and REMOTE_ID, a file, and the parent in the state") {
+    TempDir dir;
+    dir.write("example.json", k_example_json);
+    auto missing = run_stove({"import", "example.json", "bucket.my_bucket"}, in(dir));
+    CHECK(missing.exit_code == 1);
+    CHECK(missing.err.starts_with("stove: error: REMOTE_ID is required"));
+    auto no_file = run_stove({"import", "nope.yaml", "bucket.my_bucket", "my_bucket"}, in(dir));
+    CHECK(no_file.exit_code == 1);
+    CHECK(no_file.err == "stove: error: nope.yaml: cannot read: No such file or directory\n");
+    CHECK_FALSE(std::filesystem::exists(dir / "state"));
+    auto help = run_stove({"import", "--help"});
+    CHECK(help.exit_code == 0);
+    CHECK(help.out.find("Exit status: 0 imported, 1 error") != std::string::npos);
+
+    // With no state yet, a machine has no cloud space to go into.
+    auto orphan = run_stove(
+        {"import", "example.json", R"(cloud_space["My VDC"].machine["drupal"])", "1"}, in(dir));
+    CHECK(orphan.exit_code == 1);
+    CHECK(orphan.out.empty());
+    CHECK(orphan.err == "stove: error: cloud_space[\"My VDC\"].machine[\"drupal\"]: its parent "
+                        "cloud_space[\"My VDC\"] is not in the state; import its parent first\n");
+    CHECK_FALSE(std::filesystem::exists(dir / "state" / "example.json"));
+  }
+
+  TEST_CASE("import of an object the embedded sandbox does not have exits 1 and writes no state") {
+    TempDir dir;
+    dir.write("example.json", k_example_json);
+    auto r =
+        run_stove({"--no-color", "import", "example.json", "s3.my_bucket", "my_bucket"}, in(dir));
+    CHECK(r.exit_code == 1);
+    CHECK(r.out == "bucket[\"my_bucket\"]: Importing from ID \"my_bucket\"...\n");
+    CHECK(r.err == "stove: note: the file declares no providers: using the embedded sandbox "
+                   "cloud\nstove: error: bucket[\"my_bucket\"]: no bucket with id \"my_bucket\" "
+                   "at provider \"sandbox\"\n");
+    CHECK_FALSE(std::filesystem::exists(dir / "state" / "example.json"));
   }
 }
