@@ -266,7 +266,7 @@ TEST_SUITE("stove plan") {
     dir.write("example.yaml", k_example_yaml);
     write_example_state((dir / "state" / "example.json").string());
     std::string before = read_file(dir / "state" / "example.json");
-    auto r = run_stove({"plan", "--detailed-exitcode", "example.yaml"}, in(dir));
+    auto r = run_stove({"plan", "-refresh=false", "--detailed-exitcode", "example.yaml"}, in(dir));
     CHECK(r.exit_code == 0);
     CHECK(r.out == "No changes. The infrastructure matches the file and the state.\n");
     CHECK(read_file(dir / "state" / "example.json") == before);
@@ -278,8 +278,9 @@ TEST_SUITE("stove plan") {
     edited.replace(edited.find("memory: 1024"), 12, "memory: 2048");
     dir.write("example.yaml", edited);
     write_example_state((dir / "custom.json").string());
-    auto r = run_stove({"plan", "--detailed-exitcode", "--state", "custom.json", "example.yaml"},
-                       in(dir));
+    auto r = run_stove(
+        {"plan", "--refresh=false", "--detailed-exitcode", "--state", "custom.json", "example.yaml"},
+        in(dir));
     CHECK(r.exit_code == 2);
     CHECK(r.out == R"(Stove will perform the following actions:
 
@@ -331,7 +332,7 @@ Plan: 0 to add, 1 to change, 0 to destroy.
     edited.replace(edited.find("image_id: 12"), 12, "image_id: 13, lifecycle: {prevent_destroy: true}");
     dir.write("example.yaml", edited);
     write_example_state((dir / "state" / "example.json").string());
-    auto r = run_stove({"plan", "example.yaml"}, in(dir));
+    auto r = run_stove({"plan", "--refresh=false", "example.yaml"}, in(dir));
     CHECK(r.exit_code == 1);
     CHECK(r.err == std::string(k_sandbox_note) +
                    "example.yaml:5:7: error: cloud_space[\"My VDC\"].machine[\"drupal\"] has "

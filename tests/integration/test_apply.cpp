@@ -290,6 +290,7 @@ TEST_SUITE("apply against stove sandbox serve") {
     CHECK(result.exit_code == 0);
     CHECK(w.counters().at("injected_failures").get<int>() > 0);
     w.restart_sandbox();
+    w.write(spaces);  // the restarted sandbox listens on another port
     auto cloud = w.cloud();  // fails on any duplicate
     REQUIRE(cloud.size() == 2);
     for (const auto& space : spaces) {
