@@ -413,10 +413,13 @@ using Lookup = std::function<std::optional<json>(std::string_view type, const st
 // and Exclude files), retention_days (the Pool's VolumeRetention). A
 // resource the job names that is not there leaves its keys out.
 json observed_of(const std::string& name, const json& job, const Lookup& lookup) {
+  // What the job lacks is observed as null, not left out: a Schedule taken
+  // off the job by hand is drift, and a missing key would hide it.
   json o = json::object();
   o["name"] = name;
   o["client"] = string_of(job, "Client");
   o["enabled"] = enabled_of(value_of(job, "Enabled"));
+  o["schedule"] = nullptr;
   if (std::string s = string_of(job, "Schedule"); !s.empty()) {
     if (auto schedule = lookup("Schedule", s)) {
       json run = value_of(*schedule, "Run");
@@ -427,12 +430,15 @@ json observed_of(const std::string& name, const json& job, const Lookup& lookup)
       }
     }
   }
+  o["fileset"] = nullptr;
+  o["excludes"] = nullptr;
   if (std::string f = string_of(job, "FileSet"); !f.empty()) {
     if (auto fileset = lookup("FileSet", f)) {
       o["fileset"] = files_of(value_of(*fileset, "Include"));
       o["excludes"] = files_of(value_of(*fileset, "Exclude"));
     }
   }
+  o["retention_days"] = nullptr;
   if (std::string p = string_of(job, "Pool"); !p.empty()) {
     if (auto pool = lookup("Pool", p)) {
       if (auto days = days_of(value_of(*pool, "VolumeRetention"))) {
