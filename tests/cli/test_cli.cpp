@@ -85,10 +85,12 @@ TEST_SUITE("stove") {
     auto r = run_stove({"--help"});
     CHECK(r.exit_code == 0);
     for (const char* word :
-         {"validate", "plan", "show", "state", "schema", "exec", "import", "Exit status"}) {
+         {"validate", "plan", "drift", "refresh", "show", "state", "schema", "exec", "import",
+          "Exit status"}) {
       CHECK_MESSAGE(r.out.find(word) != std::string::npos, word);
     }
-    for (const char* command : {"validate", "plan", "show", "state", "schema", "exec", "import"}) {
+    for (const char* command :
+         {"validate", "plan", "drift", "refresh", "show", "state", "schema", "exec", "import"}) {
       auto sub = run_stove({command, "--help"});
       CHECK(sub.exit_code == 0);
       CHECK(sub.out.find("Usage:") != std::string::npos);
