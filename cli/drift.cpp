@@ -112,8 +112,10 @@ int run_drift(const DriftOptions& options, const Context& context) {
         "instead.\n",
         report.drift.size(), recorded, options.file, options.file);
   } else {
-    out += fmt::format("No drift: the {} Stove read match the state.\n",
-                       plural(report.read, "object", "objects"));
+    out += recorded == 0
+               ? fmt::format("No drift: the state ({}) records no objects.\n", state_path)
+               : fmt::format("No drift: the {} Stove read match the state.\n",
+                             plural(report.read, "object", "objects"));
     if (unapplied.has_changes()) {
       out += fmt::format("The file has changes not applied yet: {} to add, {} to change, {} to "
                          "destroy. `stove plan {}` shows them.\n",

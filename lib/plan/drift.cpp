@@ -107,10 +107,10 @@ std::map<Kind, std::vector<std::string>> parse_ignored_fields(
       std::sort(known.begin(), known.end());
       known.erase(std::unique(known.begin(), known.end()), known.end());
       throw Error(ErrorKind::usage,
-                  fmt::format("--ignore {}: {} has no field \"{}\"{}", text,
-                              only ? fmt::format("kind {}", to_string(*only))
-                                   : std::string("no kind"),
-                              field_part, did_you_mean(text, known)));
+                  only ? fmt::format("--ignore {}: kind {} has no field \"{}\"{}", text,
+                                     to_string(*only), field_part, did_you_mean(text, known))
+                       : fmt::format("--ignore {}: no kind has a field \"{}\"{}", text,
+                                     field_part, did_you_mean(text, known)));
     }
   }
   return out;
