@@ -182,4 +182,8 @@ std::string redact_url(std::string_view url);
 // Percent-encodes per RFC 3986 (unreserved characters kept, uppercase hex).
 std::string url_encode(std::string_view text);
 
+// The standard reason phrase of an HTTP status ("Not Found"), for
+// messages; empty for a code it does not know.
+std::string_view reason_phrase(long status);
+
 } // namespace stove::http

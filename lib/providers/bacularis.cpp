@@ -76,33 +76,6 @@ std::string base64(std::string_view data) {
   return out;
 }
 
-std::string_view reason_phrase(long status) {
-  switch (status) {
-  case 400:
-    return "Bad Request";
-  case 401:
-    return "Unauthorized";
-  case 403:
-    return "Forbidden";
-  case 404:
-    return "Not Found";
-  case 405:
-    return "Method Not Allowed";
-  case 429:
-    return "Too Many Requests";
-  case 500:
-    return "Internal Server Error";
-  case 502:
-    return "Bad Gateway";
-  case 503:
-    return "Service Unavailable";
-  case 504:
-    return "Gateway Timeout";
-  default:
-    return "";
-  }
-}
-
 // A reply's output as one line of text: a string, lines joined, or JSON.
 std::string output_text(const json& output) {
   constexpr size_t k_max = 400;
@@ -534,7 +507,7 @@ public:
     if (reply.status >= 200 && reply.status < 300 && reply.error > 0) {
       text = fmt::format("{}: error {}", what, reply.error);
     } else {
-      std::string_view reason = reason_phrase(reply.status);
+      std::string_view reason = http::reason_phrase(reply.status);
       text = reason.empty() ? fmt::format("{}: {}", what, reply.status)
                             : fmt::format("{}: {} {}", what, reply.status, reason);
       if (reply.error > 0) {

@@ -27,55 +27,6 @@ void note(const OpContext& context, std::string_view text) {
   }
 }
 
-std::string_view reason_phrase(long status) {
-  switch (status) {
-  case 200:
-    return "OK";
-  case 201:
-    return "Created";
-  case 202:
-    return "Accepted";
-  case 204:
-    return "No Content";
-  case 400:
-    return "Bad Request";
-  case 401:
-    return "Unauthorized";
-  case 403:
-    return "Forbidden";
-  case 404:
-    return "Not Found";
-  case 405:
-    return "Method Not Allowed";
-  case 408:
-    return "Request Timeout";
-  case 409:
-    return "Conflict";
-  case 412:
-    return "Precondition Failed";
-  case 413:
-    return "Payload Too Large";
-  case 415:
-    return "Unsupported Media Type";
-  case 422:
-    return "Unprocessable Entity";
-  case 429:
-    return "Too Many Requests";
-  case 500:
-    return "Internal Server Error";
-  case 501:
-    return "Not Implemented";
-  case 502:
-    return "Bad Gateway";
-  case 503:
-    return "Service Unavailable";
-  case 504:
-    return "Gateway Timeout";
-  default:
-    return "";
-  }
-}
-
 // What an error response says: the API answers with a JSON string, an
 // object such as {"error": msg}, or (behind a proxy) plain text or HTML.
 std::string error_message(const std::string& body) {
@@ -335,7 +286,7 @@ public:
   // "cloudspaces/create: 400 Bad Request: <the API's message>".
   std::string error_text(std::string_view call, const Reply& reply) const {
     std::string message = error_message(reply.text);
-    std::string_view reason = reason_phrase(reply.status);
+    std::string_view reason = http::reason_phrase(reply.status);
     std::string text = reason.empty() ? fmt::format("{}: {}", call, reply.status)
                                       : fmt::format("{}: {} {}", call, reply.status, reason);
     if (!message.empty()) {

@@ -23,25 +23,6 @@ void note(const OpContext& context, std::string_view text) {
   }
 }
 
-std::string_view reason_phrase(long status) {
-  switch (status) {
-  case 301: return "Moved Permanently";
-  case 307: return "Temporary Redirect";
-  case 400: return "Bad Request";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 409: return "Conflict";
-  case 411: return "Length Required";
-  case 412: return "Precondition Failed";
-  case 429: return "Too Many Requests";
-  case 500: return "Internal Server Error";
-  case 501: return "Not Implemented";
-  case 503: return "Service Unavailable";
-  default: return "";
-  }
-}
-
 std::string replace_all(std::string text, std::string_view needle, std::string_view with) {
   if (needle.empty()) {
     return text;
@@ -113,7 +94,7 @@ public:
         text = fmt::format("{}: {}", text, reply.error->message);
       }
     } else {
-      std::string_view reason = reason_phrase(reply.status);
+      std::string_view reason = http::reason_phrase(reply.status);
       text = reason.empty() ? fmt::format("{}: {}", what, reply.status)
                             : fmt::format("{}: {} {}", what, reply.status, reason);
     }
