@@ -56,15 +56,23 @@ int run_drift(const DriftOptions& options, const Context& context) {
 
   CommandProviders providers(state_path, inputs->config.providers,
                              static_cast<size_t>(options.parallelism));
-  DriftReport report = refresh_inputs(*inputs, providers, options.parallelism, ignored);
+  auto owned_report = std::make_unique<DriftReport>(
+      refresh_inputs(*inputs, providers, options.parallelism, ignored));
+  const DriftReport& report = *owned_report;
+  keep_until_exit(std::move(owned_report));
 
   // Unapplied changes: the plan from the state as it really is. With
-  // drift, the exit code is 2 whatever the file says.
-  State refreshed = inputs->state;
-  apply_refresh(refreshed, report);
+  // drift, the exit code is 2 whatever the file says. The inputs are not
+  // needed after: the plan takes them, and like `stove plan` nothing is
+  // torn down before exit (10,000 resources take ~0.2 s to free).
   const size_t recorded = inputs->state.resources.size();
-  Plan plan = make_plan(inputs->config, refreshed, state_path);
-  const PlanSummary unapplied = plan.summary();
+  const bool state_exists = inputs->state.exists;
+  apply_refresh(inputs->state, report);
+  auto plan = std::make_unique<Plan>(
+      make_plan(std::move(inputs->config), std::move(inputs->state), state_path));
+  const PlanSummary unapplied = plan->summary();
+  keep_until_exit(std::move(inputs));
+  keep_until_exit(std::move(plan));
 
   int code = k_exit_ok;
   std::string status = "in_sync";
@@ -81,7 +89,7 @@ int run_drift(const DriftOptions& options, const Context& context) {
     out["format_version"] = 1;
     out["status"] = status;
     out["exit_code"] = code;
-    out["state"] = {{"path", state_path}, {"exists", inputs->state.exists}};
+    out["state"] = {{"path", state_path}, {"exists", state_exists}};
     nlohmann::ordered_json body = drift_to_json(report);
     out["drift"] = std::move(body["drift"]);
     out["unmanaged"] = std::move(body["unmanaged"]);
