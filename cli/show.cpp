@@ -28,6 +28,8 @@ int run_show(const ShowOptions& options, const Context& context) {
                             ? fmt::format("serial {}, lineage {}", plan.state_serial,
                                           plan.state_lineage)
                             : std::string("no state yet")));
+  std::string drifted = render_drift(plan.drift, RenderOptions{context.color_stdout()});
+  print_out(drifted.empty() ? std::string() : fmt::format("{}\n", drifted));
   print_out(render_plan(plan, RenderOptions{context.color_stdout()}));
   return k_exit_ok;
 }
