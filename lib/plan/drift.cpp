@@ -106,10 +106,11 @@ std::map<Kind, std::vector<std::string>> parse_ignored_fields(
     if (!matched) {
       std::sort(known.begin(), known.end());
       known.erase(std::unique(known.begin(), known.end()), known.end());
+      // "kind machine has no field", or "no kind has a field".
       throw Error(ErrorKind::usage,
-                  fmt::format("--ignore {}: {} has no field \"{}\"{}", text,
-                              only ? fmt::format("kind {}", to_string(*only))
-                                   : std::string("no kind"),
+                  fmt::format("--ignore {}: {} field \"{}\"{}", text,
+                              only ? fmt::format("kind {} has no", to_string(*only))
+                                   : std::string("no kind has a"),
                               field_part, did_you_mean(text, known)));
     }
   }
