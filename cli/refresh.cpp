@@ -78,9 +78,8 @@ int run_refresh(const RefreshCommandOptions& options, const Context& context) {
   DriftReport report = refresh_inputs(*inputs, providers, options.parallelism);
   std::string shown = render_drift(report, RenderOptions{context.color_stdout()});
   if (!report.has_drift()) {
-    print_out(fmt::format("{}{}No changes.{} The state matches the {} objects Stove read.\n",
-                          shown, shown.empty() ? "" : "\n",
-                          context.color_stdout() ? "\033[1m" : "",
+    print_out(fmt::format("{}{}{}No changes.{} The state matches the {} objects Stove read.\n",
+                          shown, shown.empty() ? "" : "\n", context.color_stdout() ? "\033[1m" : "",
                           context.color_stdout() ? "\033[0m" : "", report.read));
     return k_exit_ok;
   }
