@@ -78,9 +78,11 @@ int run_refresh(const RefreshCommandOptions& options, const Context& context) {
   DriftReport report = refresh_inputs(*inputs, providers, options.parallelism);
   std::string shown = render_drift(report, RenderOptions{context.color_stdout()});
   if (!report.has_drift()) {
-    print_out(fmt::format("{}{}{}No changes.{} The state matches the {} objects Stove read.\n",
-                          shown, shown.empty() ? "" : "\n", context.color_stdout() ? "\033[1m" : "",
-                          context.color_stdout() ? "\033[0m" : "", report.read));
+    print_out(fmt::format("{}{}{}No changes.{} The state matches the {} Stove read.\n", shown,
+                          shown.empty() ? "" : "\n", context.color_stdout() ? "\033[1m" : "",
+                          context.color_stdout() ? "\033[0m" : "",
+                          report.read == 1 ? std::string("1 object")
+                                           : fmt::format("{} objects", report.read)));
     return k_exit_ok;
   }
   print_out(shown);
