@@ -66,6 +66,10 @@ int run_plan(const PlanOptions& options, const Context& context) {
     print_out(drifted.empty() ? render_plan(plan, RenderOptions{context.color_stdout()})
                               : fmt::format("{}\n{}", drifted,
                                             render_plan(plan, RenderOptions{context.color_stdout()})));
+    if (plan.drift.has_drift() && !plan.summary().has_changes()) {
+      print_out("\nThe file already says what changed outside of Stove; `stove apply` or "
+                "`stove refresh` records it in the state.\n");
+    }
   }
   if (!options.out.empty()) {
     save_plan(options.out, plan);

@@ -339,6 +339,53 @@ TEST_SUITE("drift against stove sandbox serve") {
     w.check_untouched(before);
   }
 
+  TEST_CASE("a file that already says what changed outside of stove plans no change, and apply "
+            "records the drift in the state") {
+    World w;
+    const std::string id = w.applied();
+    w.admin("POST", fmt::format("machines/{}", id), {{"memory", 4096}});
+    w.write(4096);
+    const std::string before = read_file(w.state);
+    const int mutating = w.counters().at("mutating").get<int>();
+
+    RunResult plan = w.stove({"plan", "--detailed-exitcode", "--state", w.state, w.file});
+    INFO(plan.out, plan.err);
+    CHECK(plan.exit_code == 0);
+    CHECK(plan.out == fmt::format("Objects have changed outside of Stove\n"
+                                  "\n"
+                                  "Stove found these changes made since the last apply, outside "
+                                  "of Stove:\n"
+                                  "\n"
+                                  "  # {} has changed\n"
+                                  "  ~ machine [id={}] {{\n"
+                                  "      ~ memory = 2048 -> 4096\n"
+                                  "    }}\n"
+                                  "\n"
+                                  "No changes. The infrastructure matches the file and the state.\n"
+                                  "\n"
+                                  "The file already says what changed outside of Stove; `stove "
+                                  "apply` or `stove refresh` records it in the state.\n",
+                                  k_app, id));
+    CHECK(read_file(w.state) == before);
+    CHECK(w.drift().exit_code == 2);
+
+    RunResult apply = w.apply();
+    INFO(apply.out, apply.err);
+    CHECK(apply.exit_code == 0);
+    CHECK(contains(apply.out, "No changes. The infrastructure matches the file and the state.\n"
+                              "\n"
+                              "The state now records the 1 change made outside of Stove.\n"));
+    CHECK(read_file(fmt::format("{}.backup", w.state)) == before);
+    auto app = w.record(k_app);
+    REQUIRE(app);
+    CHECK(app->at("spec").at("memory") == 4096);
+    CHECK(w.counters().at("mutating").get<int>() == mutating);
+    RunResult after = w.drift();
+    INFO(after.out, after.err);
+    CHECK(after.exit_code == 0);
+    CHECK(after.out == no_drift(4, w.file));
+  }
+
   TEST_CASE("drift in an ignored field is not reported: --ignore FIELD, --ignore KIND.FIELD, "
             "lifecycle.ignore_changes, and a misspelt field is a usage error") {
     World w;
