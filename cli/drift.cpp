@@ -39,8 +39,7 @@ std::string plural(size_t n, std::string_view one, std::string_view many) {
 int run_drift(const DriftOptions& options, const Context& context) {
   check_parallelism(options.parallelism);
   auto ignored = parse_ignored_fields(options.ignore);
-  std::string state_path =
-      options.state.empty() ? default_state_path(options.file) : options.state;
+  std::string state_path = options.state.empty() ? default_state_path(options.file) : options.state;
   std::error_code ec;
   if (!std::filesystem::exists(options.file, ec)) {
     throw Error(ErrorKind::io,
@@ -93,9 +92,8 @@ int run_drift(const DriftOptions& options, const Context& context) {
     nlohmann::ordered_json body = drift_to_json(report);
     out["drift"] = std::move(body["drift"]);
     out["unmanaged"] = std::move(body["unmanaged"]);
-    out["unapplied"] = {{"add", unapplied.add},
-                        {"change", unapplied.change},
-                        {"destroy", unapplied.destroy}};
+    out["unapplied"] = {
+        {"add", unapplied.add}, {"change", unapplied.change}, {"destroy", unapplied.destroy}};
     size_t deleted = 0;
     for (const auto& d : report.drift) {
       deleted += d.deleted ? 1 : 0;
@@ -120,10 +118,9 @@ int run_drift(const DriftOptions& options, const Context& context) {
         "instead.\n",
         report.drift.size(), recorded, options.file, options.file);
   } else {
-    out += recorded == 0
-               ? fmt::format("No drift: the state ({}) records no objects.\n", state_path)
-               : fmt::format("No drift: the {} Stove read match the state.\n",
-                             plural(report.read, "object", "objects"));
+    out += recorded == 0 ? fmt::format("No drift: the state ({}) records no objects.\n", state_path)
+                         : fmt::format("No drift: the {} Stove read match the state.\n",
+                                       plural(report.read, "object", "objects"));
     if (unapplied.has_changes()) {
       out += fmt::format("The file has changes not applied yet: {} to add, {} to change, {} to "
                          "destroy. `stove plan {}` shows them.\n",

@@ -46,8 +46,7 @@ bool ask_for_approval() {
 int run_refresh(const RefreshCommandOptions& options, const Context& context) {
   check_parallelism(options.parallelism);
   const auto lock_timeout = lock_timeout_option(options.lock_timeout);
-  std::string state_path =
-      options.state.empty() ? default_state_path(options.file) : options.state;
+  std::string state_path = options.state.empty() ? default_state_path(options.file) : options.state;
   std::error_code ec;
   if (!std::filesystem::exists(options.file, ec)) {
     throw Error(ErrorKind::io,

@@ -24,8 +24,8 @@ enum class Outcome : uint8_t { unread, found, deleted, skipped };
 struct Group {
   std::string provider;
   Kind kind = Kind::cloud_space;
-  std::string parent;            // address; empty at the top
-  std::vector<size_t> members;   // records listed here (remote id set)
+  std::string parent;          // address; empty at the top
+  std::vector<size_t> members; // records listed here (remote id set)
   std::vector<providers::Remote> listed;
   std::string error;
 };
@@ -57,9 +57,8 @@ std::string key_of(Kind kind, const std::string& provider, const std::string& re
 class Refresher {
 public:
   Refresher(const State& state, ProviderSet& providers, const RefreshOptions& options)
-    : m_state(state), m_providers(providers), m_options(options),
-      m_outcomes(state.resources.size(), Outcome::unread),
-      m_completed(state.resources.size()) {
+      : m_state(state), m_providers(providers), m_options(options),
+        m_outcomes(state.resources.size(), Outcome::unread), m_completed(state.resources.size()) {
     for (size_t i = 0; i < state.resources.size(); ++i) {
       const ResourceState& r = state.resources[i];
       m_index.emplace(r.address, i);
@@ -118,8 +117,8 @@ private:
             m_outcomes[i] = Outcome::skipped;
             continue;
           }
-          auto [it, added] = by_provider_kind.emplace(std::pair{r.provider, m_kinds[i]},
-                                                      groups.size());
+          auto [it, added] =
+              by_provider_kind.emplace(std::pair{r.provider, m_kinds[i]}, groups.size());
           if (added) {
             groups.push_back(Group{r.provider, m_kinds[i], parent, {}, {}, {}});
           }
@@ -152,8 +151,8 @@ private:
         group.error = group.parent.empty()
                           ? fmt::format("listing the {} objects of provider \"{}\": {}",
                                         to_string(group.kind), group.provider, e.what())
-                          : fmt::format("listing the {} objects in {}: {}",
-                                        to_string(group.kind), group.parent, e.what());
+                          : fmt::format("listing the {} objects in {}: {}", to_string(group.kind),
+                                        group.parent, e.what());
       }
     });
   }
@@ -257,7 +256,7 @@ private:
       const ResourceState& r = m_state.resources[i];
       auto parent = m_index.find(r.parent);
       if (parent == m_index.end()) {
-        continue;  // listed at its own level
+        continue; // listed at its own level
       }
       Outcome p = outcome_of(parent->second);
       if (p == Outcome::deleted) {
@@ -387,7 +386,7 @@ private:
   std::vector<Kind> m_kinds;
   std::unordered_map<std::string, size_t> m_index;
   std::unordered_map<std::string, std::vector<size_t>> m_children;
-  std::unordered_set<std::string> m_known;  // kind, provider and remote id of every record
+  std::unordered_set<std::string> m_known; // kind, provider and remote id of every record
   std::vector<UnmanagedObject> m_unmanaged;
   std::vector<std::string> m_errors;
   std::mutex m_begun_mutex;

@@ -62,8 +62,8 @@ nlohmann::json real_spec(const KindSchema& schema, const nlohmann::json& applied
 
 namespace stove {
 
-std::map<Kind, std::vector<std::string>> parse_ignored_fields(
-    const std::vector<std::string>& fields) {
+std::map<Kind, std::vector<std::string>>
+parse_ignored_fields(const std::vector<std::string>& fields) {
   std::map<Kind, std::vector<std::string>> out;
   for (const auto& text : fields) {
     std::string_view kind_part;
@@ -72,7 +72,7 @@ std::map<Kind, std::vector<std::string>> parse_ignored_fields(
       kind_part = std::string_view(text).substr(0, dot);
       field_part = std::string_view(text).substr(dot + 1);
     }
-    std::vector<std::string> known;  // every field (or kind.field), for the did-you-mean
+    std::vector<std::string> known; // every field (or kind.field), for the did-you-mean
     bool matched = false;
     std::optional<Kind> only;
     if (!kind_part.empty()) {
@@ -82,9 +82,8 @@ std::map<Kind, std::vector<std::string>> parse_ignored_fields(
         for (const auto& k : all_kinds()) {
           kinds.push_back(k.name);
         }
-        throw Error(ErrorKind::usage,
-                    fmt::format("--ignore {}: no kind is called \"{}\"{}", text, kind_part,
-                                did_you_mean(kind_part, kinds)));
+        throw Error(ErrorKind::usage, fmt::format("--ignore {}: no kind is called \"{}\"{}", text,
+                                                  kind_part, did_you_mean(kind_part, kinds)));
       }
     }
     for (const auto& schema : all_kinds()) {
@@ -109,8 +108,8 @@ std::map<Kind, std::vector<std::string>> parse_ignored_fields(
       throw Error(ErrorKind::usage,
                   only ? fmt::format("--ignore {}: kind {} has no field \"{}\"{}", text,
                                      to_string(*only), field_part, did_you_mean(text, known))
-                       : fmt::format("--ignore {}: no kind has a field \"{}\"{}", text,
-                                     field_part, did_you_mean(text, known)));
+                       : fmt::format("--ignore {}: no kind has a field \"{}\"{}", text, field_part,
+                                     did_you_mean(text, known)));
     }
   }
   return out;

@@ -17,8 +17,8 @@ namespace stove {
 
 struct AttributeDrift {
   std::string field;
-  nlohmann::json state;  // the applied value, as the state records it
-  nlohmann::json real;   // the value the provider reports
+  nlohmann::json state; // the applied value, as the state records it
+  nlohmann::json real;  // the value the provider reports
 };
 
 // Whether `field` of a kind is one the provider can be asked about: never
@@ -47,14 +47,14 @@ struct ResourceDrift {
   Kind kind = Kind::cloud_space;
   std::string provider;
   std::string remote_id;
-  bool deleted = false;                    // gone outside stove (or its parent is)
-  std::vector<AttributeDrift> attributes;  // what changed, when not deleted
-  nlohmann::json real_spec;                // the applied spec with the real values (not deleted)
+  bool deleted = false;                   // gone outside stove (or its parent is)
+  std::vector<AttributeDrift> attributes; // what changed, when not deleted
+  nlohmann::json real_spec;               // the applied spec with the real values (not deleted)
 };
 
 // An object a listing showed inside a managed parent that no record names.
 struct UnmanagedObject {
-  std::string parent;  // the managed parent's address
+  std::string parent; // the managed parent's address
   Kind kind = Kind::machine;
   std::string provider;
   std::string remote_id;
@@ -63,12 +63,12 @@ struct UnmanagedObject {
 
 // What a refresh found (lib/apply/refresh.hpp).
 struct DriftReport {
-  size_t read = 0;     // records read from their providers
-  size_t skipped = 0;  // records with no remote id yet (an interrupted create): not read
-  std::vector<ResourceDrift> drift;          // in state order
-  std::vector<UnmanagedObject> unmanaged;    // by parent, then kind and name
-  std::map<std::string, nlohmann::json> observed;  // address -> observed now, for every record found
-  size_t http_requests = 0;                  // calls the refresh made
+  size_t read = 0;    // records read from their providers
+  size_t skipped = 0; // records with no remote id yet (an interrupted create): not read
+  std::vector<ResourceDrift> drift;               // in state order
+  std::vector<UnmanagedObject> unmanaged;         // by parent, then kind and name
+  std::map<std::string, nlohmann::json> observed; // address -> observed now, for every record found
+  size_t http_requests = 0;                       // calls the refresh made
 
   bool has_drift() const { return !drift.empty(); }
 };
@@ -77,8 +77,8 @@ struct DriftReport {
 // qualified by its kind (`machine.memory`, aliases accepted). Returns, per
 // kind, the fields to ignore. Throws stove::Error(ErrorKind::usage) for a
 // field no kind has, with a did-you-mean.
-std::map<Kind, std::vector<std::string>> parse_ignored_fields(
-    const std::vector<std::string>& fields);
+std::map<Kind, std::vector<std::string>>
+parse_ignored_fields(const std::vector<std::string>& fields);
 
 // The report as `stove drift --json` prints it (documented in
 // stove-drift(1)).

@@ -11,8 +11,12 @@ using nlohmann::json;
 namespace {
 
 json machine_spec() {
-  return {{"name", "app"},         {"description", "web"}, {"image_id", 12},
-          {"memory", 2048},        {"vcpus", 2},           {"disk_boot_size", 20},
+  return {{"name", "app"},
+          {"description", "web"},
+          {"image_id", 12},
+          {"memory", 2048},
+          {"vcpus", 2},
+          {"disk_boot_size", 20},
           {"labels", {{"team", "web"}}}};
 }
 
@@ -30,9 +34,9 @@ std::string usage_error(const std::vector<std::string>& fields) {
 
 TEST_SUITE("drift") {
   TEST_CASE("only the fields the provider reports are compared, in schema order") {
-    json observed = {{"name", "app"},      {"status", "RUNNING"}, {"memory", 4096},
-                     {"vcpus", 4},         {"image_id", 12},      {"disk_boot_size", 20},
-                     {"ip_address", "10.0.0.1"}};
+    json observed = {
+        {"name", "app"},  {"status", "RUNNING"},  {"memory", 4096},          {"vcpus", 4},
+        {"image_id", 12}, {"disk_boot_size", 20}, {"ip_address", "10.0.0.1"}};
     auto drift = drifted_attributes(schema_of(Kind::machine), machine_spec(), observed, {});
     REQUIRE(drift.size() == 2);
     CHECK(drift[0].field == "memory");
@@ -48,10 +52,16 @@ TEST_SUITE("drift") {
   }
 
   TEST_CASE("labels never drift, nor a string the provider chose") {
-    json bucket = {{"name", "logs"}, {"region", ""}, {"versioning", "enabled"},
-                   {"tags", json::object()}, {"labels", json::object()}};
-    json observed = {{"name", "logs"}, {"region", "us-east-1"}, {"versioning", "enabled"},
-                     {"tags", json::object()}, {"labels", {{"x", "y"}}}};
+    json bucket = {{"name", "logs"},
+                   {"region", ""},
+                   {"versioning", "enabled"},
+                   {"tags", json::object()},
+                   {"labels", json::object()}};
+    json observed = {{"name", "logs"},
+                     {"region", "us-east-1"},
+                     {"versioning", "enabled"},
+                     {"tags", json::object()},
+                     {"labels", {{"x", "y"}}}};
     CHECK(drifted_attributes(schema_of(Kind::bucket), bucket, observed, {}).empty());
     observed["versioning"] = "suspended";
     auto drift = drifted_attributes(schema_of(Kind::bucket), bucket, observed, {});
@@ -82,7 +92,7 @@ TEST_SUITE("drift") {
 
   TEST_CASE("--ignore takes a field of any kind, or one of a kind by name or alias") {
     auto any = parse_ignored_fields({"name"});
-    CHECK(any.size() == 4);  // every kind has a name
+    CHECK(any.size() == 4); // every kind has a name
     auto one = parse_ignored_fields({"machine.memory", "s3.tags", "memory"});
     CHECK(one.size() == 2);
     CHECK(one.at(Kind::machine) == std::vector<std::string>{"memory"});
