@@ -131,10 +131,7 @@ int run_apply(const ApplyCommandOptions& options, const Context& context, bool d
     state = load_state(state_path);
     ReplayResult replay = replay_journal(state_path, state);
     if (replay.found) {
-      print_note(fmt::format("recovered {} step(s) of an interrupted apply from {}",
-                             replay.records, journal_path_for(state_path)));
-      write_state(state_path, state);
-      Journal(state_path).remove();
+      save_recovered_state(state_path, state, replay.records);
     }
   } else {
     inputs = std::make_unique<Inputs>(load_inputs(options.file, state_path));
@@ -142,10 +139,7 @@ int run_apply(const ApplyCommandOptions& options, const Context& context, bool d
       return k_exit_error;
     }
     if (inputs->journal.found) {
-      print_note(fmt::format("recovered {} step(s) of an interrupted apply from {}",
-                             inputs->journal.records, journal_path_for(state_path)));
-      write_state(state_path, inputs->state);
-      Journal(state_path).remove();
+      save_recovered_state(state_path, inputs->state, inputs->journal.records);
     }
     if (inputs->config.implicit_sandbox) {
       print_note("the file declares no providers: using the embedded sandbox cloud");

@@ -2,11 +2,14 @@
 
 #include "apply/engine.hpp"
 #include "apply/refresh.hpp"
+#include "model/address.hpp"
 #include "model/error.hpp"
 #include "plan/inputs.hpp"
 #include "providers/provider.hpp"
 #include "sandbox/embedded.hpp"
+#include "state/journal.hpp"
 #include "state/lock.hpp"
+#include "state/statefile.hpp"
 
 #include <fmt/format.h>
 
@@ -178,6 +181,23 @@ void check_parallelism(int parallelism) {
     throw Error(ErrorKind::usage,
                 fmt::format("--parallelism {}: must be between 1 and 1024", parallelism));
   }
+}
+
+Address address_argument(const std::string& text) {
+  AddressError problem;
+  auto address = parse_address(text, &problem);
+  if (!address) {
+    throw Error(ErrorKind::usage, fmt::format("bad address \"{}\": {} (at character {})", text,
+                                              problem.message, problem.offset + 1));
+  }
+  return std::move(*address);
+}
+
+void save_recovered_state(const std::string& state_path, State& state, size_t records) {
+  print_note(fmt::format("recovered {} step(s) of an interrupted apply from {}", records,
+                         journal_path_for(state_path)));
+  write_state(state_path, state);
+  Journal(state_path).remove();
 }
 
 } // namespace stove

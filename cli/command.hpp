@@ -17,6 +17,8 @@ struct Inputs;
 struct ProviderConfig;
 class ProviderSet;
 struct DriftReport;
+struct Address;
+struct State;
 enum class Kind : uint8_t;
 
 // Exit codes, as man/stove.1 documents them.
@@ -126,6 +128,16 @@ private:
 // `ignored` (from --ignore) besides.
 DriftReport refresh_inputs(const Inputs& inputs, CommandProviders& providers, int parallelism,
                            const std::map<Kind, std::vector<std::string>>& ignored = {});
+
+// An address given on the command line, parsed; a usage error naming the
+// character at fault when it is not one.
+Address address_argument(const std::string& text);
+
+// Writes `state`, into which the journal of an interrupted apply (`records`
+// steps) was folded, and removes the journal, saying so on stderr: what
+// that run did is never lost. Call it under the state lock. Written on its
+// own, so that PATH.backup of the command's own later write holds it.
+void save_recovered_state(const std::string& state_path, State& state, size_t records);
 
 // --parallelism N, checked: a usage error outside 1..1024.
 void check_parallelism(int parallelism);

@@ -72,15 +72,9 @@ std::string params_text(const nlohmann::json& params) {
 int run_exec(const ExecCommandOptions& options, const Context& context) {
   // Everything that needs neither the state nor the cloud is checked first:
   // a mistyped action or parameter changes nothing.
-  AddressError problem;
-  auto address = parse_address(options.address, &problem);
-  if (!address) {
-    throw Error(ErrorKind::usage,
-                fmt::format("bad address \"{}\": {} (at character {})", options.address,
-                            problem.message, problem.offset + 1));
-  }
-  const std::string canonical = address->str();
-  const KindSchema& schema = schema_of(address->segments.back().kind);
+  const Address address = address_argument(options.address);
+  const std::string canonical = address.str();
+  const KindSchema& schema = schema_of(address.segments.back().kind);
   const ActionSchema& action = find_action(schema, options.action);
   const nlohmann::json params = action_params(schema, action, options.params);
   const auto lock_timeout = exec_duration(options.lock_timeout, "--lock-timeout");
@@ -113,10 +107,7 @@ int run_exec(const ExecCommandOptions& options, const Context& context) {
                             state_path));
   }
   if (inputs.journal.found) {
-    print_note(fmt::format("recovered {} step(s) of an interrupted apply from {}",
-                           inputs.journal.records, journal_path_for(state_path)));
-    write_state(state_path, inputs.state);
-    Journal(state_path).remove();
+    save_recovered_state(state_path, inputs.state, inputs.journal.records);
   }
   // An address the state does not hold is an error before anything runs.
   executable_record(inputs.state, canonical);

@@ -49,14 +49,8 @@ std::string prepared_text(const ImportResult& result) {
 }
 
 int run_import(const ImportCommandOptions& options, const Context& context) {
-  AddressError problem;
-  auto address = parse_address(options.address, &problem);
-  if (!address) {
-    throw Error(ErrorKind::usage,
-                fmt::format("bad address \"{}\": {} (at character {})", options.address,
-                            problem.message, problem.offset + 1));
-  }
-  const std::string canonical = address->str();
+  const Address address = address_argument(options.address);
+  const std::string canonical = address.str();
   const auto lock_timeout = lock_timeout_option(options.lock_timeout);
 
   const std::string state_path =
@@ -76,7 +70,7 @@ int run_import(const ImportCommandOptions& options, const Context& context) {
     return k_exit_error;
   }
   const ImportRequest request =
-      prepare_import(inputs.config, inputs.state, *address, options.remote_id);
+      prepare_import(inputs.config, inputs.state, address, options.remote_id);
   if (inputs.config.implicit_sandbox) {
     print_note("the file declares no providers: using the embedded sandbox cloud");
   }
@@ -90,10 +84,7 @@ int run_import(const ImportCommandOptions& options, const Context& context) {
   if (inputs.journal.found) {
     // The recovered state is written on its own first, so that PATH.backup
     // holds it: restoring the backup undoes the import, not the recovery.
-    print_note(fmt::format("recovered {} step(s) of an interrupted apply from {}",
-                           inputs.journal.records, journal_path_for(state_path)));
-    write_state(state_path, inputs.state);
-    Journal(state_path).remove();
+    save_recovered_state(state_path, inputs.state, inputs.journal.records);
   }
   const std::string kind = result.record.kind;
   inputs.state.resources.push_back(std::move(result.record));

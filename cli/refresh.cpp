@@ -63,10 +63,7 @@ int run_refresh(const RefreshCommandOptions& options, const Context& context) {
     return k_exit_error;
   }
   if (inputs->journal.found) {
-    print_note(fmt::format("recovered {} step(s) of an interrupted apply from {}",
-                           inputs->journal.records, journal_path_for(state_path)));
-    write_state(state_path, inputs->state);
-    Journal(state_path).remove();
+    save_recovered_state(state_path, inputs->state, inputs->journal.records);
   }
   if (inputs->config.implicit_sandbox) {
     print_note("the file declares no providers: using the embedded sandbox cloud");

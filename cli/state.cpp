@@ -50,16 +50,6 @@ struct StateEditOptions {
   std::string lock_timeout = "0s";
 };
 
-Address address_argument(const std::string& text) {
-  AddressError problem;
-  auto address = parse_address(text, &problem);
-  if (!address) {
-    throw Error(ErrorKind::usage, fmt::format("bad address \"{}\": {} (at character {})", text,
-                                              problem.message, problem.offset + 1));
-  }
-  return std::move(*address);
-}
-
 // An edit of the state, as apply writes it: under the lock, with the journal
 // of an interrupted run folded in first. `edit` changes the state it is
 // given or throws, in which case nothing is written.
@@ -82,10 +72,7 @@ void edit_state(const std::string& path, const std::string& operation,
   if (replay.found) {
     // The recovered state is written on its own first, so that PATH.backup
     // holds it: restoring the backup undoes this edit, not the recovery.
-    print_note(fmt::format("recovered {} step(s) of an interrupted apply from {}", replay.records,
-                           journal_path_for(path)));
-    write_state(path, state);
-    Journal(path).remove();
+    save_recovered_state(path, state, replay.records);
     edited.serial = state.serial;
     edited.lineage = state.lineage;
   }
