@@ -162,7 +162,8 @@ int run_apply(const ApplyCommandOptions& options, const Context& context, bool d
   } else {
     DriftReport drift;
     if (options.refresh) {
-      drift = refresh_inputs(*inputs, command_providers, options.parallelism);
+      drift = refresh_inputs(*inputs, command_providers, options.parallelism, {},
+                             fmt::format("(`stove {} --refresh=false` skips the refresh)", verb));
       apply_refresh(inputs->state, drift);
     }
     state = inputs->state;

@@ -161,7 +161,8 @@ CommandProviders::~CommandProviders() = default;
 ProviderSet& CommandProviders::set() { return m_parts->set; }
 
 DriftReport refresh_inputs(const Inputs& inputs, CommandProviders& providers, int parallelism,
-                           const std::map<Kind, std::vector<std::string>>& ignored) {
+                           const std::map<Kind, std::vector<std::string>>& ignored,
+                           std::string_view hint) {
   if (inputs.state.resources.empty()) {
     return DriftReport{};
   }
@@ -173,7 +174,14 @@ DriftReport refresh_inputs(const Inputs& inputs, CommandProviders& providers, in
       options.ignored_by_address.emplace(r.address, r.lifecycle.ignore_changes);
     }
   }
-  return refresh_state(inputs.state, providers.set(), options);
+  try {
+    return refresh_state(inputs.state, providers.set(), options);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::provider || hint.empty()) {
+      throw;
+    }
+    throw Error(ErrorKind::provider, fmt::format("{}\n{}", e.what(), hint));
+  }
 }
 
 void check_parallelism(int parallelism) {

@@ -125,9 +125,11 @@ private:
 // Refreshes the state in `inputs` (nothing to do when it records nothing)
 // through `providers`: reads every recorded object, reports what drifted,
 // changes nothing. The file's lifecycle.ignore_changes are honoured, and
-// `ignored` (from --ignore) besides.
+// `ignored` (from --ignore) besides. `hint`, when not empty, is added to
+// the error of a refresh that failed (how to do without one).
 DriftReport refresh_inputs(const Inputs& inputs, CommandProviders& providers, int parallelism,
-                           const std::map<Kind, std::vector<std::string>>& ignored = {});
+                           const std::map<Kind, std::vector<std::string>>& ignored = {},
+                           std::string_view hint = {});
 
 // An address given on the command line, parsed; a usage error naming the
 // character at fault when it is not one.

@@ -48,7 +48,9 @@ int run_plan(const PlanOptions& options, const Context& context) {
   if (options.refresh) {
     providers = std::make_unique<CommandProviders>(state_path, inputs->config.providers,
                                                    static_cast<size_t>(options.parallelism));
-    drift = refresh_inputs(*inputs, *providers, options.parallelism);
+    drift = refresh_inputs(*inputs, *providers, options.parallelism, {},
+                           "(`stove plan --refresh=false` plans from the state alone, calling no "
+                           "provider)");
     apply_refresh(inputs->state, drift);
   }
   auto owned_plan = std::make_unique<Plan>(
