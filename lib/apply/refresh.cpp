@@ -58,7 +58,8 @@ class Refresher {
 public:
   Refresher(const State& state, ProviderSet& providers, const RefreshOptions& options)
       : m_state(state), m_providers(providers), m_options(options),
-        m_outcomes(state.resources.size(), Outcome::unread), m_completed(state.resources.size()) {
+        m_outcomes(state.resources.size(), Outcome::unread), m_completed(state.resources.size()),
+        m_gone(state.resources.size(), 0) {
     for (size_t i = 0; i < state.resources.size(); ++i) {
       const ResourceState& r = state.resources[i];
       m_index.emplace(r.address, i);
@@ -93,7 +94,7 @@ public:
       fail_on_errors(groups);
       parents.clear();
       for (size_t i : found) {
-        if (schema_of(m_kinds[i]).child) {
+        if (m_outcomes[i] == Outcome::found && schema_of(m_kinds[i]).child) {
           parents.push_back(m_state.resources[i].address);
         }
       }
@@ -212,7 +213,12 @@ private:
         target.prior_spec = r.spec;
         target.prior_observed = r.observed;
         target.parents = parents_of(r.parent);
-        m_completed[i] = adapter.complete(target, std::move(m_completed[i]), context());
+        auto completed = adapter.complete(target, std::move(m_completed[i]), context());
+        if (completed) {
+          m_completed[i] = std::move(*completed);
+        } else {
+          m_gone[i] = 1; // deleted between the listing and now
+        }
       } catch (const std::exception& e) {
         errors[n] = fmt::format("reading {}: {}", r.address, e.what());
       }
@@ -220,6 +226,11 @@ private:
     for (auto& e : errors) {
       if (!e.empty()) {
         m_errors.push_back(std::move(e));
+      }
+    }
+    for (size_t i : found) {
+      if (m_gone[i] != 0) {
+        m_outcomes[i] = Outcome::deleted;
       }
     }
   }
@@ -383,6 +394,7 @@ private:
   const RefreshOptions& m_options;
   std::vector<Outcome> m_outcomes;
   std::vector<providers::Remote> m_completed;
+  std::vector<uint8_t> m_gone; // set by complete_all's threads, one slot each
   std::vector<Kind> m_kinds;
   std::unordered_map<std::string, size_t> m_index;
   std::unordered_map<std::string, std::vector<size_t>> m_children;

@@ -1053,7 +1053,8 @@ public:
   // recorded disk id and address are kept; otherwise machines/get reads
   // them. A machine gone between the listing and that get keeps what the
   // listing showed: the next refresh sees it gone.
-  Remote complete(const Target& target, Remote listed, const OpContext& context) override {
+  std::optional<Remote> complete(const Target& target, Remote listed,
+                                 const OpContext& context) override {
     json storage = value_of(listed.observed, k_storage);
     listed.observed.erase(k_storage);
     json recorded = value_of(target.prior_observed, "disk_boot_size");
@@ -1064,14 +1065,14 @@ public:
     const std::string id = target.remote_id.empty() ? listed.remote_id : target.remote_id;
     Api::Reply reply = get(id, context);
     if (reply.status == 404) {
-      return listed;
+      return std::nullopt;  // deleted since the listing
     }
     if (!reply.ok()) {
       m_api.fail("machines/get", reply);
     }
     Remote remote = observe_machine(id, reply.body);
     if (machine_gone(remote.observed)) {
-      return listed;
+      return std::nullopt;
     }
     return remote;
   }

@@ -125,8 +125,10 @@ public:
   // target.prior_observed). Keys it returns replace the recorded ones; keys
   // it leaves out keep their recorded values. Schema fields the provider
   // keeps appear under their schema names, so that they can be compared
-  // with the applied spec. The default returns `listed` as it is.
-  virtual Remote complete(const Target& target, Remote listed, const OpContext& context);
+  // with the applied spec. nullopt: the object is gone since the listing
+  // (it is then reported deleted). The default returns `listed` as it is.
+  virtual std::optional<Remote> complete(const Target& target, Remote listed,
+                                         const OpContext& context);
   // Runs `action`, declared by the kind (model/kind.hpp), on the existing
   // object `target` (remote_id set, spec the applied one, parents and
   // prior_observed from the state), with `params` already checked against

@@ -50,8 +50,8 @@ ActionResult KindAdapter::execute(const Target& target, std::string_view action,
       fmt::format("{}: action \"{}\" is not supported by this provider", target.address, action));
 }
 
-Remote KindAdapter::complete(const Target& /*target*/, Remote listed,
-                            const OpContext& /*context*/) {
+std::optional<Remote> KindAdapter::complete(const Target& /*target*/, Remote listed,
+                                           const OpContext& /*context*/) {
   return listed;
 }
 

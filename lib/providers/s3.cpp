@@ -341,11 +341,12 @@ public:
   // bucket). A bucket deleted since the listing keeps what the listing
   // showed (its name; the recorded rest stays): the next refresh sees it
   // gone.
-  Remote complete(const Target& target, Remote listed, const OpContext& context) override {
+  std::optional<Remote> complete(const Target& target, Remote listed,
+                                 const OpContext& context) override {
     const std::string name = target.remote_id.empty() ? listed.remote_id : target.remote_id;
     auto current = fetch(name, context, Head::skip);
     if (!current) {
-      return listed;
+      return std::nullopt;  // deleted since the listing
     }
     return Remote{name, observed_of(name, *current)};
   }

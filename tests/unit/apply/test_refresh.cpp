@@ -45,6 +45,7 @@ public:
   };
   std::vector<Object> objects;
   std::optional<Kind> failing; // listings of this kind fail
+  std::string gone_after_listing; // complete() of this remote id finds it gone
 
   providers::KindAdapter* adapter(Kind kind) override {
     std::lock_guard lock(m_mutex);
@@ -104,6 +105,14 @@ private:
         }
       }
       return out;
+    }
+    std::optional<providers::Remote> complete(const providers::Target& target,
+                                              providers::Remote listed,
+                                              const providers::OpContext&) override {
+      if (target.remote_id == m_cloud.gone_after_listing) {
+        return std::nullopt;
+      }
+      return listed;
     }
     std::optional<providers::Remote> read(const providers::Target&,
                                           const providers::OpContext&) override {
@@ -224,6 +233,24 @@ TEST_SUITE("refresh_state") {
                               }));
     CHECK(report.http_requests == 5);
     CHECK(report.observed.size() == f.state.resources.size());
+  }
+
+  TEST_CASE("an object gone between its listing and complete() is deleted, and its children "
+            "with it, unlisted") {
+    Fixture f;
+    f.cloud->gone_after_listing = f.id_of(k_app);
+    DriftReport report = f.refresh();
+    CHECK(addresses(report) == std::vector<std::string>{k_app, k_nightly});
+    for (const auto& d : report.drift) {
+      CHECK(d.deleted);
+    }
+    CHECK(f.cloud->calls() == sorted({
+                                  "bucket at the top",
+                                  "cloud_space at the top",
+                                  fmt::format("machine in {}", f.id_of(k_db)),
+                                  fmt::format("machine in {}", f.id_of(k_web)),
+                              }));
+    CHECK(report.read == f.state.resources.size() - 2);
   }
 
   TEST_CASE("a changed field, a deleted parent and an object made by hand") {

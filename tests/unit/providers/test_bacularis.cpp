@@ -598,7 +598,7 @@ TEST_CASE("bacularis: within a refresh, list() for five machines costs four GETs
     for (const auto& remote : listed[i]) {
       CHECK(remote.observed == read.at(remote.remote_id));
       // complete() adds nothing: the listings hold all a backup is.
-      Remote completed = f.backups->complete(targets[i], remote, f.notes.context());
+      Remote completed = f.backups->complete(targets[i], remote, f.notes.context()).value();
       CHECK(completed.observed == remote.observed);
     }
   }
