@@ -23,7 +23,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <memory>
 #include <unistd.h>
 
@@ -88,18 +87,12 @@ std::chrono::milliseconds duration_option(const std::string& text, std::string_v
 }
 
 bool ask_for_approval(bool destroy) {
-  print_out(destroy ? "\nDo you really want to destroy all resources?\n"
+  return answered_yes(destroy ? "\nDo you really want to destroy all resources?\n"
                       "  Stove will destroy everything it manages in this state. There is no "
                       "undo.\n  Only 'yes' will be accepted to confirm.\n\n  Enter a value: "
                     : "\nDo you want to perform these actions?\n"
                       "  Stove will perform the actions described above.\n"
                       "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
-  std::string answer;
-  if (!std::getline(std::cin, answer)) {
-    print_out("\n");
-    return false;
-  }
-  return answer == "yes";
 }
 
 int run_apply(const ApplyCommandOptions& options, const Context& context, bool destroy) {

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 #include <unistd.h>
 
 namespace stove {
@@ -49,6 +50,16 @@ void print_out(std::string_view text) {
 void print_err(std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stderr);
   std::fflush(stderr);
+}
+
+bool answered_yes(std::string_view prompt) {
+  print_out(prompt);
+  std::string answer;
+  if (!std::getline(std::cin, answer)) {
+    print_out("\n");
+    return false;
+  }
+  return answer == "yes";
 }
 
 void print_note(std::string_view text) { print_err(fmt::format("stove: note: {}\n", text)); }

@@ -83,6 +83,10 @@ private:
 // Writes to stdout / stderr as-is.
 void print_out(std::string_view text);
 void print_err(std::string_view text);
+// Prints `prompt` and reads one line from standard input: true only for
+// "yes" (apply's approval rule). End of input is a no.
+bool answered_yes(std::string_view prompt);
+
 // "stove: note: ..." on stderr.
 void print_note(std::string_view text);
 

@@ -15,7 +15,6 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <iostream>
 #include <memory>
 #include <unistd.h>
 
@@ -32,15 +31,10 @@ struct RefreshCommandOptions {
 };
 
 bool ask_for_approval() {
-  print_out("\nDo you want to update the state to match?\n"
-            "  Stove will record the changes above in the state; the cloud is not changed.\n"
-            "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
-  std::string answer;
-  if (!std::getline(std::cin, answer)) {
-    print_out("\n");
-    return false;
-  }
-  return answer == "yes";
+  return answered_yes(
+      "\nDo you want to update the state to match?\n"
+      "  Stove will record the changes above in the state; the cloud is not changed.\n"
+      "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
 }
 
 int run_refresh(const RefreshCommandOptions& options, const Context& context) {
