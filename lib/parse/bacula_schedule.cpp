@@ -1,5 +1,6 @@
 #include "parse/bacula_schedule.hpp"
 
+#include "model/bacula_duration.hpp"
 #include "model/bacula_name.hpp"
 #include "parse/suggest.hpp"
 
@@ -115,10 +116,6 @@ constexpr std::array k_overrides = {
 constexpr std::array<std::string_view, 5> k_levels = {"Full", "Incremental", "Differential",
                                                       "VirtualFull", "Base"};
 
-// Bacula's duration units, matched by prefix as its duration_to_utime does.
-constexpr std::array<std::string_view, 9> k_duration_units = {
-    "seconds", "months", "minutes", "mins", "hours", "days", "weeks", "quarters", "years"};
-
 const OverrideField* find_override(std::string_view word) {
   for (const auto& o : k_overrides) {
     if (iequals(o.name, word)) {
@@ -133,50 +130,56 @@ bool is_level(std::string_view word) {
                      [&](std::string_view l) { return iequals(l, word); });
 }
 
-// "2 hours", "90min", "1 day 12h": numbers, each with an optional unit.
-bool valid_duration(std::string_view text) {
-  size_t i = 0;
-  bool any = false;
-  auto skip_spaces = [&] {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) {
-      ++i;
+// The level as the director spells it ("full" -> "Full").
+std::string_view level_name(std::string_view word) {
+  for (std::string_view l : k_levels) {
+    if (iequals(l, word)) {
+      return l;
     }
-  };
-  skip_spaces();
-  while (i < text.size()) {
-    size_t start = i;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
-      ++i;
-    }
-    if (i == start) {
-      return false;
-    }
-    skip_spaces();
-    start = i;
-    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) {
-      ++i;
-    }
-    if (i > start) {
-      std::string_view unit = text.substr(start, i - start);
-      bool known = std::any_of(k_duration_units.begin(), k_duration_units.end(),
-                               [&](std::string_view u) {
-                                 return unit.size() <= u.size() && iequals(u.substr(0, unit.size()), unit);
-                               });
-      if (!known) {
-        return false;
-      }
-    }
-    any = true;
-    skip_spaces();
   }
-  return any;
+  return word;
+}
+
+// The name bdirjson prints an override under.
+std::string_view json_name(const OverrideField& field) {
+  return field.name == "WritePartAfterJob" ? std::string_view("writepartafterjob") : field.name;
+}
+
+bool yes(std::string_view word) { return iequals(word, "yes") || iequals(word, "true"); }
+
+template <size_t N> void set_range(std::bitset<N>& bits, int from, int to, int last) {
+  // As the director does: a range that runs backwards wraps around (and one
+  // whose ends are equal takes every value).
+  if (from < to) {
+    for (int i = from; i <= to; ++i) {
+      bits.set(static_cast<size_t>(i));
+    }
+    return;
+  }
+  for (int i = from; i <= last; ++i) {
+    bits.set(static_cast<size_t>(i));
+  }
+  for (int i = 0; i <= to; ++i) {
+    bits.set(static_cast<size_t>(i));
+  }
 }
 
 std::string quote(std::string_view text) { return fmt::format("\"{}\"", text); }
 
 class Checker {
 public:
-  explicit Checker(std::string_view run) : m_run(run) {}
+  explicit Checker(std::string_view run) : m_run(run) {
+    // The director's defaults: every hour, day, month, weekday and week.
+    m_result.hour.set();
+    m_result.mday.set();
+    m_result.month.set();
+    m_result.wday.set();
+    m_result.wom.set();
+    m_result.woy.set();
+  }
+
+  // What the director reads; meaningful only when run() found no problem.
+  const BaculaRun& result() const { return m_result; }
 
   std::optional<ScheduleProblem> run() {
     if (!tokenize()) {
@@ -265,6 +268,7 @@ private:
       }
       if (field == nullptr) {
         if (is_level(t.text)) {  // the old form: "Full sun at 02:00"
+          m_result.overrides["Level"] = level_name(t.text);
           ++i;
           continue;
         }
@@ -282,6 +286,7 @@ private:
       if (!check_override(*field, value)) {
         return false;
       }
+      record_override(*field, value.text);
       i += 3;
     }
     return true;
@@ -320,7 +325,7 @@ private:
       }
       return true;
     case Override::duration:
-      if (!valid_duration(value.text)) {
+      if (!bacula_duration_seconds(value.text)) {
         return problem_once(value.offset,
                             fmt::format("expects {} to be a duration such as \"2 hours\", got {}",
                                         field.name, quote(value.text)));
@@ -328,6 +333,69 @@ private:
       return true;
     }
     return true;
+  }
+
+  void record_override(const OverrideField& field, std::string_view value) {
+    const std::string name(json_name(field));
+    switch (field.type) {
+    case Override::level: m_result.overrides[name] = level_name(value); break;
+    case Override::resource: m_result.overrides[name] = std::string(value); break;
+    case Override::priority: m_result.overrides[name] = std::stol(std::string(value)); break;
+    case Override::yes_no: m_result.overrides[name] = yes(value); break;
+    case Override::duration: m_result.overrides[name] = *bacula_duration_seconds(value); break;
+    }
+  }
+
+  // The first word of a kind replaces the default (every value) with
+  // itself; later ones add to it.
+  template <size_t N> void first_of_kind(bool& have, std::bitset<N>& bits) {
+    if (!have) {
+      bits.reset();
+      have = true;
+    }
+  }
+
+  void keyword(const Keyword& k) {
+    switch (k.part) {
+    case Part::ignored: break;
+    case Part::at: break; // the checker reads the time that follows
+    case Part::lastday:
+      first_of_kind(m_have_mday, m_result.mday);
+      m_result.last_day = true;
+      break;
+    case Part::weekday:
+      first_of_kind(m_have_wday, m_result.wday);
+      m_result.wday.set(static_cast<size_t>(k.code));
+      break;
+    case Part::month:
+      first_of_kind(m_have_month, m_result.month);
+      m_result.month.set(static_cast<size_t>(k.code));
+      break;
+    case Part::week_of_month:
+      first_of_kind(m_have_wom, m_result.wom);
+      m_result.wom.set(static_cast<size_t>(k.code));
+      break;
+    case Part::hourly:
+      m_have_hour = true;
+      m_result.hour.set();
+      break;
+    case Part::daily:
+      // As the director has it: "daily" marks the days of the month as
+      // given and sets every weekday.
+      m_have_mday = true;
+      m_result.wday.set();
+      break;
+    case Part::weekly:
+      m_have_mday = m_have_wom = m_have_woy = true;
+      m_result.mday.set();
+      m_result.wom.set();
+      m_result.woy.set();
+      break;
+    case Part::monthly:
+      m_have_month = true;
+      m_result.month.set();
+      break;
+    }
   }
 
   void date_time(size_t i) {
@@ -388,7 +456,8 @@ private:
     if (week_of_year(w)) {
       return week_number(w, t.offset);
     }
-    if (find_keyword(w) != nullptr) {
+    if (const Keyword* k = find_keyword(w)) {
+      keyword(*k);
       return true;
     }
     std::vector<std::string_view> names;
@@ -412,6 +481,8 @@ private:
       return problem_once(offset, fmt::format("has the day {}: days of the month run from 1 to 31",
                                               quote(w)));
     }
+    first_of_kind(m_have_mday, m_result.mday);
+    m_result.mday.set(static_cast<size_t>(std::stoi(std::string(w)) - 1));
     return true;
   }
 
@@ -421,6 +492,8 @@ private:
                                               "to w53",
                                               quote(w)));
     }
+    first_of_kind(m_have_woy, m_result.woy);
+    m_result.woy.set(static_cast<size_t>(std::stoi(std::string(w.substr(1)))));
     return true;
   }
 
@@ -453,6 +526,18 @@ private:
     if (m > 59) {
       return bad("the minutes run from 00 to 59");
     }
+    // 12am is 00:00 and 12pm 12:00, as the director has them.
+    if (iequals(suffix, "pm") && h != 12) {
+      h += 12;
+    } else if (iequals(suffix, "am") && h == 12) {
+      h = 0;
+    }
+    if (!m_have_hour) {
+      m_result.hour.reset();
+    }
+    m_have_hour = true;
+    m_result.hour.set(static_cast<size_t>(h));
+    m_result.minute = m;
     return true;
   }
 
@@ -476,12 +561,17 @@ private:
       if (a < 1 || a > 31 || b < 1 || b > 31) {
         return bad("days of the month run from 1 to 31");
       }
+      first_of_kind(m_have_mday, m_result.mday);
+      set_range(m_result.mday, a - 1, b - 1, 30);
       return true;
     }
     if (week_of_year(from) && week_of_year(to)) {
       if (std::stoi(std::string(from.substr(1))) > 53 || std::stoi(std::string(to.substr(1))) > 53) {
         return bad("weeks of the year run from w00 to w53");
       }
+      first_of_kind(m_have_woy, m_result.woy);
+      set_range(m_result.woy, std::stoi(std::string(from.substr(1))),
+                std::stoi(std::string(to.substr(1))), 53);
       return true;
     }
     const Keyword* a = find_keyword(from);
@@ -497,18 +587,43 @@ private:
     if (a->code == b->code) {
       return bad("its two ends are the same");
     }
+    if (a->part == Part::weekday) {
+      first_of_kind(m_have_wday, m_result.wday);
+      set_range(m_result.wday, a->code, b->code, 6);
+    } else if (a->part == Part::month) {
+      first_of_kind(m_have_month, m_result.month);
+      set_range(m_result.month, a->code, b->code, 11);
+    } else {
+      first_of_kind(m_have_wom, m_result.wom);
+      set_range(m_result.wom, a->code, b->code, 5);
+    }
     return true;
   }
 
   std::string_view m_run;
   std::vector<Token> m_tokens;
   std::optional<ScheduleProblem> m_problem;
+  BaculaRun m_result;
+  bool m_have_hour = false;
+  bool m_have_mday = false;
+  bool m_have_wday = false;
+  bool m_have_month = false;
+  bool m_have_wom = false;
+  bool m_have_woy = false;
 };
 
 } // namespace
 
 std::optional<ScheduleProblem> check_bacula_schedule(std::string_view run) {
   return Checker(run).run();
+}
+
+std::optional<BaculaRun> parse_bacula_run(std::string_view run) {
+  Checker checker(run);
+  if (checker.run()) {
+    return std::nullopt;
+  }
+  return checker.result();
 }
 
 } // namespace stove

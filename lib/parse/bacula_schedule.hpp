@@ -22,6 +22,8 @@
 // 1-15, jan-mar, w01-w26, 1st-3rd). With no date or time the job runs daily
 // at 00:00, as Bacula does.
 
+#include "model/bacula_run.hpp"
+
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -36,5 +38,9 @@ struct ScheduleProblem {
 
 // nullopt when `run` is a valid Run directive.
 std::optional<ScheduleProblem> check_bacula_schedule(std::string_view run);
+
+// What the director reads `run` as (its overrides and the times it fires),
+// or nullopt when check_bacula_schedule() finds a problem.
+std::optional<BaculaRun> parse_bacula_run(std::string_view run);
 
 } // namespace stove
