@@ -95,14 +95,17 @@ int run_drift(const DriftOptions& options, const Context& context) {
     out["unapplied"] = {
         {"add", unapplied.add}, {"change", unapplied.change}, {"destroy", unapplied.destroy}};
     size_t deleted = 0;
+    size_t incomplete = 0;
     for (const auto& d : report.drift) {
       deleted += d.deleted ? 1 : 0;
+      incomplete += !d.deleted && !d.missing.empty() ? 1 : 0;
     }
     out["summary"] = {{"recorded", recorded},
                       {"read", report.read},
                       {"not_read", report.skipped},
-                      {"changed", report.drift.size() - deleted},
+                      {"changed", report.drift.size() - deleted - incomplete},
                       {"deleted", deleted},
+                      {"incomplete", incomplete},
                       {"unmanaged", report.unmanaged.size()},
                       {"http_requests", report.http_requests}};
     print_out(out.dump(2) + "\n");

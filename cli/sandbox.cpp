@@ -29,6 +29,7 @@ struct ServeOptions {
   uint64_t seed = 0;
   int64_t deploy_delay_ms = 200;
   int64_t job_duration_ms = 1000;
+  int bacularis_api = 3;
   int threads = 128;
   bool log_requests = false;
 };
@@ -104,6 +105,12 @@ sandbox::Options checked_options(const ServeOptions& o) {
   if (o.threads < 1) {
     throw Error(ErrorKind::usage, fmt::format("--threads takes 1 or more, not {}", o.threads));
   }
+  if (o.bacularis_api != 2 && o.bacularis_api != 3) {
+    throw Error(ErrorKind::usage,
+                fmt::format("--bacularis-api takes 3 (Bacularis 3.2.0 and later: API v2 and v3) "
+                            "or 2 (older: API v2 only), not {}",
+                            o.bacularis_api));
+  }
   if (o.data_dir.empty()) {
     throw Error(ErrorKind::usage, "--data takes a directory, not an empty string");
   }
@@ -119,6 +126,7 @@ sandbox::Options checked_options(const ServeOptions& o) {
   options.latency = std::chrono::milliseconds(o.latency_ms);
   options.deploy_delay = std::chrono::milliseconds(o.deploy_delay_ms);
   options.job_duration = std::chrono::milliseconds(o.job_duration_ms);
+  options.bacularis_api = o.bacularis_api;
   options.fail_rate = o.fail_rate;
   options.seed = o.seed;
   options.threads = o.threads;
@@ -197,9 +205,14 @@ void set_sandbox_command(CLI::App& app, Context& context) {
       ->type_name("MS");
   serve
       ->add_option("--job-duration", options->job_duration_ms,
-                   "Milliseconds a backup job run through /api/v2/jobs/run takes from queued "
+                   "Milliseconds a backup job run through jobs/run takes from queued "
                    "(C) through running (R) to terminated (T) (default 1000)")
       ->type_name("MS");
+  serve
+      ->add_option("--bacularis-api", options->bacularis_api,
+                   "The Bacularis the sandbox plays: 3, Bacularis 3.2.0 and later (API v2 and "
+                   "v3); 2, an older one, which has no /api/v3/ (default 3)")
+      ->type_name("N");
   serve
       ->add_option("--threads", options->threads,
                    "Requests served at once; each keep-alive connection holds one (default 128)")

@@ -89,8 +89,12 @@ public:
     while (!parents.empty()) {
       std::vector<Group> groups = groups_under(parents);
       list_all(groups);
-      std::vector<size_t> found = match(groups);
+      std::vector<size_t> unlisted;
+      std::vector<size_t> found = match(groups, unlisted);
       complete_all(found);
+      std::vector<size_t> left = remains_all(unlisted);
+      found.insert(found.end(), left.begin(), left.end());
+      std::sort(found.begin(), found.end());
       fail_on_errors(groups);
       parents.clear();
       for (size_t i : found) {
@@ -158,9 +162,10 @@ private:
     });
   }
 
-  // Marks each member found or deleted, notes unmanaged objects, and
-  // returns the records found, in state order.
-  std::vector<size_t> match(std::vector<Group>& groups) {
+  // Marks each member found or unlisted, notes unmanaged objects, and
+  // returns the records found, in state order; `unlisted` gets the members
+  // their listing did not show.
+  std::vector<size_t> match(std::vector<Group>& groups, std::vector<size_t>& unlisted) {
     std::vector<size_t> found;
     for (auto& group : groups) {
       if (!group.error.empty()) {
@@ -191,11 +196,55 @@ private:
       for (size_t i : group.members) {
         if (m_outcomes[i] == Outcome::unread) {
           m_outcomes[i] = Outcome::deleted;
+          unlisted.push_back(i);
         }
       }
     }
     std::sort(found.begin(), found.end());
     return found;
+  }
+
+  // An unlisted record whose adapter finds parts of it left (remains()) is
+  // found, incomplete; the others stay deleted. Returns those found.
+  std::vector<size_t> remains_all(const std::vector<size_t>& unlisted) {
+    std::vector<std::string> errors(unlisted.size());
+    std::vector<uint8_t> left(unlisted.size(), 0);
+    run_parallel(unlisted.size(), m_options.parallelism, [&](size_t n) {
+      size_t i = unlisted[n];
+      const ResourceState& r = m_state.resources[i];
+      try {
+        providers::KindAdapter& adapter = begun(r.provider, m_kinds[i]);
+        if (auto remote = adapter.remains(target_for(i), context())) {
+          m_completed[i] = std::move(*remote);
+          left[n] = 1;
+        }
+      } catch (const std::exception& e) {
+        errors[n] = fmt::format("reading what is left of {}: {}", r.address, e.what());
+      }
+    });
+    std::vector<size_t> found;
+    for (size_t n = 0; n < unlisted.size(); ++n) {
+      if (!errors[n].empty()) {
+        m_errors.push_back(std::move(errors[n]));
+      } else if (left[n] != 0) {
+        m_outcomes[unlisted[n]] = Outcome::found;
+        found.push_back(unlisted[n]);
+      }
+    }
+    return found;
+  }
+
+  providers::Target target_for(size_t i) const {
+    const ResourceState& r = m_state.resources[i];
+    providers::Target target;
+    target.kind = m_kinds[i];
+    target.address = r.address;
+    target.remote_id = r.remote_id;
+    target.spec = r.spec;
+    target.prior_spec = r.spec;
+    target.prior_observed = r.observed;
+    target.parents = parents_of(r.parent);
+    return target;
   }
 
   void complete_all(const std::vector<size_t>& found) {
@@ -205,15 +254,7 @@ private:
       const ResourceState& r = m_state.resources[i];
       try {
         providers::KindAdapter& adapter = begun(r.provider, m_kinds[i]);
-        providers::Target target;
-        target.kind = m_kinds[i];
-        target.address = r.address;
-        target.remote_id = r.remote_id;
-        target.spec = r.spec;
-        target.prior_spec = r.spec;
-        target.prior_observed = r.observed;
-        target.parents = parents_of(r.parent);
-        auto completed = adapter.complete(target, std::move(m_completed[i]), context());
+        auto completed = adapter.complete(target_for(i), std::move(m_completed[i]), context());
         if (completed) {
           m_completed[i] = std::move(*completed);
         } else {
@@ -321,8 +362,14 @@ private:
           observed[key] = value;
         }
       }
+      // What an incomplete object lacks, for the apply that finishes it.
+      if (remote.missing.empty()) {
+        observed.erase("missing");
+      } else {
+        observed["missing"] = remote.missing;
+      }
       auto attributes = drifted_attributes(schema, r.spec, remote.observed, ignored);
-      if (!attributes.empty()) {
+      if (!attributes.empty() || !remote.missing.empty()) {
         ResourceDrift d;
         d.address = r.address;
         d.kind = m_kinds[i];
@@ -330,6 +377,7 @@ private:
         d.remote_id = r.remote_id;
         d.real_spec = real_spec(schema, r.spec, remote.observed, ignored);
         d.attributes = std::move(attributes);
+        d.missing = remote.missing;
         out.drift.push_back(std::move(d));
       }
       out.observed.emplace(r.address, std::move(observed));
@@ -433,6 +481,10 @@ void apply_refresh(State& state, const DriftReport& report) {
     if (auto it = changed.find(r.address); it != changed.end()) {
       r.spec = it->second->real_spec;
       r.updated_at = now;
+      if (!it->second->missing.empty()) {
+        // The plan then finishes it (or removes what is left).
+        r.status = ResourceStatus::failed;
+      }
     }
   }
 }

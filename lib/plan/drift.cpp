@@ -126,7 +126,10 @@ nlohmann::ordered_json drift_to_json(const DriftReport& report) {
     r["kind"] = to_string(d.kind);
     r["provider"] = d.provider;
     r["remote_id"] = d.remote_id;
-    r["change"] = d.deleted ? "deleted" : "changed";
+    r["change"] = d.deleted ? "deleted" : d.missing.empty() ? "changed" : "incomplete";
+    if (!d.missing.empty()) {
+      r["missing"] = d.missing;
+    }
     ordered_json attributes = ordered_json::object();
     for (const auto& a : d.attributes) {
       attributes[a.field] = {{"state", a.state}, {"real", a.real}};

@@ -48,6 +48,10 @@ struct ResourceDrift {
   std::string provider;
   std::string remote_id;
   bool deleted = false;                   // gone outside stove (or its parent is)
+  // Not deleted, but incomplete: the parts of it that are missing
+  // (providers::Remote::missing). The next apply finishes it, or removes
+  // what is left when the file no longer has it.
+  std::vector<std::string> missing;
   std::vector<AttributeDrift> attributes; // what changed, when not deleted
   nlohmann::json real_spec;               // the applied spec with the real values (not deleted)
 };

@@ -188,6 +188,9 @@ Plan plan_from_json(const std::string& path, const std::string& text) {
         entry.provider = d.at("provider").get<std::string>();
         entry.remote_id = d.at("remote_id").get<std::string>();
         entry.deleted = d.at("change").get<std::string>() == "deleted";
+        if (auto missing = d.find("missing"); missing != d.end()) {
+          entry.missing = missing->get<std::vector<std::string>>();
+        }
         for (const auto& [field, values] : d.at("attributes").items()) {
           entry.attributes.push_back(AttributeDrift{field, values.at("state"), values.at("real")});
         }

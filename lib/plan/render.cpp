@@ -190,7 +190,19 @@ std::string render_drift(const DriftReport& report, const RenderOptions& options
                            d.remote_id);
         continue;
       }
-      out += fmt::format("\n  {}# {} has changed{}\n", p.bold(), d.address, p.reset());
+      if (!d.missing.empty()) {
+        out += fmt::format("\n  {}# {} is incomplete (a run cut short, or a change made by "
+                           "hand){}\n",
+                           p.bold(), d.address, p.reset());
+        for (const auto& part : d.missing) {
+          out += fmt::format("  {}!{} missing: {}\n", p.red(), p.reset(), part);
+        }
+        if (d.attributes.empty()) {
+          continue;
+        }
+      } else {
+        out += fmt::format("\n  {}# {} has changed{}\n", p.bold(), d.address, p.reset());
+      }
       out += fmt::format("  {}~{} {} [id={}] {{\n", p.yellow(), p.reset(), to_string(d.kind),
                          d.remote_id);
       size_t width = 0;

@@ -1,52 +1,15 @@
 #pragma once
 
-// The Bacularis (Baculum) REST API v2 adapter: `backup` resources, as
-// Bacula director configuration.
+// The Bacularis REST API adapter: `backup` resources, as Bacula director
+// configuration. It speaks API v3 (Bacularis 3.2.0 and later) and, with
+// deletes refused, API v2 (bacularis_api.hpp: the wire, versions and
+// errors); what a backup is in the director and how it reads back are in
+// bacularis_directives.hpp; the `run` action in bacularis_run.hpp.
 //
-// Wire format. Every call is `{endpoint}/api/v2/...` with JSON bodies and
-// either HTTP basic auth (username_env / password_env) or an OAuth2 bearer
-// token (token_env). Replies are `{"output": ..., "error": N}`; a non-zero
-// error is a failure whose message is in output (a string or a list of
-// lines), whatever the HTTP status.
-//
-//   GET    /api/v2/config/dir/{Type}          [{"Type": {directives}}, ...]
-//   GET    /api/v2/config/dir/{Type}/{Name}   {directives}; error 97 if missing
-//   POST   /api/v2/config/dir/{Type}/{Name}   {"config": "<directives as a JSON string>"}
-//                                             error 98 if it exists
-//   PUT    /api/v2/config/dir/{Type}/{Name}   same body; replaces the resource
-//   DELETE /api/v2/config/dir/{Type}/{Name}   error 99 while another resource uses it
-//   PUT    /api/v2/console                    ["reload"]: the director rereads its config
-////   POST   /api/v2/jobs/run                   {"name", "level": F|I|D, "client", "fileset",
-//                                             "storage", "pool"}: the `run` action; output
-//                                             is bconsole's, with "Job queued. JobId=N"
-//   GET    /api/v2/jobs/{jobid}               the catalog's record; jobstatus C, R, ... then
-//                                             T or W (success), E, e, f, I (failure), A
-//   GET    /api/v2/joblog/{jobid}             the job's log lines: a failure's message
-//
-// What one backup makes (JOB is the backup's name, the remote id):
-//   Client   MACHINE-fd      Address = the machine's ip_address, FDPort 9102,
-//                            Catalog MyCatalog, AutoPrune yes. Shared by every
-//                            backup of the machine. Password: the one in
-//                            client_password_env if set, else none written and
-//                            an operator's kept (updates merge into what is
-//                            there). A secret: never observed, in the state or
-//                            logged.
-//   FileSet  JOB-fileset     Include [{File: fileset, Options: [{Signature: MD5}]}],
-//                            Exclude [{File: excludes}] (left out when empty)
-//   Schedule JOB-schedule    Run [schedule]
-//   Pool     JOB-pool        retention_days as VolumeRetention, JobRetention and
-//                            FileRetention ("N days"), PoolType Backup, AutoPrune
-//                            and Recycle yes, LabelFormat "JOB-": per-job
-//                            retention (on the shared Client it would be one
-//                            value for every backup of a machine).
-//   Job      JOB             Type Backup, Level Incremental (the Run directive
-//                            may override it), Client, FileSet, Schedule, Pool,
-//                            Storage File1, Messages Standard, Enabled yes/no.
-// Then a reload. Observed: name, client, schedule, fileset, excludes,
-// retention_days, enabled.
-//
-// The `run` action (stove exec) observes last_job: id, status, level,
-// started, ended, files, bytes.
+// Credentials: HTTP basic auth (username_env / password_env) or an OAuth2
+// bearer token (token_env). client_password_env names the variable holding
+// the file daemons' password, which every Client stove makes needs (the
+// director requires one).
 
 #include "providers/provider.hpp"
 
@@ -56,12 +19,6 @@
 #include <string_view>
 
 namespace stove::providers::bacularis {
-
-// Bacularis error codes (BaculaConfigError).
-inline constexpr int k_error_validation = 94;
-inline constexpr int k_error_does_not_exist = 97;
-inline constexpr int k_error_already_exists = 98;
-inline constexpr int k_error_dependency = 99;
 
 // The longest Bacula resource name, and the longest backup name: its
 // FileSet, Schedule and Pool are named after it with a suffix.

@@ -47,8 +47,18 @@ struct Target {
 
 // What the provider reports of an object.
 struct Remote {
+  Remote() = default;
+  Remote(std::string remote_id_, nlohmann::json observed_ = nlohmann::json::object(),
+         std::vector<std::string> missing_ = {})
+    : remote_id(std::move(remote_id_)), observed(std::move(observed_)),
+      missing(std::move(missing_)) {}
+
   std::string remote_id;
   nlohmann::json observed = nlohmann::json::object();  // e.g. status, ip_address, disk ids
+  // For an object made of several remote objects, the parts that are not
+  // there, in words ("Job \"nightly\""): an object left incomplete (a create
+  // or a delete cut short, a director not reloaded). Empty: it is whole.
+  std::vector<std::string> missing;
 };
 
 // How an operation may run: by when it must finish, and where to report
@@ -97,13 +107,16 @@ public:
   // whose response was lost and that is retried must not make a second
   // object: adapters find what the first attempt made and adopt it.
   virtual Remote create(const Target& target, const OpContext& context) = 0;
-  // Brings the object from prior_spec to spec, in place.
+  // Brings the object from prior_spec to spec, in place. When
+  // target.prior_observed has "missing" (an incomplete object, see
+  // remains()), makes the missing parts too.
   virtual Remote update(const Target& target, const OpContext& context) = 0;
   // Deletes it and waits until it is gone. An object already gone is not an
-  // error.
+  // error; neither is one that is incomplete: what is left of it goes.
   virtual void destroy(const Target& target, const OpContext& context) = 0;
   // Finds the object `target` names by its unique name inside its parent,
-  // ignoring target.remote_id: how an interrupted create is adopted.
+  // ignoring target.remote_id: how an interrupted create is adopted (or
+  // what is left of one destroyed: an incomplete object is found too).
   virtual std::optional<Remote> find(const Target& target, const OpContext& context) = 0;
   // Every object of this kind inside `parents` (at the top: all of them).
   // Each Remote's observed carries the object's "name", and the schema
@@ -129,6 +142,16 @@ public:
   // (it is then reported deleted). The default returns `listed` as it is.
   virtual std::optional<Remote> complete(const Target& target, Remote listed,
                                          const OpContext& context);
+  // For an object the state records (`target`, remote_id set) that list()
+  // did not show: what is left of it, when it is made of several remote
+  // objects and some of them remain (a backup whose Job a cut-short destroy
+  // deleted, with its Fileset, Schedule and Pool still there), as a Remote
+  // whose `missing` names what is not. Such an object is not deleted: the
+  // refresh records it as incomplete (observed "missing"), and the next
+  // apply finishes it (update()) or removes what is left (destroy()).
+  // nullopt: nothing is left. May use what begin_refresh() cached. The
+  // default returns nullopt.
+  virtual std::optional<Remote> remains(const Target& target, const OpContext& context);
   // Runs `action`, declared by the kind (model/kind.hpp), on the existing
   // object `target` (remote_id set, spec the applied one, parents and
   // prior_observed from the state), with `params` already checked against

@@ -55,6 +55,11 @@ std::optional<Remote> KindAdapter::complete(const Target& /*target*/, Remote lis
   return listed;
 }
 
+std::optional<Remote> KindAdapter::remains(const Target& /*target*/,
+                                           const OpContext& /*context*/) {
+  return std::nullopt;
+}
+
 Environment process_environment() {
   return [](std::string_view name) -> std::optional<std::string> {
     const char* value = std::getenv(std::string(name).c_str());

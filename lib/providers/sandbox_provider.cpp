@@ -78,6 +78,9 @@ std::unique_ptr<Provider> make_sandbox_provider(const ProviderConfig& config,
   backups.token = settings.token;
   backups.token_is_secret = settings.token_is_secret;
   backups.credential_hint = fmt::format("check the token in {}", k_sandbox_token_variable);
+  // The director requires a Client password; the sandbox's file daemons
+  // take any, so a well-known one will do.
+  backups.client_password = std::string(k_sandbox_client_password);
   auto bacularis_provider = bacularis::make(std::move(backups), http);
   auto buckets =
       s3::make_for_sandbox(settings.endpoint, *settings.token, settings.token_variable, http);

@@ -16,6 +16,8 @@ namespace stove::providers {
 inline constexpr int64_t k_sandbox_account_id = 1;
 inline constexpr std::string_view k_sandbox_token_variable = "STOVE_SANDBOX_TOKEN";
 inline constexpr std::string_view k_sandbox_default_token = "sandbox";
+// The password the sandbox provider gives the Clients it makes.
+inline constexpr std::string_view k_sandbox_client_password = "sandbox-fd";
 
 // The factory registered for `type: sandbox`.
 std::unique_ptr<Provider> make_sandbox_provider(const ProviderConfig& config,

@@ -358,8 +358,13 @@ std::string_view reason_phrase(int status) {
   }
 }
 
-void respond(httplib::Response& response, int status, const json& body) {
+void respond(httplib::Response& response, int status, const json& body,
+             const std::string& content_type = {}) {
   response.status = status;
+  if (!content_type.empty() && body.is_string()) {
+    response.set_content(body.get<std::string>(), content_type);
+    return;
+  }
   response.set_content(body.dump(), "application/json");
 }
 
@@ -415,7 +420,7 @@ struct Server::Impl {
   Options options;
   std::string data_file;
   Cloud cloud;
-  Bacularis bacula; // /api/v2/: the Bacularis subset
+  Bacularis bacula; // /api/v2/ and /api/v3/: the Bacularis subset
   FaultInjector faults;
   DataDirLock lock;
   std::unique_ptr<Committer> committer;
@@ -440,7 +445,8 @@ struct Server::Impl {
       : options(std::move(o)),
         data_file((std::filesystem::path(options.data_dir) / "cloud.json").string()),
         cloud(options.deploy_delay),
-        bacula(options.data_dir, options.token, job_options(options, cloud)),
+        bacula(options.data_dir, options.token, job_options(options, cloud),
+               BacularisOptions{options.bacularis_api}),
         faults(options.fail_rate, options.seed) {}
 
   void check_options() const {
@@ -548,6 +554,13 @@ struct Server::Impl {
     }
     const std::string& kind = segments[0];
     const size_t n = segments.size();
+    if (n == 2 && kind == "bacula" && segments[1] == "config") {
+      if (request.method != "GET") {
+        allow = "GET";
+        return admin::error(405, fmt::format("{} takes GET", request.path));
+      }
+      return Reply{200, bacula.config_text(), 0, "text/plain"};
+    }
     const bool routed =
         (n == 2 && (kind == "machines" || kind == "cloudspaces" || kind == "buckets")) ||
         (n == 3 && kind == "cloudspaces" && segments[2] == "machines") ||
@@ -618,7 +631,7 @@ struct Server::Impl {
     } else if (!allow.empty()) {
       response.set_header("Allow", allow);
     }
-    respond(response, reply.status, reply.body);
+    respond(response, reply.status, reply.body, reply.content_type);
     log(request, fmt::format("{}, admin", reply.status), started_at);
   }
 
@@ -704,7 +717,8 @@ struct Server::Impl {
     }
 
     Reply reply = bacularis ? bacula.serve(request.method, request.path,
-                                           request.get_header_value("Authorization"), request.body)
+                                           request.get_header_value("Authorization"),
+                                           request.get_header_value("X-Baculum-API"), request.body)
                             : run_call(request, route);
     if (fault == Fault::drop_after) {
       drop_connection(request, response);
@@ -717,7 +731,7 @@ struct Server::Impl {
     } else if (reply.status == 405 && !bacularis) {
       response.set_header("Allow", "POST");
     }
-    respond(response, reply.status, reply.body);
+    respond(response, reply.status, reply.body, reply.content_type);
     log(request, fmt::format("{}", reply.status), started_at);
   }
 

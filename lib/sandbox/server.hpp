@@ -21,6 +21,7 @@ struct Options {
   std::chrono::milliseconds latency{0}; // added to every response
   std::chrono::milliseconds deploy_delay{200};  // DEPLOYING -> DEPLOYED
   std::chrono::milliseconds job_duration{1000}; // a backup job run: queued -> terminated
+  int bacularis_api = 3;                // 3: Bacularis 3.2+ (API v2 and v3); 2: older (v2 only)
   double fail_rate = 0.0;               // share of requests that fail: 500, 429, dropped
   uint64_t seed = 0;                    // for fail_rate; 0: random
   int threads = 128;                    // request handlers

@@ -34,6 +34,7 @@ std::string infra(const std::string& url) {
   backups:
     type: bacularis
     endpoint: {0}
+    client_password_env: FD_PASSWORD
 resources:
   - type: cloud_space
     name: web
@@ -77,6 +78,7 @@ struct World {
     options.env["STOVE_OVC_TOKEN"] = sandbox.token();
     options.env["STOVE_BACULARIS_USER"] = "sandbox";
     options.env["STOVE_BACULARIS_PASSWORD"] = sandbox.token();
+    options.env["FD_PASSWORD"] = "fd-password";
     return run_stove(args, options);
   }
 

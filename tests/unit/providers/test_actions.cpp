@@ -377,7 +377,8 @@ TEST_CASE("execute_action: unknown and uncreated resources are errors that chang
 }
 
 TEST_CASE("backup run wire: the body Bacularis requires, string numbers, an incomplete job") {
-  // A scripted Bacularis: what a PHP catalog answers (numbers as strings,
+  // A scripted Bacularis 3.2+: what bdirjson prints of the Job (Fileset,
+  // Storage as a list) and what a PHP catalog answers (numbers as strings,
   // bconsole's output as one string).
   httplib::Server server;
   std::mutex mutex;
@@ -386,22 +387,25 @@ TEST_CASE("backup run wire: the body Bacularis requires, string numbers, an inco
   auto reply = [](httplib::Response& res, const json& output) {
     res.set_content(json{{"output", output}, {"error", 0}}.dump(), "application/json");
   };
-  server.Get("/api/v2/config/dir/Job/nightly",
+  server.Get("/api/v3/config/dir/Director", [&](const httplib::Request&, httplib::Response& res) {
+    reply(res, json::array({{{"Director", {{"Name", "dir"}}}}}));
+  });
+  server.Get("/api/v3/config/dir/Job/nightly",
              [&](const httplib::Request&, httplib::Response& res) {
                reply(res, {{"Name", "nightly"},
                            {"Type", "Backup"},
                            {"Level", "Differential"},
                            {"Client", "web-fd"},
-                           {"FileSet", "nightly-fileset"},
-                           {"Storage", "Tape"},
+                           {"Fileset", "nightly-fileset"},
+                           {"Storage", {"Tape"}},
                            {"Pool", "nightly-pool"}});
              });
-  server.Post("/api/v2/jobs/run", [&](const httplib::Request& req, httplib::Response& res) {
+  server.Post("/api/v3/jobs/run", [&](const httplib::Request& req, httplib::Response& res) {
     std::lock_guard lock(mutex);
     run_body = json::parse(req.body);
     reply(res, "Using Catalog \"MyCatalog\"\nJob queued. JobId=77\n");
   });
-  server.Get("/api/v2/jobs/77", [&](const httplib::Request&, httplib::Response& res) {
+  server.Get("/api/v3/jobs/77", [&](const httplib::Request&, httplib::Response& res) {
     std::lock_guard lock(mutex);
     ++polls;
     reply(res, {{"jobid", "77"},
@@ -412,7 +416,7 @@ TEST_CASE("backup run wire: the body Bacularis requires, string numbers, an inco
                 {"jobfiles", "12"},
                 {"jobbytes", "4096"}});
   });
-  server.Get("/api/v2/joblog/77", [&](const httplib::Request&, httplib::Response& res) {
+  server.Get("/api/v3/joblog/77", [&](const httplib::Request&, httplib::Response& res) {
     reply(res, json::array({"22-Nov 02:00 dir JobId 77: Start Backup JobId 77\n",
                             "22-Nov 02:03 dir JobId 77: Error: Storage daemon went away\n",
                             "22-Nov 02:03 dir JobId 77: Termination: Backup Incomplete\n"}));

@@ -94,8 +94,10 @@ public:
   }
   // A Bacularis config request.
   Answer bacula(const std::string& method, const std::string& resource, const json& directives) {
-    return send(method, fmt::format("/api/v2/config/dir/{}", resource),
-                json{{"config", directives.dump()}}.dump());
+    json named = directives;
+    named["Name"] = resource.substr(resource.find('/') + 1);
+    return send(method, fmt::format("/api/v3/config/dir/{}", resource),
+                json{{"config", named.dump()}}.dump());
   }
 
 private:
@@ -394,50 +396,69 @@ TEST_SUITE("sandbox admin") {
     CHECK(after.admin == 7);
   }
 
-  TEST_CASE("admin changes, creates and deletes Bacula resources without the API's rules") {
+  TEST_CASE("admin changes, creates and deletes Bacula resources without the API's checks") {
     TempDir dir;
     Server server(options_in(dir));
     server.start();
     Admin admin(server);
-    REQUIRE(admin.bacula("POST", "Client/web-fd", {{"Address", "10.1.0.1"}}).status == 200);
-    REQUIRE(admin.bacula("POST", "FileSet/etc", {{"Include", {{{"File", {"/etc"}}}}}}).status ==
-            200);
+    const json client = {{"Address", "10.1.0.1"}, {"Catalog", "MyCatalog"}, {"Password", "pw"}};
+    REQUIRE(admin.bacula("POST", "Client/web-fd", client).body["error"] == 0);
+    REQUIRE(admin.bacula("POST", "Fileset/etc", {{"Include", {{{"File", {"/etc"}}}}}})
+                .body["error"] == 0);
+    REQUIRE(admin.bacula("POST", "Pool/p", {{"PoolType", "Backup"}}).body["error"] == 0);
     REQUIRE(admin
                 .bacula("POST", "Job/backup-web",
-                        {{"Type", "Backup"}, {"Client", "web-fd"}, {"FileSet", "etc"}})
+                        {{"Type", "Backup"},
+                         {"Client", "web-fd"},
+                         {"Fileset", "etc"},
+                         {"Pool", "p"},
+                         {"Storage", {"File1"}},
+                         {"Messages", "Standard"}})
                 .body["error"] == 0);
     Counters before = server.counters();
 
-    Answer changed = admin.post("bacula/Client/web-fd", {{"Address", "10.9.9.9"}, {"Port", 9102}});
+    // Directives as Bacularis takes them, read back as bdirjson prints them.
+    Answer changed =
+        admin.post("bacula/Client/web-fd", {{"Address", "10.9.9.9"}, {"FDPort", 9102}});
     CHECK(changed.status == 200);
-    CHECK(changed.body == json{{"Name", "web-fd"}, {"Address", "10.9.9.9"}, {"Port", 9102}});
-    CHECK(admin.send("GET", "/api/v2/config/dir/Client/web-fd").body["output"] == changed.body);
-    CHECK(admin.post("bacula/Client/web-fd", {{"Port", nullptr}}).body ==
-          json{{"Name", "web-fd"}, {"Address", "10.9.9.9"}});
+    CHECK(changed.body == json{{"Name", "web-fd"},
+                               {"Address", "10.9.9.9"},
+                               {"Catalog", "MyCatalog"},
+                               {"Password", "pw"},
+                               {"FdPort", 9102}});
+    CHECK(admin.send("GET", "/api/v3/config/dir/Client/web-fd").body["output"] == changed.body);
+    CHECK(admin.post("bacula/Client/web-fd", {{"FdPort", nullptr}}).body ==
+          json{{"Name", "web-fd"}, {"Address", "10.9.9.9"}, {"Catalog", "MyCatalog"},
+               {"Password", "pw"}});
 
     Answer created = admin.post("bacula/Pool/Unmanaged Pool", {{"Pool Type", "Backup"}});
     CHECK(created.status == 201);
-    CHECK(created.body == json{{"Name", "Unmanaged Pool"}, {"Pool Type", "Backup"}});
-    CHECK(admin.send("GET", "/api/v2/config/dir/Pool/Unmanaged Pool").body["output"] ==
+    CHECK(created.body == json{{"Name", "Unmanaged Pool"}, {"PoolType", "Backup"}});
+    CHECK(admin.send("GET", "/api/v3/config/dir/Pool/Unmanaged Pool").body["output"] ==
           created.body);
 
     // A Client a Job uses goes all the same.
     Answer gone = admin.remove("bacula/Client/web-fd");
     CHECK(gone.status == 200);
     CHECK(gone.body == json{{"deleted", {{"Client", {"web-fd"}}}}});
-    CHECK(admin.send("GET", "/api/v2/config/dir/Client/web-fd").status == 404);
+    CHECK(admin.send("GET", "/api/v3/config/dir/Client/web-fd").body ==
+          json{{"output", json::array()}, {"error", 0}});
 
     CHECK(admin.post("bacula/Client/x", {{"Name", "y"}}).body ==
           error("Client \"x\": Name \"y\" differs from the name in the path"));
     CHECK(admin.post("bacula/Client/x", json::array()).body ==
           error("the request body must be a JSON object of directives"));
+    // Each resource must still be one the director reads.
+    CHECK(admin.post("bacula/Client/x", {{"Address", "h"}}).body ==
+          error("Client \"x\": \"Password\" directive is required in \"Client\" resource, but "
+                "not found."));
     CHECK(admin.post("bacula/Director/x", json::object()).body ==
-          error("the sandbox's director has no Director resources (it has Client, FileSet, "
-                "Schedule, Pool and Job)"));
+          error("the sandbox's director has no Director resources to change (it has Client, "
+                "Fileset, Schedule, Pool and Job)"));
     CHECK(admin.post("bacula/Client/ bad", json::object()).status == 400);
     Counters after = server.counters();
     CHECK(after.mutating == before.mutating);
-    CHECK(after.admin == 8);
+    CHECK(after.admin == 9);
   }
 
   TEST_CASE("admin changes are on disk when answered and survive a restart") {
@@ -455,7 +476,10 @@ TEST_SUITE("sandbox admin") {
       REQUIRE(admin.post("cloudspaces/1/machines", {{"name", "stray"}}).status == 201);
       REQUIRE(admin.post("buckets/keep", {{"tags", {{"a", "b"}}}}).status == 200);
       REQUIRE(admin.remove("buckets/drop").status == 200);
-      REQUIRE(admin.post("bacula/Client/c-fd", {{"Address", "1.2.3.4"}}).status == 201);
+      REQUIRE(admin
+                  .post("bacula/Client/c-fd",
+                        {{"Address", "1.2.3.4"}, {"Catalog", "MyCatalog"}, {"Password", "pw"}})
+                  .status == 201);
       // Answered once durable: the files hold the changes before the stop.
       json cloud = json::parse(stove::test::read_file(dir / "cloud" / "cloud.json"));
       CHECK(cloud.dump().find("stray") != std::string::npos);
@@ -473,7 +497,7 @@ TEST_SUITE("sandbox admin") {
     CHECK(s3_of(server).buckets() == std::set<std::string>{"keep"});
     CHECK(s3_of(server).send("GET", "/keep?tagging").body.find("<Key>a</Key>") !=
           std::string::npos);
-    CHECK(admin.send("GET", "/api/v2/config/dir/Client/c-fd").body["output"]["Address"] ==
+    CHECK(admin.send("GET", "/api/v3/config/dir/Client/c-fd").body["output"]["Address"] ==
           "1.2.3.4");
     CHECK(server.counters().admin == 0);
   }

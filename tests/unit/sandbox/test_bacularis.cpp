@@ -1,17 +1,14 @@
-// The sandbox's Bacularis subset: Bacula's naming and directive rules,
-// referential integrity, the console, credentials, and persistence across
-// a restart.
+// The sandbox's Bacularis API: the answers of Bacularis 3.2+ (bacularis-api
+// Config, ConfigV2, ConsoleCommand), v2 and v3, credentials, and
+// persistence across a restart, with the version 1 data upgraded.
 
 #include "sandbox/bacularis.hpp"
-#include "sandbox/server.hpp"
 #include "support/temp_dir.hpp"
-
-#include "http/client.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
-#include <map>
+#include <fstream>
 
 using namespace stove;
 using namespace stove::sandbox;
@@ -23,416 +20,389 @@ std::string config_body(const json& directives) {
   return json{{"config", directives.dump()}}.dump();
 }
 
-struct Director {
-  test::TempDir dir;
-  Bacularis bacula{dir.path().string(), "tok"};
-
-  Reply post(const std::string& type, const std::string& name, const json& directives) {
-    return bacula.call("POST", fmt::format("/api/v2/config/dir/{}/{}", type, name),
-                       config_body(directives));
-  }
-  Reply put(const std::string& type, const std::string& name, const json& directives) {
-    return bacula.call("PUT", fmt::format("/api/v2/config/dir/{}/{}", type, name),
-                       config_body(directives));
-  }
-  Reply remove(const std::string& type, const std::string& name) {
-    return bacula.call("DELETE", fmt::format("/api/v2/config/dir/{}/{}", type, name), "");
-  }
-  Reply get(const std::string& path) { return bacula.call("GET", path, ""); }
-
-  // A Backup job and everything it names.
-  void backup(const std::string& job) {
-    REQUIRE(post("Client", "web-fd", {{"Address", "10.0.0.5"}}).body["error"] == 0);
-    REQUIRE(post("FileSet", fmt::format("{}-fs", job), {{"Include", {{{"File", {"/etc"}}}}}})
-                .body["error"] == 0);
-    REQUIRE(post("Schedule", fmt::format("{}-sched", job), {{"Run", {"Level=Full sun at 02:00"}}})
-                .body["error"] == 0);
-    REQUIRE(post("Job", job,
-                 {{"Type", "Backup"},
-                  {"Client", "web-fd"},
-                  {"FileSet", fmt::format("{}-fs", job)},
-                  {"Schedule", fmt::format("{}-sched", job)}})
-                .body["error"] == 0);
-  }
-};
-
 json reply(int error, json output) {
   return {{"output", std::move(output)}, {"error", error}};
 }
 
-} // namespace
+const json k_client = {{"Name", "web-fd"},       {"Address", "10.0.0.5"}, {"FdPort", 9102},
+                       {"Catalog", "MyCatalog"}, {"Password", "secret"},  {"AutoPrune", true}};
 
-TEST_CASE("sandbox bacularis: names are 1 to 127 letters, digits, - _ . : and inner spaces") {
-  Director d;
-  const json client = {{"Address", "10.0.0.5"}};
-  CHECK(d.post("Client", "web-1_a.b:c d", client).body ==
-        reply(0, {{"Address", "10.0.0.5"}, {"Name", "web-1_a.b:c d"}}));
-  CHECK(d.post("Client", std::string(127, 'a'), client).body["error"] == 0);
-  Reply bad = d.post("Client", "web$1", client);
-  CHECK(bad.status == 200);
-  CHECK(bad.body == reply(94, "Config validation error. Client \"web$1\": a name holds letters, "
-                              "digits, spaces and - _ . : only, not '$'"));
-  CHECK(d.post("Client", std::string(128, 'a'), client).body["output"] ==
-        fmt::format("Config validation error. Client \"{}\": a name has at most 127 characters, "
-                    "not 128",
-                    std::string(128, 'a')));
-  CHECK(d.post("Client", " web", client).body["output"] ==
-        "Config validation error. Client \" web\": a name cannot start or end with a space");
-  // The Name directive, if given, must be the one in the path.
-  CHECK(d.post("Client", "db", {{"Name", "web"}, {"Address", "x"}}).body ==
-        reply(94, "Config validation error. Client \"db\": Name \"web\" differs from the name in "
-                  "the path"));
-}
-
-TEST_CASE("sandbox bacularis: required directives and Run directive syntax") {
-  Director d;
-  CHECK(d.post("Client", "web-fd", {{"FDPort", 9102}}).body["output"] ==
-        "Config validation error. Client \"web-fd\": Address is required");
-  CHECK(d.post("Client", "web-fd", {{"Address", "h"}, {"FDPort", 70000}}).body["output"] ==
-        "Config validation error. Client \"web-fd\": FDPort is a port number, not 70000");
-  CHECK(d.post("FileSet", "fs", {{"Include", json::array()}}).body["output"] ==
-        "Config validation error. FileSet \"fs\": Include with at least one File is required");
-  CHECK(d.post("Schedule", "s", json::object()).body["output"] ==
-        "Config validation error. Schedule \"s\": Run is required");
-  CHECK(d.post("Pool", "p", {{"VolumeRetention", "thirty days"}}).body["output"] ==
-        "Config validation error. Pool \"p\": VolumeRetention: \"thirty days\" is not a period "
-        "such as \"30 days\"");
-  CHECK(d.post("Job", "j", {{"Type", "Backup"}}).body["output"] ==
-        "Config validation error. Job \"j\": a Backup job needs Client");
-  CHECK(d.post("Job", "j", {{"Type", "Backup"}, {"Client", "web-fd"}, {"FileSet", "fs"}})
-            .body["output"] ==
-        "Config validation error. Job \"j\": Client \"web-fd\" does not exist");
-
-  for (const char* good :
-       {"Level=Full sun at 02:00", "Level=Incremental mon-sat at 2:05", "at 23:59",
-        "Level=differential Pool=Weekly 1st sun at 00:00", "daily at 12:30"}) {
-    CAPTURE(good);
-    CHECK(d.post("Schedule", "good", {{"Run", {good}}}).body["error"] == 0);
-    CHECK(d.remove("Schedule", "good").body["error"] == 0);
-  }
-  for (auto [bad, why] : std::initializer_list<std::pair<const char*, const char*>>{
-           {"Level=Weekly sun at 02:00",
-            "Level is Full, Incremental, Differential or VirtualFull, not \"Weekly\""},
-           {"Level=Full sun", "it must end with \"at HH:MM\""},
-           {"sun at 24:00", "the time is HH:MM between 00:00 and 23:59, not \"24:00\""},
-           {"sun at 2", "the time is HH:MM between 00:00 and 23:59, not \"2\""},
-           {"at sun at 02:00", "\"at\" may come only once, before the time"},
-           {"Level= sun at 02:00", "\"Level=\" is not Key=Value"}}) {
-    CAPTURE(bad);
-    CHECK(d.post("Schedule", "bad", {{"Run", {bad}}}).body ==
-          reply(94, fmt::format("Config validation error. Schedule \"bad\": Run \"{}\": {}", bad,
-                                why)));
-  }
-}
-
-TEST_CASE("sandbox bacularis: a resource a Job uses cannot be deleted, and missing or existing "
-          "resources are refused with their codes") {
-  Director d;
-  d.backup("nightly");
-  CHECK(
-      d.remove("Schedule", "nightly-sched").body ==
-      reply(99, "Config dependency error. Schedule \"nightly-sched\" is used by Job \"nightly\""));
-  CHECK(d.remove("Client", "web-fd").body ==
-        reply(99, "Config dependency error. Client \"web-fd\" is used by Job \"nightly\""));
-  CHECK(d.post("Job", "nightly", {{"Type", "Backup"}}).body ==
-        reply(98, "Config already exists. Component Type: dir, Resource Type: Job, Resource "
-                  "Name: nightly"));
-  // A PUT is checked like a POST.
-  CHECK(d.put("Job", "nightly",
-              {{"Type", "Backup"},
-               {"Client", "web-fd"},
-               {"FileSet", "nightly-fs"},
-               {"Schedule", "gone"}})
-            .body["output"] == "Config validation error. Job \"nightly\": Schedule \"gone\" does "
-                               "not exist");
-
-  CHECK(d.remove("Job", "nightly").body["error"] == 0);
-  CHECK(d.remove("Schedule", "nightly-sched").body["error"] == 0);
-  CHECK(d.remove("FileSet", "nightly-fs").body["error"] == 0);
-  CHECK(d.remove("Client", "web-fd").body["error"] == 0);
-  Reply missing = d.remove("Client", "web-fd");
-  CHECK(missing.status == 404);
-  CHECK(missing.body == reply(97, "Config does not exist. Component Type: dir, Resource Type: "
-                                  "Client, Resource Name: web-fd"));
-  CHECK(d.put("Client", "web-fd", {{"Address", "x"}}).status == 404);
-  CHECK(d.get("/api/v2/config/dir/Job/nightly").status == 404);
-  CHECK(d.get("/api/v2/config/dir/Storage/File1").body["error"] == 8);
-  CHECK(d.get("/api/v2/config/dir/Job").body == reply(0, json::array()));
-}
-
-TEST_CASE("sandbox bacularis: the director runs the jobs of its last reload") {
-  Director d;
-  d.backup("nightly");
-  CHECK(d.get("/api/v2/jobs/resnames").body == reply(0, {{"sandbox-dir", json::array()}}));
-  CHECK(d.bacula.call("PUT", "/api/v2/console", R"(["reload"])").body ==
-        reply(0, json::array({"reloaded"})));
-  CHECK(d.get("/api/v2/jobs/resnames").body ==
-        reply(0, {{"sandbox-dir", json::array({"nightly"})}}));
-  CHECK(d.bacula.call("PUT", "/api/v2/console", R"(["status", "dir"])").body ==
-        reply(1, "Invalid command. The sandbox's console runs [\"reload\"] only, not "
-                 "[\"status\",\"dir\"]"));
-  CHECK(d.get("/api/v2/config/dir/Job").body ==
-        reply(0, json::array({{{"Job",
-                                {{"Name", "nightly"},
-                                 {"Type", "Backup"},
-                                 {"Client", "web-fd"},
-                                 {"FileSet", "nightly-fs"},
-                                 {"Schedule", "nightly-sched"}}}}})));
-}
-
-TEST_CASE("sandbox bacularis: over HTTP with credentials, and the configuration survives a "
-          "restart") {
+struct Director {
   test::TempDir dir;
-  Options options;
-  options.data_dir = (dir / "data").string();
-  options.token = "tok";
-  options.threads = 2;
-  // A client per server: a kept-alive connection would hold its stop up.
-  auto send = [&](const Server& server, std::string method, const std::string& path,
-                  std::string authorization, const json* body = nullptr) {
-    const std::string url = fmt::format("{}/api/v2/{}", server.url(), path);
-    http::Request request;
-    if (body != nullptr) {
-      request = http::Request::json(std::move(method), url, *body);
-    } else {
-      request.method = std::move(method);
-      request.url = url;
-    }
-    if (!authorization.empty()) {
-      request.headers.emplace_back("Authorization", std::move(authorization));
-    }
-    http::Client client(http::ClientOptions{});
-    return client.send(request);
-  };
-  {
-    Server server(options);
-    server.start();
-    http::Response denied = send(server, "GET", "config/dir/Job", "");
-    CHECK(denied.status == 401);
-    CHECK(denied.json()["error"] == 6);
-    CHECK(send(server, "GET", "config/dir/Job", "Bearer nope").status == 401);
-    // Basic auth: sandbox, with the token as password ("sandbox:tok").
-    CHECK(send(server, "GET", "config/dir/Job", "Basic c2FuZGJveDp0b2s=").status == 200);
-    json body = {{"config", json{{"Address", "10.0.0.5"}}.dump()}};
-    http::Response created =
-        send(server, "POST", "config/dir/Client/web%20fd", "Bearer tok", &body);
-    CHECK(created.json() == reply(0, {{"Address", "10.0.0.5"}, {"Name", "web fd"}}));
-    body = {{"config", json{{"Include", {{{"File", {"/"}}}}}}.dump()}};
-    send(server, "POST", "config/dir/FileSet/fs", "Bearer tok", &body);
-    body = {{"config", json{{"Type", "Backup"}, {"Client", "web fd"}, {"FileSet", "fs"}}.dump()}};
-    CHECK(send(server, "POST", "config/dir/Job/nightly", "Bearer tok", &body).json()["error"] == 0);
-    CHECK(server.counters().mutating == 3);
+  Bacularis bacula{dir.path().string(), "tok"};
+
+  Reply write(const std::string& method, int version, const std::string& type,
+              const std::string& name, const json& directives,
+              const std::string& client_version = "0.4") {
+    return bacula.call(method, fmt::format("/api/v{}/config/dir/{}/{}", version, type, name),
+                       config_body(directives), client_version);
   }
-  json saved = json::parse(test::read_file(dir / "data" / "bacula.json"));
-  CHECK(saved["format"] == "stove-sandbox-bacula");
-  CHECK(saved["resources"]["Client"]["web fd"] ==
-        json{{"Address", "10.0.0.5"}, {"Name", "web fd"}});
-
-  Server again(options);
-  again.start();
-  CHECK(send(again, "GET", "config/dir/Client/web%20fd", "Bearer tok").json() ==
-        reply(0, {{"Address", "10.0.0.5"}, {"Name", "web fd"}}));
-  CHECK(send(again, "GET", "config/dir/Job/nightly", "Bearer tok").json()["output"]["FileSet"] ==
-        "fs");
-  // A director that starts has read its configuration.
-  CHECK(send(again, "GET", "jobs/resnames", "Bearer tok").json() ==
-        reply(0, {{"sandbox-dir", json::array({"nightly"})}}));
-  CHECK(send(again, "DELETE", "config/dir/FileSet/fs", "Bearer tok").json()["error"] == 99);
-}
-
-namespace {
-
-// A director whose jobs run on a clock the test moves, against file daemons
-// it says are up or down.
-struct Runner {
-  test::TempDir dir;
-  int64_t now = 1'800'000'000'000;
-  std::map<std::string, bool> daemons{{"10.0.0.5", true}};
-  Bacularis bacula{dir.path().string(), "tok", options()};
-
-  JobOptions options() {
-    JobOptions o;
-    o.duration = std::chrono::milliseconds(800);
-    o.clock = [this] { return now; };
-    o.client_reachable = [this](std::string_view address) -> std::optional<bool> {
-      auto it = daemons.find(std::string(address));
-      if (it == daemons.end()) {
-        return std::nullopt;
-      }
-      return it->second;
-    };
-    return o;
+  Reply post(const std::string& type, const json& directives) {
+    return write("POST", 3, type, directives["Name"].get<std::string>(), directives);
   }
-
-  void post(const std::string& type, const std::string& name, const json& directives) {
-    Reply r = bacula.call("POST", fmt::format("/api/v2/config/dir/{}/{}", type, name),
-                          config_body(directives));
-    REQUIRE_MESSAGE(r.body["error"] == 0, r.body.dump());
+  Reply put(const std::string& type, const json& directives, int version = 3) {
+    return write("PUT", version, type, directives["Name"].get<std::string>(), directives);
   }
-
-  void job(const std::string& name, const std::string& address = "10.0.0.5") {
-    post("Client", fmt::format("{}-fd", name), {{"Address", address}});
-    post("FileSet", fmt::format("{}-fs", name), {{"Include", {{{"File", {"/etc", "/srv"}}}}}});
-    post("Pool", fmt::format("{}-pool", name), {{"PoolType", "Backup"}});
-    post("Job", name,
-         {{"Type", "Backup"},
-          {"Level", "Incremental"},
-          {"Client", fmt::format("{}-fd", name)},
-          {"FileSet", fmt::format("{}-fs", name)},
-          {"Pool", fmt::format("{}-pool", name)}});
-    REQUIRE(bacula.call("PUT", "/api/v2/console", R"(["reload"])").body["error"] == 0);
+  Reply remove(const std::string& type, const std::string& name, int version = 3) {
+    return bacula.call("DELETE", fmt::format("/api/v{}/config/dir/{}/{}", version, type, name), "");
   }
+  json get(const std::string& path) { return bacula.call("GET", path, "").body; }
 
-  json run_body(const std::string& name, const std::string& level = "F") {
-    return {{"name", name},
-            {"level", level},
-            {"client", fmt::format("{}-fd", name)},
-            {"fileset", fmt::format("{}-fs", name)},
-            {"storage", "File1"},
-            {"pool", fmt::format("{}-pool", name)}};
-  }
-
-  Reply run(const json& body) { return bacula.call("POST", "/api/v2/jobs/run", body.dump()); }
-  json record(int64_t id) {
-    return bacula.call("GET", fmt::format("/api/v2/jobs/{}", id), "").body["output"];
-  }
-  json log(int64_t id) {
-    return bacula.call("GET", fmt::format("/api/v2/joblog/{}", id), "").body["output"];
+  // A Backup job and everything it names.
+  void backup(const std::string& job) {
+    REQUIRE(post("Client", k_client).body["error"] == 0);
+    REQUIRE(post("Fileset", {{"Name", job + "-fs"}, {"Include", {{{"File", {"/etc"}}}}}})
+                .body["error"] == 0);
+    REQUIRE(post("Schedule", {{"Name", job + "-sched"}, {"Run", {"Level=Full sun at 02:00"}}})
+                .body["error"] == 0);
+    REQUIRE(post("Pool", {{"Name", job + "-pool"}, {"PoolType", "Backup"}}).body["error"] == 0);
+    REQUIRE(post("Job", {{"Name", job},
+                         {"Type", "Backup"},
+                         {"Client", "web-fd"},
+                         {"Fileset", job + "-fs"},
+                         {"Schedule", job + "-sched"},
+                         {"Pool", job + "-pool"},
+                         {"Storage", {"File1"}},
+                         {"Messages", "Standard"}})
+                .body["error"] == 0);
   }
 };
 
+std::string validation(const std::string& message) {
+  return fmt::format("Config validation error.Array\n(\n    [output] => Array\n        (\n"
+                     "            [0] => bacula-dir: ERROR TERMINATION\n"
+                     "            [1] => Config error: {}\n        )\n\n    [exitcode] => 1\n)\n",
+                     message);
+}
+
 } // namespace
 
-TEST_CASE("sandbox bacularis: a run job is queued, runs and terminates normally") {
-  Runner r;
-  r.job("nightly");
-  Reply queued = r.run(r.run_body("nightly"));
-  CHECK(queued.status == 200);
-  CHECK(queued.version != 0);
-  REQUIRE(queued.body["error"] == 0);
-  REQUIRE(queued.body["output"].is_array());
-  CHECK(queued.body["output"].back() == "Job queued. JobId=1");
-  CHECK(queued.body["output"][3] == "Level:    Full");
+TEST_SUITE("sandbox bacularis") {
+  TEST_CASE("a missing resource reads as an empty output with error 0, as bdirjson prints {}") {
+    Director d;
+    CHECK(d.get("/api/v3/config/dir/Job/nightly") == reply(0, json::array()));
+    CHECK(d.get("/api/v2/config/dir/Client/web-fd") == reply(0, json::array()));
+    CHECK(d.get("/api/v3/config/dir/Job") == reply(0, json::array()));
+    // A type the director has no resources of lists nothing.
+    CHECK(d.get("/api/v3/config/dir/Counter") == reply(0, json::array()));
+  }
 
-  json created = r.record(1);
-  CHECK(created["jobid"] == 1);
-  CHECK(created["name"] == "nightly");
-  CHECK(created["type"] == "B");
-  CHECK(created["level"] == "F");
-  CHECK(created["client"] == "nightly-fd");
-  CHECK(created["jobstatus"] == "C");
-  CHECK(created["starttime"].is_null());
-  CHECK(created["endtime"].is_null());
-  CHECK(r.log(1) == json::array());
+  TEST_CASE("resources read back as bdirjson prints them") {
+    Director d;
+    d.backup("nightly");
+    CHECK(d.post("Fileset", {{"Name", "full"},
+                             {"Include",
+                              {{{"File", {"/", "/var/lib/my data"}},
+                                {"Options", {{{"Signature", "MD5"}, {"Compression", "GZIP9"}}}}}}},
+                             {"Exclude", {{"File", {"/tmp"}}}}})
+              .body["error"] == 0);
+    CHECK(d.get("/api/v3/config/dir/Fileset/full")["output"] ==
+          json{{"Name", "full"},
+               {"Include",
+                {{{"File", {"/", "/var/lib/my data"}},
+                  {"Options", {{{"Signature", "Md5"}, {"Compression", "Gzip9"}}}}}}},
+               {"Exclude", {{"File", {"/tmp"}}}}});
+    // FDPort is FdPort to bdirjson; booleans are true and false.
+    CHECK(d.post("Client", {{"Name", "db-fd"},
+                            {"Address", "10.0.0.6"},
+                            {"FDPort", 9102},
+                            {"Catalog", "MyCatalog"},
+                            {"Password", "x"},
+                            {"AutoPrune", "yes"}})
+              .body["error"] == 0);
+    CHECK(d.get("/api/v3/config/dir/Client/db-fd")["output"] == json{{"Name", "db-fd"},
+                                                                     {"Address", "10.0.0.6"},
+                                                                     {"FdPort", 9102},
+                                                                     {"Catalog", "MyCatalog"},
+                                                                     {"Password", "x"},
+                                                                     {"AutoPrune", true}});
+    // Periods are seconds; Storage is a list; a Run is an object of bits.
+    CHECK(d.post("Pool", {{"Name", "p"}, {"PoolType", "Backup"}, {"VolumeRetention", 2592000}})
+              .body["error"] == 0);
+    CHECK(d.get("/api/v3/config/dir/Pool/p")["output"]["VolumeRetention"] == 2592000);
+    CHECK(d.get("/api/v3/config/dir/Job/nightly")["output"]["Storage"] == json{"File1"});
+    json run = d.get("/api/v3/config/dir/Schedule/nightly-sched")["output"]["Run"];
+    REQUIRE(run.size() == 1);
+    CHECK(run[0]["Level"] == "Full");
+    CHECK(run[0]["Hour"] == json{2});
+    CHECK(run[0]["DayOfWeek"] == json{0});
+    // The list: one object per resource, under the type as bdirjson spells it.
+    json list = d.get("/api/v3/config/dir/FileSet")["output"];
+    REQUIRE(list.size() == 2);
+    CHECK(list[0].contains("Fileset"));
+  }
 
-  r.now += 200; // a quarter of the duration: it starts
-  json running = r.record(1);
-  CHECK(running["jobstatus"] == "R");
-  CHECK(running["starttime"].is_string());
-  CHECK(running["endtime"].is_null());
+  TEST_CASE("v3 creates with POST and refuses a second one, and PUT replaces or answers 97") {
+    Director d;
+    CHECK(d.post("Client", k_client).body == reply(0, ""));
+    CHECK(d.post("Client", k_client).body ==
+          reply(98, "Config already exists. Component Type: dir, Resource Type: Client, "
+                    "Resource Name: web-fd"));
+    json other = {{"Name", "db-fd"}, {"Address", "h"}, {"Catalog", "MyCatalog"}, {"Password", "p"}};
+    CHECK(d.put("Client", other).body ==
+          reply(97, "Config does not exist. Component Type: dir, Resource Type: Client, "
+                    "Resource Name: db-fd"));
+    // A PUT replaces: what it leaves out is gone.
+    json smaller = {{"Name", "web-fd"},
+                    {"Address", "10.0.0.9"},
+                    {"Catalog", "MyCatalog"},
+                    {"Password", "secret"}};
+    CHECK(d.put("Client", smaller).body == reply(0, ""));
+    CHECK(d.get("/api/v3/config/dir/Client/web-fd")["output"] == smaller);
+  }
 
-  r.now += 600;
-  json done = r.record(1);
-  CHECK(done["jobstatus"] == "T");
-  CHECK(done["endtime"].is_string());
-  CHECK(done["jobfiles"] == 2400); // two paths, Full
-  CHECK(done["jobbytes"] == 2400 * 8192);
-  CHECK(done["joberrors"] == 0);
-  json log = r.log(1);
-  REQUIRE(log.size() == 3);
-  CHECK(log.back().get<std::string>().find("Termination: Backup OK") != std::string::npos);
+  TEST_CASE("v2 has no POST or DELETE of a resource, and its PUT creates one that is missing") {
+    Director d;
+    CHECK(d.write("POST", 2, "Client", "web-fd", k_client).body ==
+          reply(1000, "Internal error. Method or property "
+                      "Bacularis\\API\\Pages\\API\\ConfigV2::create is not defined."));
+    CHECK(d.put("Client", k_client, 2).body == reply(0, ""));
+    CHECK(d.get("/api/v2/config/dir/Client/web-fd")["output"]["Address"] == "10.0.0.5");
+    CHECK(d.remove("Client", "web-fd", 2).body["error"] == 1000);
+    CHECK(d.get("/api/v3/config/dir/Client/web-fd")["output"]["Name"] == "web-fd");
+  }
 
-  // Ids keep counting; an Incremental is smaller.
-  REQUIRE(r.run(r.run_body("nightly", "I")).body["output"].back() == "Job queued. JobId=2");
-  r.now += 800;
-  CHECK(r.record(2)["level"] == "I");
-  CHECK(r.record(2)["jobfiles"] == 80);
-}
+  TEST_CASE("a PUT without X-Baculum-API above 0.2 is taken for PHP-serialized data") {
+    Director d;
+    REQUIRE(d.post("Client", k_client).body["error"] == 0);
+    const std::string body = config_body(k_client);
+    for (const char* version : {"", "0.2", "0.1"}) {
+      CAPTURE(version);
+      Reply r = d.bacula.call("PUT", "/api/v3/config/dir/Client/web-fd", body, version);
+      CHECK(r.body["error"] == 1000);
+      CHECK(r.body["output"].get<std::string>().find("unserialize()") != std::string::npos);
+    }
+    CHECK(d.bacula.call("PUT", "/api/v3/config/dir/Client/web-fd", body, "0.3").body ==
+          reply(0, ""));
+    // A POST decodes JSON whatever the header says.
+    json db = k_client;
+    db["Name"] = "db-fd";
+    CHECK(d.bacula.call("POST", "/api/v3/config/dir/Client/db-fd", config_body(db), "").body ==
+          reply(0, ""));
+  }
 
-TEST_CASE("sandbox bacularis: a job whose file daemon cannot be reached fails with f") {
-  Runner r;
-  r.job("down", "10.0.0.9"); // no machine has that address
-  r.daemons["10.0.0.7"] = false;
-  r.job("halted", "10.0.0.7"); // its machine is HALTED
-  REQUIRE(r.run(r.run_body("down")).body["error"] == 0);
-  REQUIRE(r.run(r.run_body("halted")).body["error"] == 0);
-  CHECK(r.record(1)["jobstatus"] == "C");
-  r.now += 200;
-  CHECK(r.record(1)["jobstatus"] == "f");
-  CHECK(r.record(1)["joberrors"] == 1);
-  CHECK(r.record(1)["endtime"].is_string());
-  CHECK(r.record(2)["jobstatus"] == "f");
-  json log = r.log(1);
-  REQUIRE(log.size() == 3);
-  CHECK(log[1] == "15-Jan 08:00 sandbox-dir JobId 1: Fatal error: bsockcore.c:209 Unable to "
-                  "connect to Client: down-fd on 10.0.0.9:9102. ERR=No route to host");
-  CHECK(r.log(2)[1].get<std::string>().find("ERR=Connection refused") != std::string::npos);
-  r.now += 10'000;
-  CHECK(r.record(1)["jobstatus"] == "f");
-}
+  TEST_CASE("the body is {config: JSON text} with a Name") {
+    Director d;
+    CHECK(
+        d.bacula
+            .call("POST", "/api/v3/config/dir/Client/web-fd", json{{"config", "{not json"}}.dump())
+            .body == reply(94, "Config validation error."));
+    CHECK(
+        d.bacula.call("POST", "/api/v3/config/dir/Client/web-fd", json{{"config", k_client}}.dump())
+            .body["error"] == 1000);
+    json nameless = k_client;
+    nameless.erase("Name");
+    CHECK(d.write("POST", 3, "Client", "web-fd", nameless).body ==
+          reply(1000, "Internal error. Undefined array key \"Name\""));
+  }
 
-TEST_CASE("sandbox bacularis: jobs/run checks what Bacularis checks, with its error codes") {
-  Runner r;
-  r.job("nightly");
-  auto error = [&](json body) { return r.run(body).body; };
-  json unloaded = r.run_body("nightly");
-  unloaded["name"] = "other";
-  CHECK(error(unloaded) == reply(50, "Job does not exist."));
-  json no_level = r.run_body("nightly");
-  no_level.erase("level");
-  CHECK(error(no_level) == reply(51, "Inputted job level is invalid."));
-  CHECK(error(r.run_body("nightly", "Full")) == reply(51, "Inputted job level is invalid."));
-  json fileset = r.run_body("nightly");
-  fileset["fileset"] = "nope";
-  CHECK(error(fileset) == reply(52, "FileSet resource does not exist."));
-  json client = r.run_body("nightly");
-  client.erase("client");
-  CHECK(error(client) == reply(53, "Client does not exist."));
-  json storage = r.run_body("nightly");
-  storage["storage"] = "";
-  CHECK(error(storage) == reply(54, "Storage does not exist."));
-  json pool = r.run_body("nightly");
-  pool["pool"] = "nope";
-  CHECK(error(pool) == reply(55, "Pool does not exist."));
-  CHECK(r.bacula.call("GET", "/api/v2/jobs/run", "").status == 405);
-  Reply missing = r.bacula.call("GET", "/api/v2/jobs/7", "");
-  CHECK(missing.status == 404);
-  CHECK(missing.body == reply(50, "Job does not exist."));
-  CHECK(r.bacula.call("GET", "/api/v2/joblog/x", "").body["error"] == 50);
-  // Nothing was queued by the refusals.
-  CHECK(r.run(r.run_body("nightly")).body["output"].back() == "Job queued. JobId=1");
-}
+  TEST_CASE("every write is checked as bdirjson -t checks the file") {
+    Director d;
+    json no_password = k_client;
+    no_password.erase("Password");
+    CHECK(d.post("Client", no_password).body ==
+          reply(94, validation("\"Password\" directive is required in \"Client\" resource, but "
+                               "not found.")));
+    CHECK(d.post("Pool", {{"Name", "p"}, {"PoolType", "Backup"}, {"VolumeRetention", "30 days"}})
+              .body == reply(94, validation("expected a time period, got: 30 days")));
+    CHECK(d.post("Pool", {{"Name", "p"}, {"PoolType", "Backup"}, {"Foo", 1}}).body ==
+          reply(94, validation("Keyword \"Foo\" not permitted in this resource.")));
+    CHECK(
+        d.post("Schedule", {{"Name", "s"}, {"Run", {"Level=Full sundy at 02:00"}}}).body["error"] ==
+        94);
+    CHECK(d.post("Job", {{"Name", "j"},
+                         {"Type", "Backup"},
+                         {"Client", "nope"},
+                         {"Fileset", "f"},
+                         {"Pool", "p"},
+                         {"Messages", "Standard"}})
+              .body["error"] == 94);
+    REQUIRE(d.post("Client", k_client).body["error"] == 0);
+    REQUIRE(d.post("Fileset", {{"Name", "f"}}).body["error"] == 0);
+    REQUIRE(d.post("Pool", {{"Name", "p"}, {"PoolType", "Backup"}}).body["error"] == 0);
+    json job = {{"Name", "j"},    {"Type", "Backup"}, {"Client", "web-fd"},
+                {"Fileset", "f"}, {"Pool", "p"},      {"Messages", "Standard"}};
+    CHECK(d.post("Job", job).body ==
+          reply(94, validation("No storage specified in Job \"j\" nor in Pool.")));
+    job.erase("Messages");
+    job["Storage"] = {"File1"};
+    CHECK(d.post("Job", job).body ==
+          reply(94, validation("\"Messages\" directive in Job \"j\" resource is required, but "
+                               "not found.")));
+    // Nothing refused was kept.
+    CHECK(d.get("/api/v3/config/dir/Job") == reply(0, json::array()));
+  }
 
-TEST_CASE("sandbox bacularis: job runs persist in bacula.json and ids never repeat") {
-  BaculaJobs jobs;
-  JobRun run;
-  run.id = 4;
-  run.name = "nightly";
-  run.level = "D";
-  run.client = "web-fd";
-  run.fileset = "fs";
-  run.pool = "pool";
-  run.storage = "File1";
-  run.queued_ms = 1;
-  run.start_ms = 2;
-  run.end_ms = 3;
-  run.failure = "boom";
-  run.files = 5;
-  run.bytes = 6;
-  jobs.runs.emplace(4, run);
-  jobs.next_id = 2; // lost: the runs say otherwise
-  json document = bacula_to_document({}, jobs);
-  BaculaJobs back = bacula_jobs_from_document(document);
-  CHECK(back.next_id == 5);
-  REQUIRE(back.runs.size() == 1);
-  CHECK(back.runs.at(4).failure == "boom");
-  CHECK(back.runs.at(4).level == "D");
-  CHECK(back.runs.at(4).bytes == 6);
-  // A file from before jobs/run has none.
-  json old = {{"format", "stove-sandbox-bacula"}, {"version", 1}, {"resources", json::object()}};
-  CHECK(bacula_jobs_from_document(old).runs.empty());
-  CHECK(bacula_jobs_from_document(old).next_id == 1);
-  json broken = document;
-  broken["jobs"][0].erase("level");
-  CHECK_THROWS_AS(bacula_jobs_from_document(broken), std::runtime_error);
+  TEST_CASE("DELETE finds the type as bdirjson spells it and refuses what is in use") {
+    Director d;
+    d.backup("nightly");
+    CHECK(d.remove("Pool", "nope").body == reply(97, "Config does not exist."));
+    Reply used = d.remove("Pool", "nightly-pool");
+    CHECK(used.body["error"] == 99);
+    CHECK(json::parse(used.body["output"].get<std::string>()) ==
+          json::parse(R"([{"component_type": "Director", "resource_type": "Job",
+                           "resource_name": "nightly", "directive_name": "Pool"}])"));
+    // FileSet is not how bdirjson spells the type: Bacularis finds nothing.
+    CHECK(d.remove("Job", "nightly").body == reply(0, ""));
+    CHECK(d.remove("FileSet", "nightly-fs").body == reply(97, "Config does not exist."));
+    CHECK(d.remove("Fileset", "nightly-fs").body == reply(0, ""));
+    CHECK(d.get("/api/v3/config/dir/Fileset/nightly-fs") == reply(0, json::array()));
+  }
+
+  TEST_CASE("a PUT under another spelling of the type adds the resource again, which fails") {
+    Director d;
+    REQUIRE(d.post("Fileset", {{"Name", "f"}}).body["error"] == 0);
+    CHECK(d.put("FileSet", {{"Name", "f"}, {"Include", {{{"File", {"/"}}}}}}).body ==
+          reply(94, validation("Attempt to define second \"Fileset\" resource named \"f\" is not "
+                               "permitted.")));
+    CHECK(d.put("Fileset", {{"Name", "f"}, {"Include", {{{"File", {"/"}}}}}}).body == reply(0, ""));
+  }
+
+  TEST_CASE("a PUT with another Name renames, references included, unless the name is taken") {
+    Director d;
+    d.backup("nightly");
+    CHECK(d.write("PUT", 3, "Pool", "nightly-pool", {{"Name", "web-fd"}, {"PoolType", "Backup"}})
+              .body["error"] == 0);
+    CHECK(d.get("/api/v3/config/dir/Job/nightly")["output"]["Pool"] == "web-fd");
+    CHECK(d.get("/api/v3/config/dir/Pool/nightly-pool") == reply(0, json::array()));
+    REQUIRE(d.post("Pool", {{"Name", "other"}, {"PoolType", "Backup"}}).body["error"] == 0);
+    CHECK(d.write("PUT", 3, "Pool", "other", {{"Name", "web-fd"}, {"PoolType", "Backup"}}).body ==
+          reply(98, "Config already exists."));
+  }
+
+  TEST_CASE("the console reloads, and jobs/resnames lists the jobs as of the last reload") {
+    Director d;
+    d.backup("nightly");
+    CHECK(d.get("/api/v3/jobs/resnames") == reply(0, {{"sandbox-dir", json::array()}}));
+    CHECK(d.bacula.call("PUT", "/api/v3/console", R"(["reload"])").body ==
+          reply(0, json::array({"reload"})));
+    CHECK(d.get("/api/v2/jobs/resnames") == reply(0, {{"sandbox-dir", {"nightly"}}}));
+    CHECK(d.bacula.call("PUT", "/api/v3/console", R"(["status", "dir"])").body ==
+          reply(1, "Invalid command."));
+  }
+
+  TEST_CASE(
+      "paths that match no endpoint get the welcome page, and an old server has no /api/v3/") {
+    Director d;
+    json welcome = reply(0, "Welcome in the Baculum API. Panel is available on "
+                            "http://127.0.0.1/panel/");
+    CHECK(d.get("/api/v3/nothing/here") == welcome);
+    CHECK(d.get("/api/v3/config/dir/Job/bad$name") == welcome);
+    test::TempDir dir;
+    Bacularis old(dir.path().string(), "tok", {}, BacularisOptions{2});
+    Reply v3 = old.call("GET", "/api/v3/config/dir/Director", "");
+    CHECK(v3.status == 500);
+    CHECK(v3.content_type == "text/html");
+    CHECK(
+        old.call("GET", "/api/v2/config/dir/Director", "").body["output"][0]["Director"]["Name"] ==
+        "sandbox-dir");
+  }
+
+  TEST_CASE("credentials: a bearer token or basic auth as sandbox, else 401 with error 6") {
+    Director d;
+    d.bacula.start();
+    CHECK(d.bacula.serve("GET", "/api/v3/config/dir/Job", "Bearer tok", "0.4", "").body ==
+          reply(0, json::array()));
+    CHECK(d.bacula.serve("GET", "/api/v3/config/dir/Job", "Basic c2FuZGJveDp0b2s=", "0.4", "")
+              .status == 200);
+    Reply refused = d.bacula.serve("GET", "/api/v3/config/dir/Job", "Bearer nope", "0.4", "");
+    CHECK(refused.status == 401);
+    CHECK(refused.body == reply(6, "Problem with authentication to Bacularis API."));
+  }
+
+  TEST_CASE("the configuration persists across a restart, as bacula.json version 2") {
+    test::TempDir dir;
+    {
+      Bacularis bacula(dir.path().string(), "tok");
+      bacula.start();
+      REQUIRE(bacula
+                  .serve("POST", "/api/v3/config/dir/Client/web-fd", "Bearer tok", "0.4",
+                         config_body(k_client))
+                  .body["error"] == 0);
+      REQUIRE_FALSE(bacula.stop());
+    }
+    json document = json::parse(std::ifstream(dir.path() / "bacula.json"));
+    CHECK(document["version"] == 2);
+    CHECK(document["resources"]["Client"]["web-fd"]["AutoPrune"] == true);
+    Bacularis again(dir.path().string(), "tok");
+    again.start();
+    CHECK(again.call("GET", "/api/v3/config/dir/Client/web-fd", "").body["output"] == k_client);
+  }
+
+  TEST_CASE("version 1 data, which kept directive text, is read as the director reads it") {
+    test::TempDir dir;
+    json v1 = {{"format", "stove-sandbox-bacula"},
+               {"version", 1},
+               {"resources",
+                {{"Client",
+                  {{"web-fd",
+                    {{"Name", "web-fd"},
+                     {"Address", "10.0.0.5"},
+                     {"FDPort", 9102},
+                     {"Catalog", "MyCatalog"},
+                     {"AutoPrune", "yes"}}}}},
+                 {"FileSet",
+                  {{"n-fileset",
+                    {{"Name", "n-fileset"},
+                     {"Include", {{{"File", {"/"}}, {"Options", {{{"Signature", "MD5"}}}}}}},
+                     {"Exclude", {{{"File", {"/tmp"}}}}}}}}},
+                 {"Pool",
+                  {{"n-pool",
+                    {{"Name", "n-pool"}, {"PoolType", "Backup"}, {"VolumeRetention", "30 days"}}}}},
+                 {"Job",
+                  {{"n",
+                    {{"Name", "n"},
+                     {"Type", "Backup"},
+                     {"Client", "web-fd"},
+                     {"FileSet", "n-fileset"},
+                     {"Pool", "n-pool"},
+                     {"Storage", "File1"},
+                     {"Messages", "Standard"},
+                     {"Enabled", "no"}}}}}}}};
+    std::ofstream(dir.path() / "bacula.json") << v1.dump();
+    Bacularis bacula(dir.path().string(), "tok");
+    bacula.start();
+    json client = bacula.call("GET", "/api/v3/config/dir/Client/web-fd", "").body["output"];
+    CHECK(client["FdPort"] == 9102);
+    CHECK(client["AutoPrune"] == true);
+    CHECK(client["Password"] == std::string(k_sandbox_client_password));
+    CHECK(bacula.call("GET", "/api/v3/config/dir/Pool/n-pool", "")
+              .body["output"]["VolumeRetention"] == 2592000);
+    json job = bacula.call("GET", "/api/v3/config/dir/Job/n", "").body["output"];
+    CHECK(job["Fileset"] == "n-fileset");
+    CHECK(job["Storage"] == json{"File1"});
+    CHECK(job["Enabled"] == false);
+    CHECK(
+        bacula.call("GET", "/api/v3/config/dir/Fileset/n-fileset", "").body["output"]["Exclude"] ==
+        json{{"File", {"/tmp"}}});
+  }
+
+  TEST_CASE("a data file in a version this build does not know is refused") {
+    test::TempDir dir;
+    std::ofstream(dir.path() / "bacula.json") << json{
+        {"format", "stove-sandbox-bacula"},
+        {"version", 3},
+        {"resources", json::object()}}.dump();
+    Bacularis bacula(dir.path().string(), "tok");
+    CHECK_THROWS_WITH_AS(bacula.start(),
+                         doctest::Contains("version 3 is not one this build reads (1 or 2)"),
+                         std::exception);
+  }
+
+  TEST_CASE("the admin endpoint merges directives as Bacularis takes them, and deletes") {
+    Director d;
+    d.backup("nightly");
+    Reply changed = d.bacula.admin_update("Schedule", "nightly-sched",
+                                          {{"Run", {"Level=Incremental mon at 03:00"}}});
+    CHECK(changed.status == 200);
+    CHECK(changed.body["Run"][0]["Level"] == "Incremental");
+    CHECK(d.bacula.admin_update("Job", "nightly", {{"Schedule", nullptr}}).status == 200);
+    CHECK_FALSE(d.get("/api/v3/config/dir/Job/nightly")["output"].contains("Schedule"));
+    CHECK(d.bacula.admin_update("Pool", "x", {{"PoolType", "Backup"}}).status == 201);
+    CHECK(d.bacula.admin_update("Pool", "x", {{"VolumeRetention", "30 days"}}).status == 400);
+    CHECK(d.bacula.admin_update("Director", "sandbox-dir", json::object()).status == 404);
+    // Deleting behind the API's back skips the dependency check.
+    CHECK(d.bacula.admin_delete("Client", "web-fd").status == 200);
+    CHECK(d.bacula.admin_delete("Client", "web-fd").status == 404);
+  }
 }
