@@ -168,6 +168,11 @@ std::string directive_text(const BaculaRun& run) {
     }
   }
   if (!run.mday.all() || run.last_day) {
+    // The director reads the first word after the overrides as a name: a
+    // day number cannot come first ("on" is a word it skips).
+    if (run.month.all() && run.woy.all() && run.mday.any()) {
+      words.emplace_back("on");
+    }
     for (size_t i = 0; i < run.mday.size(); ++i) {
       if (run.mday.test(i)) {
         words.push_back(std::to_string(i + 1));

@@ -43,8 +43,9 @@ std::optional<BaculaRun> run_from_bdirjson(const nlohmann::json& object);
 
 // A directive text that the director reads back as exactly `run`:
 // overrides first ("Level=Full Pool=\"p\""), then months, weeks of the year,
-// days of the month, weeks of the month and weekdays when they are not all,
-// then "at H:MM" per hour (or "hourly at 0:MM").
+// days of the month ("on" first when nothing comes before them: the
+// director refuses a number there), weeks of the month and weekdays when
+// they are not all, then "at H:MM" per hour (or "hourly at 0:MM").
 std::string directive_text(const BaculaRun& run);
 
 } // namespace stove

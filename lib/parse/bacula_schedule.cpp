@@ -193,6 +193,20 @@ public:
     if (!overrides(i)) {
       return m_problem;
     }
+    if (i < m_tokens.size() && m_tokens[i].type == Token::word && all_digits(m_tokens[i].text)) {
+      // The director reads that word as a name, and a number is none.
+      return problem(m_tokens[i].offset,
+                     fmt::format("starts its date with the day {0}, which the director refuses "
+                                 "there (\"expected a name\"); write \"on {0}\"",
+                                 m_tokens[i].text));
+    }
+    if (i == m_tokens.size()) {
+      // The director reads a word after each override and level: with none
+      // left, it stops at the end of the line ("expected a name, got
+      // T_EOL").
+      return problem(m_run.size(), "has no date or time after its level and overrides; the "
+                                   "director needs one, such as \"daily\" or \"sun at 02:00\"");
+    }
     date_time(i);
     return m_problem;
   }

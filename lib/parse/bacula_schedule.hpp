@@ -19,8 +19,9 @@
 // 1-31; `lastday`; weekdays (sun, monday ...); months (jan, february ...);
 // week of the month (1st-6th, first-sixth); week of the year w00-w53;
 // `hourly`, `daily`, `weekly`, `monthly`; ranges of one kind (mon-fri,
-// 1-15, jan-mar, w01-w26, 1st-3rd). With no date or time the job runs daily
-// at 00:00, as Bacula does.
+// 1-15, jan-mar, w01-w26, 1st-3rd). Something must follow the overrides (the
+// director reads a word after each), but a date alone will do: without
+// "at", a Run fires every hour of the days it names, as Bacula has it.
 
 #include "model/bacula_run.hpp"
 

@@ -362,8 +362,9 @@ private:
         target.address, job, differences(have, want)));
   }
 
-  // The five resources, in the order a Job needs them; each made, or
-  // settled for when there (see ensure()).
+  // The five resources, each before what names it (the Job names them all,
+  // a Schedule's Run may name the Pool); each made, or settled for when
+  // there (see ensure()).
   void make_all(const Target& target, const Names& names, const std::string& client,
                 const std::string& address, const json& job, const OpContext& context) {
     const std::optional<std::string>& password = m_api.settings().client_password;
@@ -382,10 +383,11 @@ private:
            fileset_directives(names.fileset, spec_list(target, "fileset", {"/"}),
                               spec_list(target, "excludes", {})),
            Existing::overwrite, context);
-    ensure(target, "Schedule", schedule_directives(names.schedule, spec_string(target, "schedule")),
-           Existing::overwrite, context);
+    // The Pool before the Schedule: a Run may name it (Pool=JOB-pool).
     ensure(target, "Pool", pool_directives(names, spec_retention(target)), Existing::overwrite,
            context);
+    ensure(target, "Schedule", schedule_directives(names.schedule, spec_string(target, "schedule")),
+           Existing::overwrite, context);
     ensure(target, "Job", job, Existing::refuse, context);
   }
 

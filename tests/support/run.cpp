@@ -1,7 +1,10 @@
 #include "support/run.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <sstream>
 #include <stdexcept>
 #include <fcntl.h>
 #include <poll.h>
@@ -116,6 +119,26 @@ RunResult run_program(const std::string& program, const std::vector<std::string>
 
 RunResult run_stove(const std::vector<std::string>& args, const RunOptions& options) {
   return run_program(STOVE_BINARY, args, options);
+}
+
+std::optional<std::string> find_program(const std::string& name,
+                                        const std::vector<std::string>& also) {
+  namespace fs = std::filesystem;
+  const char* path = std::getenv("PATH");
+  std::vector<std::string> dirs;
+  std::stringstream listed(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
+  for (std::string dir; std::getline(listed, dir, ':');) {
+    dirs.push_back(dir.empty() ? "." : dir);
+  }
+  dirs.insert(dirs.end(), also.begin(), also.end());
+  for (const auto& dir : dirs) {
+    fs::path candidate = fs::path(dir) / name;
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate.string();
+    }
+  }
+  return std::nullopt;
 }
 
 } // namespace stove::test

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,5 +43,10 @@ RunResult run_stove(const std::vector<std::string>& args, const RunOptions& opti
 // Runs any program the same way.
 RunResult run_program(const std::string& program, const std::vector<std::string>& args,
                       const RunOptions& options = {});
+
+// The executable `name` on PATH, then in `also` (such as /usr/sbin, where
+// Debian puts daemons), or nullopt.
+std::optional<std::string> find_program(const std::string& name,
+                                        const std::vector<std::string>& also = {});
 
 } // namespace stove::test

@@ -101,7 +101,7 @@ TEST_SUITE("bacula run") {
   TEST_CASE("the first word of a kind replaces the default, later ones add to it") {
     CHECK(read("mon wed at 1:00 at 3:00")["DayOfWeek"] == json{1, 3});
     CHECK(read("mon wed at 1:00 at 3:00")["Hour"] == json{1, 3});
-    CHECK(read("1 15 at 1:00")["Day"] == json{0, 14});
+    CHECK(read("on 1 15 at 1:00")["Day"] == json{0, 14});
     CHECK(read("weekly mon at 1:00")["Day"] == all(31));
   }
 
@@ -110,7 +110,7 @@ TEST_SUITE("bacula run") {
              "Level=Full sun at 02:00",
              "Level=Incremental mon-sat at 02:00",
              "Level=Differential 1st-2nd fri jan-mar w01 lastday at 23:59",
-             "Level=Full Pool=\"my pool\" Priority=7 1 15 31 at 4:05",
+             "Level=Full Pool=\"my pool\" Priority=7 on 1 15 31 at 4:05",
              "hourly at 0:15",
              "daily",
              "Level=Full lastday at 23:00",

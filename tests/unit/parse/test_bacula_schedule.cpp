@@ -36,8 +36,9 @@ TEST_SUITE("bacula schedule") {
              "Level=Full Priority=10 SpoolData=yes Accurate=no daily at 03:00",
              "Level=Full MaxRunSchedTime=\"2 hours\" daily at 03:00",
              "level=virtualfull SUN AT 02:00",
-             "Level=Full",
+             "Level=Full daily",
              "daily",
+             "Full sun",
          }) {
       CAPTURE(run);
       CHECK(check(run) == "ok");
@@ -60,6 +61,18 @@ TEST_SUITE("bacula schedule") {
           "Priority, Accurate, SpoolData, WritePartAfterJob, MaxRunSchedTime)");
     CHECK(check("Level Full sun at 02:00") == "0: expects '=' after \"Level\", as in \"Level=...\"");
     CHECK(check("Level=") == "5: expects a value after \"Level=\"");
+    // The director reads a word after each override: it must find one, and
+    // not a number.
+    CHECK(check("Level=Full 1 15 at 02:00") ==
+          "11: starts its date with the day 1, which the director refuses there (\"expected a "
+          "name\"); write \"on 1\"");
+    CHECK(check("1-15 at 02:00") == "ok");
+    CHECK(check("Level=Full") ==
+          "10: has no date or time after its level and overrides; the director needs one, such "
+          "as \"daily\" or \"sun at 02:00\"");
+    CHECK(check("Full Priority=5") ==
+          "15: has no date or time after its level and overrides; the director needs one, such "
+          "as \"daily\" or \"sun at 02:00\"");
     CHECK(check("Level=Full sun 02:00") ==
           "15: has the time \"02:00\" without \"at\" before it (write \"at 02:00\")");
     CHECK(check("Level=Full sun at") == "15: expects a time after \"at\", such as 02:00");
@@ -73,10 +86,10 @@ TEST_SUITE("bacula schedule") {
           "18: has the time \"13:00pm\": with am or pm, the hour runs from 0 to 12");
     CHECK(check("Level=Full sun at 2:00xm") ==
           "18: has the time \"2:00xm\": only am or pm may follow the minutes");
-    CHECK(check("Level=Full 32 at 02:00") ==
-          "11: has the day \"32\": days of the month run from 1 to 31");
-    CHECK(check("Level=Full 0 at 02:00") ==
-          "11: has the day \"0\": days of the month run from 1 to 31");
+    CHECK(check("Level=Full on 32 at 02:00") ==
+          "14: has the day \"32\": days of the month run from 1 to 31");
+    CHECK(check("Level=Full on 0 at 02:00") ==
+          "14: has the day \"0\": days of the month run from 1 to 31");
     CHECK(check("Level=Full w54 at 02:00") ==
           "11: has the week \"w54\": weeks of the year run from w00 to w53");
     CHECK(check("Level=Full mon-jan at 02:00") ==

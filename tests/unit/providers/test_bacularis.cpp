@@ -200,7 +200,7 @@ TEST_CASE("bacularis: create writes the Client, Fileset, Schedule, Pool and Job 
   // The director runs it: the reload happened after the Job was written.
   CHECK(f.running_jobs() == json::array({"nightly"}));
   CHECK(f.notes.list().empty());
-  // Client, Fileset, Schedule, Pool, Job, reload, then the reads.
+  // Client, Fileset, Pool, Schedule, Job, reload, then the reads.
   CHECK(f.server.counters().mutating == 6);
 }
 
@@ -489,8 +489,8 @@ TEST_CASE("bacularis: a create finds what an earlier attempt made and adopts it"
   CHECK(f.notes.list() ==
         std::vector<std::string>{R"(adopting the existing Client "web-1-fd")",
                                  R"(adopting the existing Fileset "nightly-fileset")",
-                                 R"(adopting the existing Schedule "nightly-schedule")",
                                  R"(adopting the existing Pool "nightly-pool")",
+                                 R"(adopting the existing Schedule "nightly-schedule")",
                                  R"(adopting the existing Job "nightly")"});
 }
 
@@ -682,9 +682,9 @@ TEST_CASE("bacularis: a create brings an earlier run's job up to date when it na
         std::vector<std::string>{
             R"(adopting the existing Client "web-1-fd")",
             R"(adopting the existing Fileset "nightly-fileset")",
-            R"(adopting the existing Schedule "nightly-schedule")",
             R"(updating the existing Pool "nightly-pool" (FileRetention is 604800, want 1209600; )"
             R"(JobRetention is 604800, want 1209600; VolumeRetention is 604800, want 1209600))",
+            R"(adopting the existing Schedule "nightly-schedule")",
             R"(updating the existing Job "nightly" (Enabled is false, want true))"});
 }
 
