@@ -146,6 +146,9 @@ public:
     const std::string address = address_of(target);
     const json job = job_directives(names, client, spec_enabled(target));
 
+    // One operation at a time on a machine's backups: they share its Client,
+    // which a destroy removes with the last Job that uses it.
+    std::lock_guard client_lock(*lock_for(client));
     // Someone else's job of that name: refuse before touching anything.
     if (auto existing = m_api.get("Job", names.job, context);
         existing && !matches(*existing, job_identity(read_form("Job", job)))) {
@@ -166,8 +169,10 @@ public:
       // A create or destroy was cut short, or the director was not
       // reloaded: make whatever is missing, then reload.
       note(context, "finishing an incomplete backup");
-      make_all(target, names, client_of(target), address_of(target),
-               job_directives(names, client_of(target), spec_enabled(target)), context);
+      const std::string client = client_of(target);
+      std::lock_guard client_lock(*lock_for(client));
+      make_all(target, names, client, address_of(target),
+               job_directives(names, client, spec_enabled(target)), context);
       m_api.reload(context);
       return must_observe(target, names.job, context);
     }
@@ -216,6 +221,7 @@ public:
     if (client.empty()) {
       client = client_of(target, /*required=*/false);
     }
+    std::lock_guard client_lock(*lock_for(client));
     // A job that was there is reloaded away, even if a lost response makes
     // its DELETE look like it found nothing.
     bool any = job.has_value();
@@ -232,7 +238,9 @@ public:
     if (!client.empty() && !client_in_use(client, names.job, context)) {
       any = remove_part("Client", client, context) || any;
     }
-    if (any) {
+    // Nothing left to delete, but a destroy cut short before its reload
+    // leaves the director running the Job: reload it away.
+    if (any || m_api.loaded_jobs(context).contains(names.job)) {
       m_api.reload(context);
     }
   }
@@ -547,6 +555,12 @@ private:
                                              : client_in_use(client, names.job, context);
       any = !used;
     }
+    // The director may still run the Job: deleted, but not reloaded away.
+    if (directory != nullptr ? directory->loaded.contains(names.job)
+                             : m_api.loaded_jobs(context).contains(names.job)) {
+      missing.push_back("a director reload (the director still runs this deleted Job)");
+      any = true;
+    }
     if (!any) {
       return std::nullopt;
     }
@@ -617,7 +631,19 @@ private:
     return std::move(*remote);
   }
 
+  // The lock of a machine's Client (for "", of backups without one).
+  std::shared_ptr<std::mutex> lock_for(const std::string& client) {
+    std::lock_guard lock(m_client_locks_mutex);
+    auto& slot = m_client_locks[client];
+    if (!slot) {
+      slot = std::make_shared<std::mutex>();
+    }
+    return slot;
+  }
+
   Api& m_api;
+  std::mutex m_client_locks_mutex; // guards m_client_locks
+  std::map<std::string, std::shared_ptr<std::mutex>, std::less<>> m_client_locks;
   std::mutex m_refresh_mutex; // guards m_refreshes and m_directory
   int m_refreshes = 0;        // begin_refresh() calls not yet ended
   std::shared_ptr<const Directory> m_directory;

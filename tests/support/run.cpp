@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <fcntl.h>
@@ -119,6 +120,16 @@ RunResult run_program(const std::string& program, const std::vector<std::string>
 
 RunResult run_stove(const std::vector<std::string>& args, const RunOptions& options) {
   return run_program(STOVE_BINARY, args, options);
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw std::runtime_error("cannot read " + path.string());
+  }
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
 }
 
 std::optional<std::string> find_program(const std::string& name,

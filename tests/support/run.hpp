@@ -1,5 +1,6 @@
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -43,6 +44,9 @@ RunResult run_stove(const std::vector<std::string>& args, const RunOptions& opti
 // Runs any program the same way.
 RunResult run_program(const std::string& program, const std::vector<std::string>& args,
                       const RunOptions& options = {});
+
+// The whole content of a file; throws std::runtime_error if it cannot be read.
+std::string read_file(const std::filesystem::path& path);
 
 // The executable `name` on PATH, then in `also` (such as /usr/sbin, where
 // Debian puts daemons), or nullopt.

@@ -82,14 +82,4 @@ std::string TempDir::write(std::string_view name, std::string_view content) cons
   return full.string();
 }
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw std::runtime_error("cannot read " + path.string());
-  }
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 } // namespace stove::test

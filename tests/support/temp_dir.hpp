@@ -1,5 +1,7 @@
 #pragma once
 
+#include "support/run.hpp"
+
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -20,8 +22,6 @@ public:
 private:
   std::filesystem::path m_path;
 };
-
-std::string read_file(const std::filesystem::path& path);
 
 // How many test cases this run has started (see support/main.cpp).
 size_t test_cases_started();
