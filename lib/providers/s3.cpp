@@ -292,10 +292,15 @@ private:
     if (reply.status == 404) {
       return false;
     }
-    if (reply.status == 403) {
+    if (reply.status == 403 || reply.status == 400) {
       // A HEAD reply has no body to say why: ask again with a GET, whose
-      // error document names the cause (SignatureDoesNotMatch, AccessDenied).
+      // error document names the cause (SignatureDoesNotMatch, AccessDenied,
+      // the region an endpoint serving one region wants). Such a GET may
+      // then find that there is no bucket.
       Reply location = request(b, "GET", "location", context);
+      if (gone(location)) {
+        return false;
+      }
       if (location.error) {
         m_api.fail(what("GET", name, "location"), location);
       }

@@ -911,3 +911,189 @@ TEST_CASE("s3: a bucket deleted between the listing and complete() is gone") {
   CHECK_FALSE(provider->adapter(Kind::bucket)->complete(logs, listed, notes.context()));
   CHECK(server.requests() == std::vector<std::string>{"GET /logs?location"});
 }
+
+// --- regions -------------------------------------------------------------------
+
+namespace {
+
+// AWS's answers for a bucket `logs` in `home`, to a request signed for
+// `region` and so (stove addresses each region's endpoint) sent to that
+// region's endpoint: 301 PermanentRedirect with x-amz-bucket-region when the
+// bucket is elsewhere (no body to a HEAD), else plain_bucket's answers, with
+// the header HEAD carries.
+test::FakeS3::Answer regional(const std::string& request, const std::string& region,
+                              const std::string& home) {
+  if (region != home) {
+    test::FakeS3::Answer moved = request.starts_with("HEAD ")
+                                     ? test::FakeS3::Answer{301, ""}
+                                     : test::FakeS3::error(301, "PermanentRedirect",
+                                                           "The bucket you are attempting to "
+                                                           "access must be addressed using the "
+                                                           "specified endpoint.");
+    moved.headers = {{"x-amz-bucket-region", home}};
+    return moved;
+  }
+  if (request.ends_with("?location")) {
+    return {200, fmt::format("<LocationConstraint xmlns=\"{}\">{}</LocationConstraint>",
+                             s3xml::k_namespace, home == "us-east-1" ? "" : home)};
+  }
+  test::FakeS3::Answer answer = plain_bucket(request);
+  if (request.starts_with("HEAD ")) {
+    answer.headers = {{"x-amz-bucket-region", home}};
+  }
+  return answer;
+}
+
+const json k_eu_logs = {{"name", "logs"},
+                        {"region", "eu-west-1"},
+                        {"versioning", "suspended"},
+                        {"tags", json::object()}};
+
+} // namespace
+
+TEST_CASE("s3: a bucket in another region than the provider's is created and read signed for "
+          "its own") {
+  std::atomic<bool> made{false};
+  test::FakeS3 server([&](const std::string& request, int, const std::string& region) {
+    if (request == "PUT /logs") {
+      // A regional endpoint makes buckets in its own region only.
+      if (region != "eu-west-1") {
+        return test::FakeS3::error(400, "IllegalLocationConstraintException",
+                                   "The eu-west-1 location constraint is incompatible for the "
+                                   "region specific endpoint this request was sent to.");
+      }
+      made = true;
+      return test::FakeS3::Answer{200, ""};
+    }
+    if (!made) {
+      return request.starts_with("HEAD ")
+                 ? test::FakeS3::Answer{404, ""}
+                 : test::FakeS3::error(404, "NoSuchBucket", "The specified bucket does not exist");
+    }
+    return regional(request, region, "eu-west-1");
+  });
+  auto provider = fake_provider(server); // region us-east-1
+  test::Notes notes;
+  KindAdapter* buckets = provider->adapter(Kind::bucket);
+  Remote r =
+      buckets->create(bucket("logs", "suspended", json::object(), "eu-west-1"), notes.context());
+  CHECK(r.observed == k_eu_logs);
+  CHECK(server.requests() == concat({{"HEAD /logs", "PUT /logs"}, k_plain_reads}));
+  CHECK(server.regions() == std::vector<std::string>(6, "eu-west-1"));
+
+  // Then every request about it, whatever the provider's region.
+  Target t = bucket("logs", "suspended", json::object(), "eu-west-1");
+  t.remote_id = "logs";
+  REQUIRE(buckets->read(t, notes.context()).has_value());
+  buckets->destroy(t, notes.context());
+  for (const std::string& region : server.regions()) {
+    CHECK(region == "eu-west-1");
+  }
+}
+
+TEST_CASE("s3: a bucket whose region is not known is found where S3's 301 says it is") {
+  test::FakeS3 server([](const std::string& request, int, const std::string& region) {
+    return regional(request, region, "eu-west-1");
+  });
+  auto provider = fake_provider(server);
+  test::Notes notes;
+  KindAdapter* buckets = provider->adapter(Kind::bucket);
+  // Imported, say: no region in the spec, none observed yet.
+  Target t = bucket("logs");
+  t.remote_id = "logs";
+  auto read = buckets->read(t, notes.context());
+  REQUIRE(read.has_value());
+  CHECK(read->observed == k_eu_logs);
+  CHECK(server.requests() == concat({{"HEAD /logs"}, k_plain_reads}));
+  CHECK(server.regions() ==
+        std::vector<std::string>{"us-east-1", "eu-west-1", "eu-west-1", "eu-west-1", "eu-west-1"});
+  // Learnt: the next request is signed for eu-west-1 at once.
+  REQUIRE(buckets->read(t, notes.context()).has_value());
+  CHECK(server.regions().size() == 9);
+  CHECK(server.regions().back() == "eu-west-1");
+  CHECK(server.regions()[5] == "eu-west-1");
+}
+
+TEST_CASE("s3: AuthorizationHeaderMalformed's <Region> and a HEAD's x-amz-bucket-region are "
+          "followed too") {
+  // What AWS answers where the request reaches the bucket's region but is
+  // signed for another (the global endpoint, virtual-hosted).
+  test::FakeS3 server([](const std::string& request, int, const std::string& region) {
+    if (region != "ap-south-1") {
+      if (request.starts_with("HEAD ")) {
+        return test::FakeS3::Answer{400, "", {{"x-amz-bucket-region", "ap-south-1"}}};
+      }
+      return test::FakeS3::Answer{
+          400, fmt::format("<Error><Code>AuthorizationHeaderMalformed</Code><Message>The "
+                           "authorization header is malformed; the region '{}' is wrong; "
+                           "expecting 'ap-south-1'</Message><Region>ap-south-1</Region>"
+                           "<RequestId>R</RequestId><HostId>H</HostId></Error>",
+                           region)};
+    }
+    return regional(request, region, "ap-south-1");
+  });
+  auto provider = fake_provider(server);
+  test::Notes notes;
+  KindAdapter* buckets = provider->adapter(Kind::bucket);
+  Target t = bucket("logs");
+  t.remote_id = "logs";
+  // complete() starts with GET ?location (the listing showed the bucket).
+  auto completed = buckets->complete(t, Remote{"logs", {{"name", "logs"}}}, notes.context());
+  REQUIRE(completed.has_value());
+  CHECK(completed->observed.at("region") == "ap-south-1");
+  CHECK(server.regions().front() == "us-east-1");
+  CHECK(server.regions().size() == 4);
+  // A fresh provider, through HEAD.
+  auto fresh = fake_provider(server);
+  auto read = fresh->adapter(Kind::bucket)->read(t, notes.context());
+  REQUIRE(read.has_value());
+  CHECK(read->observed.at("region") == "ap-south-1");
+  CHECK(server.requests().size() == 4 + 5);
+  CHECK(server.regions()[4] == "us-east-1");
+  CHECK(server.regions()[5] == "ap-south-1");
+}
+
+TEST_CASE("s3: an endpoint that serves one region refuses a bucket in another with what to do") {
+  // A single-region server (MinIO, say, in us-east-1): any request signed
+  // for another region is AuthorizationHeaderMalformed; there is no bucket.
+  test::FakeS3 server([](const std::string& request, int, const std::string& region) {
+    if (region != "us-east-1") {
+      if (request.starts_with("HEAD ")) {
+        return test::FakeS3::Answer{400, ""};
+      }
+      return test::FakeS3::Answer{
+          400, fmt::format("<Error><Code>AuthorizationHeaderMalformed</Code><Message>The "
+                           "authorization header is malformed; the region '{}' is wrong; "
+                           "expecting 'us-east-1'</Message><Region>us-east-1</Region></Error>",
+                           region)};
+    }
+    return request.starts_with("HEAD ")
+               ? test::FakeS3::Answer{404, ""}
+               : test::FakeS3::error(404, "NoSuchBucket", "The specified bucket does not exist");
+  });
+  auto provider = fake_provider(server);
+  test::Notes notes;
+  try {
+    provider->adapter(Kind::bucket)
+        ->create(bucket("logs", "suspended", json::object(), "eu-west-1"), notes.context());
+    FAIL("the create succeeded");
+  } catch (const NothingCreated& e) {
+    CHECK(std::string(e.what()) ==
+          "PUT bucket logs: 400 AuthorizationHeaderMalformed: The authorization header is "
+          "malformed; the region 'eu-west-1' is wrong; expecting 'us-east-1' (the endpoint takes "
+          "requests signed for us-east-1, so it cannot make a bucket in eu-west-1: use a "
+          "provider whose endpoint serves eu-west-1)");
+  }
+  CHECK(server.requests() == std::vector<std::string>{"HEAD /logs", "PUT /logs"});
+  CHECK(server.regions() == std::vector<std::string>{"eu-west-1", "eu-west-1"});
+
+  // A read's bodiless 400 to HEAD is asked again by GET, whose document
+  // names the region; there, the bucket is not.
+  Target t = bucket("logs", "suspended", json::object(), "eu-west-1");
+  t.remote_id = "logs";
+  CHECK_FALSE(provider->adapter(Kind::bucket)->read(t, notes.context()).has_value());
+  CHECK(server.requests() == std::vector<std::string>{"HEAD /logs", "PUT /logs", "HEAD /logs",
+                                                      "GET /logs?location", "GET /logs?location"});
+  CHECK(server.regions() ==
+        std::vector<std::string>{"eu-west-1", "eu-west-1", "eu-west-1", "eu-west-1", "us-east-1"});
+}
