@@ -181,9 +181,12 @@ S3Reply S3::dispatch(const Call& call) {
     if (method != "GET") {
       return method_not_allowed(method, "BUCKET");
     }
+    // us-east-1's is empty: <LocationConstraint xmlns="..."/>.
+    if (bucket.region == k_home_region) {
+      return xml(200, fmt::format("<LocationConstraint xmlns=\"{}\"/>", s3xml::k_namespace));
+    }
     return xml(200, fmt::format("<LocationConstraint xmlns=\"{}\">{}</LocationConstraint>",
-                                s3xml::k_namespace,
-                                bucket.region == k_home_region ? "" : bucket.region));
+                                s3xml::k_namespace, bucket.region));
   }
   if (has(call.query, "versioning")) {
     return versioning_operation(call, bucket);

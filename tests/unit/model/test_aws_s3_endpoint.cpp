@@ -16,7 +16,7 @@ std::string named(std::string_view endpoint) {
 } // namespace
 
 TEST_SUITE("AWS S3 endpoints") {
-  TEST_CASE("AWS's S3 hosts name their region; others are not AWS's") {
+  TEST_CASE("AWS's S3 hosts name their region, and other hosts are not AWS's") {
     CHECK(named("https://s3.amazonaws.com") == "us-east-1 aws");
     CHECK(named("https://s3-external-1.amazonaws.com") == "us-east-1 aws");
     CHECK(named("https://s3.eu-west-1.amazonaws.com") == "eu-west-1 aws");
