@@ -584,6 +584,7 @@ private:
 
   // Records the problems of the entry's bucket-name fields under both S3
   // rule sets; check_bucket_names() reports the ones its provider applies.
+  // A bucket's region is recorded for check_bucket_regions().
   void check_names(const KindSchema& schema, const Node& entry, const json& attrs,
                    const Owner& who, uint32_t index) {
     for (const auto& field : schema.fields) {

@@ -62,7 +62,7 @@ TEST_SUITE("the sandbox's S3 against AWS's JavaScript SDK") {
     RunResult r = w.check(w.sandbox.token());
     INFO(r.out, r.err);
     CHECK(r.exit_code == 0);
-    CHECK(contains(r.out, "s3-sdk-check: 45 checks passed\n"));
+    CHECK(contains(r.out, "s3-sdk-check: 46 checks passed\n"));
     CHECK(r.err.empty());
     // It deleted what it made.
     CHECK(w.buckets() == Json::array());

@@ -20,8 +20,10 @@
 // compatibility), DeleteBucket of a missing one (NoSuchBucket), a wrong
 // secret (SignatureDoesNotMatch), a request signed for another region than
 // the bucket's (301 PermanentRedirect with x-amz-bucket-region, which the
-// SDK's followRegionRedirects then follows), a LocationConstraint another
-// region's endpoint cannot make (IllegalLocationConstraintException).
+// SDK's followRegionRedirects then follows), a region that is no region
+// code (AuthorizationHeaderMalformed naming the <Region>), a
+// LocationConstraint another region's endpoint cannot make
+// (IllegalLocationConstraintException).
 //
 // Each check compares exact values. Every mismatch is printed on standard
 // error as `s3-sdk-check: FAIL name: expected X, got Y`; the exit status is
@@ -293,6 +295,14 @@ async function errors(home, eu) {
   check('a HEAD signed for another region', { status: r.status, region: r.region }, {
     status: 301,
     region: 'us-east-1',
+  });
+  // A credential scope whose region is no region code (S3's old name EU).
+  r = await call(client('EU'), new s3.GetBucketVersioningCommand({ Bucket: 'sdk-home' }));
+  check('a region that is no region code', { ...failure(r), region: r.fields.Region, message: r.message }, {
+    error: 'AuthorizationHeaderMalformed',
+    status: 400,
+    region: 'us-east-1',
+    message: "The authorization header is malformed; the region 'EU' is wrong; expecting 'us-east-1'",
   });
   const follows = client('eu-west-1', { followRegionRedirects: true });
   r = await call(follows, new s3.GetBucketVersioningCommand({ Bucket: 'sdk-home' }));
