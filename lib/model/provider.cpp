@@ -58,7 +58,9 @@ std::vector<ProviderTypeSchema> build_table() {
   ProviderSetting region;
   region.name = "region";
   region.default_value = "us-east-1";
-  region.doc = "The region requests are signed for.";
+  region.doc = "The endpoint's region (an AWS endpoint's own): ListBuckets and buckets without "
+               "a region are signed for it; a bucket in another region is signed for, and on "
+               "AWS sent to, its own.";
   types.push_back(ProviderTypeSchema{
       "s3",
       {Kind::bucket},

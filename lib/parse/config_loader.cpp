@@ -4,6 +4,7 @@
 #include "model/address.hpp"
 #include "model/bacula_name.hpp"
 #include "model/bucket_name.hpp"
+#include "model/bucket_region.hpp"
 #include "parse/bacula_schedule.hpp"
 #include "parse/suggest.hpp"
 
@@ -350,6 +351,11 @@ private:
         provider.settings[std::string(s.name)] = s.default_value;
       }
     }
+    if (auto problem = check_provider_region(provider)) {
+      const Node* at =
+          value.find("region") != nullptr ? value.find("region") : value.find("endpoint");
+      m_diag.error(at != nullptr ? at->mark : key.mark, *problem);
+    }
     for (const auto& existing : m_config.providers) {
       if (existing.name == provider.name) {
         // The parser already reports duplicate keys; nothing more to say.
@@ -578,6 +584,7 @@ private:
 
   // Records the problems of the entry's bucket-name fields under both S3
   // rule sets; check_bucket_names() reports the ones its provider applies.
+  // A bucket's region is recorded for check_bucket_regions().
   void check_names(const KindSchema& schema, const Node& entry, const json& attrs,
                    const Owner& who, uint32_t index) {
     for (const auto& field : schema.fields) {
@@ -604,6 +611,28 @@ private:
       findings.legacy = diagnostic(check_bucket_name(v->text, BucketNameRules::legacy));
       if (findings.current || findings.legacy) {
         m_bucket_names.push_back(std::move(findings));
+      }
+    }
+    if (schema.kind == Kind::bucket) {
+      const Node* region = entry.find("region");
+      if (region != nullptr && region->type == NodeType::string && !region->text.empty()) {
+        m_bucket_regions.push_back({index, region->mark, fmt::format("{}", who)});
+      }
+    }
+  }
+
+  // Bucket regions that cannot work with their provider
+  // (model/bucket_region.hpp).
+  void check_bucket_regions() {
+    for (const auto& found : m_bucket_regions) {
+      const Resource& r = m_config.resources[found.resource];
+      const ProviderConfig* provider = m_config.provider(r.provider);
+      auto region = r.attrs.find("region");
+      if (provider == nullptr || region == r.attrs.end() || !region->is_string()) {
+        continue; // already reported
+      }
+      if (auto problem = check_bucket_region(*provider, r.name(), region->get<std::string>())) {
+        m_diag.error(found.mark, fmt::format("{}: {}", found.who, *problem));
       }
     }
   }
@@ -926,6 +955,7 @@ private:
 
     assign_providers(by_depth);
     check_bucket_names();
+    check_bucket_regions();
     find_cycles();
   }
 
@@ -1052,6 +1082,12 @@ private:
   Config m_config;
   std::vector<Pending> m_pending;
   std::vector<BucketNameFindings> m_bucket_names;
+  struct BucketRegionFinding {
+    uint32_t resource = 0;
+    Mark mark;       // of the region's value
+    std::string who; // bucket "name"
+  };
+  std::vector<BucketRegionFinding> m_bucket_regions;
 };
 
 } // namespace

@@ -2,6 +2,7 @@
 
 #include "model/error.hpp"
 #include "providers/openvcloud.hpp"
+#include "providers/s3_api.hpp"
 #include "providers/s3_xml.hpp"
 
 #include <fmt/format.h>
@@ -22,112 +23,6 @@ void note(const OpContext& context, std::string_view text) {
     context.note(text);
   }
 }
-
-std::string replace_all(std::string text, std::string_view needle, std::string_view with) {
-  if (needle.empty()) {
-    return text;
-  }
-  size_t at = 0;
-  while ((at = text.find(needle, at)) != std::string::npos) {
-    text.replace(at, needle.size(), with);
-    at += with.size();
-  }
-  return text;
-}
-
-// One request's outcome.
-struct Reply {
-  long status = 0;
-  std::string body;
-  std::optional<s3xml::Error> error;  // the S3 error document, if one came
-  bool ok() const { return status >= 200 && status < 300; }
-  std::string_view code() const { return error ? std::string_view(error->code) : ""; }
-};
-
-class Api {
-public:
-  Api(Settings settings, http::ClientOptions options)
-    : m_settings(std::move(settings)), m_client(std::move(options)) {
-    m_client.add_secret(m_settings.credentials.secret_key);
-    if (!m_settings.credentials.session_token.empty()) {
-      m_client.add_secret(m_settings.credentials.session_token);
-    }
-  }
-
-  const Settings& settings() const { return m_settings; }
-  http::Stats stats() const { return m_client.stats(); }
-  const http::RetryPolicy& retry() const { return m_client.options().retry; }
-
-  // Sends METHOD {endpoint}/{bucket}[?subresource], signed. An empty bucket
-  // is the service itself (ListBuckets). Transport failures throw.
-  Reply send(std::string_view method, std::string_view bucket, std::string_view subresource,
-             std::string body, http::Headers headers, const OpContext& context,
-             bool idempotent = true) {
-    http::Request request;
-    request.method = std::string(method);
-    request.url = fmt::format("{}/{}{}{}", m_settings.endpoint, sigv4::uri_encode(bucket, false),
-                              subresource.empty() ? "" : "?", subresource);
-    request.headers = std::move(headers);
-    if (!body.empty()) {
-      request.headers.emplace_back("Content-Type", "application/xml");
-    }
-    request.body = std::move(body);
-    request.idempotent = idempotent;
-    sigv4::sign_request(request, m_settings.credentials, m_settings.region, "s3",
-                        std::chrono::system_clock::now());
-    http::Response response = m_client.send(request, context.deadline);
-    Reply reply;
-    reply.status = response.status;
-    reply.body = std::move(response.body);
-    if (!reply.ok()) {
-      reply.error = s3xml::parse_error(reply.body);
-    }
-    return reply;
-  }
-
-  // "PUT bucket logs?tagging: 400 InvalidTag: <S3's message>".
-  std::string error_text(std::string_view what, const Reply& reply) const {
-    std::string text;
-    if (reply.error) {
-      text = fmt::format("{}: {} {}", what, reply.status, reply.error->code);
-      if (!reply.error->message.empty()) {
-        text = fmt::format("{}: {}", text, reply.error->message);
-      }
-    } else {
-      std::string_view reason = http::reason_phrase(reply.status);
-      text = reason.empty() ? fmt::format("{}: {}", what, reply.status)
-                            : fmt::format("{}: {} {}", what, reply.status, reason);
-    }
-    const std::string hint = m_settings.credential_hint.empty()
-                                 ? fmt::format("check the keys in {} and {}",
-                                               m_settings.access_key_variable,
-                                               m_settings.secret_key_variable)
-                                 : m_settings.credential_hint;
-    if (reply.status == 403 &&
-        (reply.code() == "SignatureDoesNotMatch" || reply.code() == "InvalidAccessKeyId")) {
-      text = fmt::format("{} ({})", text, hint);
-    } else if (reply.status == 403 && !reply.error) {
-      text = fmt::format("{} (the bucket may be another account's; else {})", text, hint);
-    }
-    return redact(std::move(text));
-  }
-
-  [[noreturn]] void fail(std::string_view what, const Reply& reply) const {
-    throw ProviderError(error_text(what, reply), reply.status);
-  }
-
-private:
-  std::string redact(std::string text) const {
-    text = replace_all(std::move(text), m_settings.credentials.secret_key, "<redacted>");
-    if (!m_settings.credentials.session_token.empty()) {
-      text = replace_all(std::move(text), m_settings.credentials.session_token, "<redacted>");
-    }
-    return text;
-  }
-
-  Settings m_settings;
-  http::Client m_client;
-};
 
 std::string what(std::string_view method, std::string_view bucket, std::string_view sub = {}) {
   return sub.empty() ? fmt::format("{} bucket {}", method, bucket)
@@ -234,13 +129,12 @@ public:
   explicit Buckets(Api& api) : m_api(api) {}
 
   std::optional<Remote> read(const Target& target, const OpContext& context) override {
-    const std::string name =
-        target.remote_id.empty() ? spec_string(target, "name") : target.remote_id;
-    auto current = fetch(name, context);
+    const Ref b = recorded(target);
+    auto current = fetch(b, context);
     if (!current) {
       return std::nullopt;
     }
-    return Remote{name, observed_of(name, *current)};
+    return Remote{b.name, observed_of(b.name, *current)};
   }
 
   Remote create(const Target& target, const OpContext& context) override {
@@ -252,10 +146,11 @@ public:
     const std::string versioning = spec_versioning(target);
     const Tags tags = spec_tags(target);
 
-    const Made made = create_or_adopt(target, name, region, context);
+    const Ref b{name, region};
+    const Made made = create_or_adopt(target, b, context);
     Current current{region, "suspended", {}, {}, {}};
     if (made != Made::created) {
-      auto existing = fetch(name, context);
+      auto existing = fetch(b, context);
       if (!existing) {
         throw ProviderError(
             fmt::format("bucket {} was reported to exist, then could not be found", name));
@@ -267,14 +162,13 @@ public:
             target.address, name, current.region, region));
       }
     }
-    reconcile(name, current, versioning, tags, context);
-    auto remote = read_back(name, context);
-    return remote;
+    reconcile(b, current, versioning, tags, context);
+    return read_back(b, context);
   }
 
   Remote update(const Target& target, const OpContext& context) override {
-    const std::string name =
-        target.remote_id.empty() ? spec_string(target, "name") : target.remote_id;
+    const Ref b = recorded(target);
+    const std::string& name = b.name;
     for (const char* field : {"name", "region"}) {
       auto before = target.prior_spec.find(field);
       auto after = target.spec.find(field);
@@ -285,20 +179,21 @@ public:
             fmt::format("{}: a bucket's {} cannot change in place", target.address, field));
       }
     }
-    auto current = fetch(name, context);
+    auto current = fetch(b, context);
     if (!current) {
       throw ProviderError(
           fmt::format("{}: bucket {} no longer exists", target.address, name), 404);
     }
-    reconcile(name, *current, spec_versioning(target), spec_tags(target), context);
-    return read_back(name, context);
+    reconcile(b, *current, spec_versioning(target), spec_tags(target), context);
+    return read_back(b, context);
   }
 
   void destroy(const Target& target, const OpContext& context) override {
-    const std::string name =
-        target.remote_id.empty() ? spec_string(target, "name") : target.remote_id;
-    Reply reply = m_api.send("DELETE", name, "", "", {}, context);
+    const Ref b = recorded(target);
+    const std::string& name = b.name;
+    Reply reply = request(b, "DELETE", "", context);
     if (reply.ok() || reply.status == 404) {
+      m_api.forget_region(name);
       return;  // 404: gone already (or a retry after a lost response)
     }
     if (reply.status == 409 && reply.code() == "BucketNotEmpty") {
@@ -312,17 +207,17 @@ public:
   }
 
   std::optional<Remote> find(const Target& target, const OpContext& context) override {
-    const std::string name = spec_string(target, "name");
-    auto current = fetch(name, context);
+    const Ref b{spec_string(target, "name"), region_hint(target)};
+    auto current = fetch(b, context);
     if (!current) {
       return std::nullopt;
     }
-    return Remote{name, observed_of(name, *current)};
+    return Remote{b.name, observed_of(b.name, *current)};
   }
 
   std::vector<Remote> list(const std::vector<Parent>& /*parents*/,
                            const OpContext& context) override {
-    Reply reply = m_api.send("GET", "", "", "", {}, context);
+    Reply reply = m_api.send("GET", "", "", "", {}, context, m_api.settings().region);
     if (!reply.ok()) {
       m_api.fail("GET / (list buckets)", reply);
     }
@@ -330,6 +225,8 @@ public:
     for (std::string_view bucket : s3xml::elements(reply.body, "Bucket")) {
       auto name = s3xml::text(bucket, "Name");
       if (name && !name->empty()) {
+        // Listings with a parameter name each bucket's region (AWS since 2024).
+        m_api.learn_region(*name, s3xml::text(bucket, "BucketRegion").value_or(""));
         out.push_back(Remote{*name, {{"name", *name}}});
       }
     }
@@ -343,30 +240,67 @@ public:
   // gone.
   std::optional<Remote> complete(const Target& target, Remote listed,
                                  const OpContext& context) override {
-    const std::string name = target.remote_id.empty() ? listed.remote_id : target.remote_id;
-    auto current = fetch(name, context, Head::skip);
+    const Ref b{target.remote_id.empty() ? listed.remote_id : target.remote_id,
+                region_hint(target)};
+    auto current = fetch(b, context, Head::skip);
     if (!current) {
       return std::nullopt;  // deleted since the listing
     }
-    return Remote{name, observed_of(name, *current)};
+    return Remote{b.name, observed_of(b.name, *current)};
   }
 
 private:
   enum class Head { send, skip };
 
+  // A bucket, and the region its requests are signed for first.
+  struct Ref {
+    std::string name;
+    std::string hint;  // "": the provider's
+  };
+
+  // The bucket a recorded target names, expected in its spec's region or
+  // the one last observed.
+  static Ref recorded(const Target& target) {
+    return Ref{target.remote_id.empty() ? spec_string(target, "name") : target.remote_id,
+               region_hint(target)};
+  }
+
+  static std::string region_hint(const Target& target) {
+    std::string region = spec_string(target, "region", false);
+    if (region.empty()) {
+      auto seen = target.prior_observed.find("region");
+      if (seen != target.prior_observed.end() && seen->is_string()) {
+        region = seen->get<std::string>();
+      }
+    }
+    return region;
+  }
+
+  Reply request(const Ref& b, std::string_view method, std::string_view sub,
+                const OpContext& context, const std::string& body = {},
+                const http::Headers& headers = {}) {
+    return m_api.bucket_request(method, b.name, sub, body, headers, context, b.hint);
+  }
+
   // HEAD: whether the bucket exists (and is ours to see).
-  bool exists(const std::string& name, const OpContext& context) {
-    Reply reply = m_api.send("HEAD", name, "", "", {}, context);
+  bool exists(const Ref& b, const OpContext& context) {
+    const std::string& name = b.name;
+    Reply reply = request(b, "HEAD", "", context);
     if (reply.ok()) {
       return true;
     }
     if (reply.status == 404) {
       return false;
     }
-    if (reply.status == 403) {
+    if (reply.status == 403 || reply.status == 400) {
       // A HEAD reply has no body to say why: ask again with a GET, whose
-      // error document names the cause (SignatureDoesNotMatch, AccessDenied).
-      Reply location = m_api.send("GET", name, "location", "", {}, context);
+      // error document names the cause (SignatureDoesNotMatch, AccessDenied,
+      // the region an endpoint serving one region wants). Such a GET may
+      // then find that there is no bucket.
+      Reply location = request(b, "GET", "location", context);
+      if (gone(location)) {
+        return false;
+      }
       if (location.error) {
         m_api.fail(what("GET", name, "location"), location);
       }
@@ -377,13 +311,13 @@ private:
   // Everything read observes; nullopt when the bucket does not exist.
   // Head::skip leaves out the HEAD that asks first, for a bucket just
   // listed: a bucket gone since is still seen, by ?location's NoSuchBucket.
-  std::optional<Current> fetch(const std::string& name, const OpContext& context,
-                               Head head = Head::send) {
-    if (head == Head::send && !exists(name, context)) {
+  std::optional<Current> fetch(const Ref& b, const OpContext& context, Head head = Head::send) {
+    const std::string& name = b.name;
+    if (head == Head::send && !exists(b, context)) {
       return std::nullopt;
     }
     Current c;
-    Reply location = m_api.send("GET", name, "location", "", {}, context);
+    Reply location = request(b, "GET", "location", context);
     if (gone(location)) {
       return std::nullopt;
     }
@@ -391,8 +325,9 @@ private:
       m_api.fail(what("GET", name, "location"), location);
     }
     c.region = region_of_constraint(s3xml::text(location.body, "LocationConstraint").value_or(""));
+    m_api.learn_region(name, c.region);
 
-    if (!read_versioning(name, c, context) || !read_tagging(name, c, context)) {
+    if (!read_versioning(b, c, context) || !read_tagging(b, c, context)) {
       return std::nullopt;
     }
     return c;
@@ -411,8 +346,9 @@ private:
   // the bucket is gone. A server that does not implement it (501, or a 200
   // with another document: s3rver answers a ListBucketResult, since it reads
   // the request as ListObjects) has it "suspended", which is all it can be.
-  bool read_versioning(const std::string& name, Current& c, const OpContext& context) {
-    Reply reply = m_api.send("GET", name, "versioning", "", {}, context);
+  bool read_versioning(const Ref& b, Current& c, const OpContext& context) {
+    const std::string& name = b.name;
+    Reply reply = request(b, "GET", "versioning", context);
     if (gone(reply)) {
       return false;
     }
@@ -442,8 +378,9 @@ private:
   // GET ?tagging into c.tags and c.tagging_support; false when the bucket is
   // gone. NoSuchTagSet is no tags; a server that does not implement tagging
   // (501 NotImplemented: s3rver) has none.
-  bool read_tagging(const std::string& name, Current& c, const OpContext& context) {
-    Reply reply = m_api.send("GET", name, "tagging", "", {}, context);
+  bool read_tagging(const Ref& b, Current& c, const OpContext& context) {
+    const std::string& name = b.name;
+    Reply reply = request(b, "GET", "tagging", context);
     if (gone(reply)) {
       return false;
     }
@@ -470,22 +407,23 @@ private:
     return true;
   }
 
-  Remote read_back(const std::string& name, const OpContext& context) {
-    auto current = fetch(name, context);
+  Remote read_back(const Ref& b, const OpContext& context) {
+    auto current = fetch(b, context);
     if (!current) {
-      throw ProviderError(fmt::format("bucket {} vanished while stove configured it", name));
+      throw ProviderError(fmt::format("bucket {} vanished while stove configured it", b.name));
     }
-    return Remote{name, observed_of(name, *current)};
+    return Remote{b.name, observed_of(b.name, *current)};
   }
 
   // Brings versioning and tags from `current` to the wanted values. A
   // subresource whose support is not known yet (a bucket just created) is
   // read first when it must change, so that a server without it gets no
   // PUT it would misread (s3rver takes PUT ?versioning for CreateBucket).
-  void reconcile(const std::string& name, Current& current,
-                 const std::string& versioning, const Tags& tags, const OpContext& context) {
+  void reconcile(const Ref& b, Current& current, const std::string& versioning, const Tags& tags,
+                 const OpContext& context) {
+    const std::string& name = b.name;
     if (versioning != current.versioning && !current.versioning_support.known) {
-      if (!read_versioning(name, current, context)) {
+      if (!read_versioning(b, current, context)) {
         throw ProviderError(fmt::format("bucket {} vanished while stove configured it", name));
       }
     }
@@ -496,16 +434,18 @@ private:
             "cannot be applied ({})",
             name, versioning, current.versioning_support.missing));
       }
+      // Content-MD5, which AWS's model marks required (httpChecksum).
       std::string body = fmt::format(
           "<VersioningConfiguration xmlns=\"{}\"><Status>{}</Status></VersioningConfiguration>",
           s3xml::k_namespace, versioning == "enabled" ? "Enabled" : "Suspended");
-      Reply reply = m_api.send("PUT", name, "versioning", std::move(body), {}, context);
+      Reply reply = request(b, "PUT", "versioning", context, body,
+                            {{"Content-MD5", sigv4::content_md5(body)}});
       if (!reply.ok()) {
         m_api.fail(what("PUT", name, "versioning"), reply);
       }
     }
     if (tags != current.tags && !current.tagging_support.known) {
-      if (!read_tagging(name, current, context)) {
+      if (!read_tagging(b, current, context)) {
         throw ProviderError(fmt::format("bucket {} vanished while stove configured it", name));
       }
     }
@@ -517,14 +457,14 @@ private:
             name, current.tagging_support.missing));
       }
       if (tags.empty()) {
-        Reply reply = m_api.send("DELETE", name, "tagging", "", {}, context);
+        Reply reply = request(b, "DELETE", "tagging", context);
         if (!reply.ok() && !(reply.status == 404 && reply.code() == "NoSuchTagSet")) {
           m_api.fail(what("DELETE", name, "tagging"), reply);
         }
       } else {
         std::string body = s3xml::tagging_document(tags);
-        http::Headers headers = {{"Content-MD5", sigv4::content_md5(body)}};
-        Reply reply = m_api.send("PUT", name, "tagging", std::move(body), std::move(headers), context);
+        Reply reply = request(b, "PUT", "tagging", context, body,
+                              {{"Content-MD5", sigv4::content_md5(body)}});
         if (!reply.ok()) {
           m_api.fail(what("PUT", name, "tagging"), reply);
         }
@@ -540,8 +480,8 @@ private:
   };
 
   // HEAD's status alone: 200, 404, 403 (another account's), ...
-  long head_status(const std::string& name, const OpContext& context) {
-    return m_api.send("HEAD", name, "", "", {}, context).status;
+  long head_status(const Ref& b, const OpContext& context) {
+    return request(b, "HEAD", "", context).status;
   }
 
   [[noreturn]] static void not_managed(const std::string& name, const std::string& answer) {
@@ -555,14 +495,18 @@ private:
   }
 
   // PUT /{bucket}, which is not idempotent, with the adoption rule of
-  // s3.hpp. A HEAD first: a bucket we can see already is adopted when
-  // target.adopt, else it is one stove does not manage. The name being free
-  // then, a reply lost later (no reply, a 5xx, 429) is settled by HEAD: a
-  // bucket there now is the lost attempt's. Otherwise the PUT is sent again,
-  // with the client's backoff, as many times as the client tries an
-  // idempotent request.
-  Made create_or_adopt(const Target& target, const std::string& name, const std::string& region,
-                       const OpContext& context) {
+  // s3.hpp, signed for the bucket's own region (b.hint) and sent to its
+  // endpoint, with a LocationConstraint unless that is us-east-1: what a
+  // regional endpoint requires (any other constraint is
+  // IllegalLocationConstraintException there). A HEAD first: a bucket we
+  // can see already is adopted when target.adopt, else it is one stove does
+  // not manage. The name being free then, a reply lost later (no reply, a
+  // 5xx, 429) is settled by HEAD: a bucket there now is the lost attempt's.
+  // Otherwise the PUT is sent again, with the client's backoff, as many
+  // times as the client tries an idempotent request.
+  Made create_or_adopt(const Target& target, const Ref& b, const OpContext& context) {
+    const std::string& name = b.name;
+    const std::string& region = b.hint;
     std::string body;
     if (region != "us-east-1") {
       body = fmt::format("<CreateBucketConfiguration xmlns=\"{}\"><LocationConstraint>{}"
@@ -576,7 +520,7 @@ private:
     };
     // 404: free. 403: someone else's, or not ours to see; the PUT will say
     // which.
-    if (head_status(name, context) == 200) {
+    if (head_status(b, context) == 200) {
       if (target.adopt) {
         return adopt();
       }
@@ -590,8 +534,9 @@ private:
       std::string failure;
       long status = 0;
       try {
-        Reply reply = m_api.send("PUT", name, "", body, {}, context, /*idempotent=*/false);
+        Reply reply = m_api.send("PUT", name, "", body, {}, context, region, /*idempotent=*/false);
         if (reply.ok()) {
+          m_api.learn_region(name, region);
           return lost ? Made::recovered : Made::created;
         }
         if (reply.status == 409 &&
@@ -599,7 +544,7 @@ private:
           // After a lost attempt: that attempt's bucket, if we can see it
           // (s3rver answers BucketAlreadyExists even to its owner).
           if (lost && (reply.code() == "BucketAlreadyOwnedByYou" ||
-                       head_status(name, context) == 200)) {
+                       head_status(b, context) == 200)) {
             return Made::recovered;
           }
           if (reply.code() == "BucketAlreadyOwnedByYou") {
@@ -617,10 +562,16 @@ private:
           throw ProviderError(taken, 409);
         }
         if (reply.status < 500 && reply.status != 429) {
-          if (!lost) {
-            throw NothingCreated(m_api.error_text(label, reply), reply.status);
+          std::string refused = m_api.error_text(label, reply, false);
+          if (auto elsewhere = reply.region_elsewhere()) {
+            refused = fmt::format("{} (the endpoint takes requests signed for {}, so it cannot "
+                                  "make a bucket in {}: use a provider whose endpoint serves {})",
+                                  refused, *elsewhere, region, region);
           }
-          m_api.fail(label, reply);
+          if (!lost) {
+            throw NothingCreated(refused, reply.status);
+          }
+          throw ProviderError(refused, reply.status);
         }
         failure = m_api.error_text(label, reply);
         status = reply.status;
@@ -631,7 +582,7 @@ private:
         failure = e.what();
       }
       lost = true;
-      if (exists(name, context)) {
+      if (exists(b, context)) {
         return Made::recovered;
       }
       if (attempt >= attempts) {

@@ -17,6 +17,20 @@
 // naming the region unless it is us-east-1), then PUT ?versioning if
 // enabled, then PUT ?tagging (with Content-MD5) if there are tags.
 //
+// Regions. Every request about a bucket is signed for the bucket's region
+// and, when the endpoint is one of AWS's, sent to that region's endpoint
+// (model/aws_s3_endpoint.hpp): the CreateBucket too, so that it reaches a
+// regional endpoint that makes buckets there. Which region: the one S3 has
+// shown (x-amz-bucket-region, GetBucketLocation, ListBuckets'
+// BucketRegion), else the spec's, else the one last observed, else the
+// provider's; an answer that says the bucket is elsewhere (301
+// PermanentRedirect or 400 with x-amz-bucket-region, AuthorizationHeader-
+// Malformed with <Region>) is followed once (s3_api.hpp). ListBuckets is
+// signed for the provider's region. A CreateBucket refused for its region
+// (an endpoint that serves one region only) says so and what to do.
+// Combinations that cannot work are refused at validate time
+// (model/bucket_region.hpp).
+//
 // Adoption. A bucket that already exists is adopted (its versioning and
 // tags brought to the spec; a region other than the wanted one is an error)
 // only when Target::adopt is set, i.e. an earlier create of this resource
@@ -63,7 +77,7 @@ namespace stove::providers::s3 {
 struct Settings {
   std::string provider_name;
   std::string endpoint;             // http(s)://host[:port][/prefix], no trailing slash
-  std::string region = "us-east-1"; // signed for, and where "" regions go
+  std::string region = "us-east-1"; // the endpoint's: ListBuckets, and where "" regions go
   sigv4::Credentials credentials;
   std::string access_key_variable;  // for messages: where the keys came from
   std::string secret_key_variable;
@@ -82,7 +96,8 @@ Settings settings_from_config(const ProviderConfig& config, const Environment& e
 std::unique_ptr<Provider> make(Settings settings, http::ClientOptions http);
 
 // The S3 adapter of the sandbox provider: endpoint {sandbox_url}/s3, access
-// key "sandbox", the sandbox token as the secret key, region us-east-1.
+// key "sandbox", the sandbox token as the secret key, region us-east-1
+// (the sandbox's S3 serves every region at that one address).
 std::unique_ptr<Provider> make_for_sandbox(const std::string& sandbox_url, const std::string& token,
                                            const std::string& token_variable,
                                            http::ClientOptions http);

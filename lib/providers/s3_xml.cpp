@@ -139,6 +139,8 @@ std::optional<Error> parse_error(std::string_view xml) {
   Error e;
   e.code = text(error.front(), "Code").value_or("");
   e.message = text(error.front(), "Message").value_or("");
+  e.region = text(error.front(), "Region").value_or("");
+  e.endpoint = text(error.front(), "Endpoint").value_or("");
   if (e.code.empty()) {
     return std::nullopt;
   }

@@ -26,10 +26,15 @@ std::vector<std::string_view> elements(std::string_view xml, std::string_view na
 // The unescaped text of the first such element, or nullopt.
 std::optional<std::string> text(std::string_view xml, std::string_view name);
 
-// The error document S3 answers with: <Error><Code>..</Code><Message>..</Message></Error>.
+// The error document S3 answers with: <Error><Code>..</Code><Message>..</Message>
+// ..</Error>, with the elements that say where a bucket is: <Region> (in
+// AuthorizationHeaderMalformed: the region the request should have been
+// signed for) and <Endpoint> (in PermanentRedirect: where to send it).
 struct Error {
   std::string code;
   std::string message;
+  std::string region;    // "" when absent
+  std::string endpoint;  // "" when absent
 };
 std::optional<Error> parse_error(std::string_view xml);
 

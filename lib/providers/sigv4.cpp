@@ -102,6 +102,10 @@ std::string md5(std::string_view data) {
   return digest(EVP_md5(), data);
 }
 
+std::string sha1(std::string_view data) {
+  return digest(EVP_sha1(), data);
+}
+
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int size = 0;

@@ -31,6 +31,7 @@ std::string sha256(std::string_view data);                        // 32 raw byte
 std::string sha256_hex(std::string_view data);                    // lowercase hex
 std::string hmac_sha256(std::string_view key, std::string_view data);  // 32 raw bytes
 std::string md5(std::string_view data);                           // 16 raw bytes
+std::string sha1(std::string_view data);                          // 20 raw bytes
 std::string hex(std::string_view bytes);                          // lowercase
 std::string base64(std::string_view bytes);
 // Base64 of the MD5 of `data`: a Content-MD5 header's value.

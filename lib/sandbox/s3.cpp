@@ -5,6 +5,7 @@
 #include "providers/s3_xml.hpp"
 #include "providers/sigv4.hpp"
 #include "sandbox/admin.hpp"
+#include "sandbox/s3_payload.hpp"
 #include "state/atomic_file.hpp"
 
 #include <fmt/format.h>
@@ -28,7 +29,6 @@ namespace {
 
 constexpr std::string_view k_access_key = "sandbox";
 constexpr int64_t k_max_skew_ms = 15 * 60 * 1000;
-constexpr size_t k_max_tags = 50;
 
 int64_t system_now_ms() {
   using namespace std::chrono;
@@ -51,15 +51,6 @@ const std::string* header(const S3Request& request, std::string_view name) {
     }
   }
   return nullptr;
-}
-
-std::string iso_time(int64_t ms) {
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03}Z", text, ms % 1000);
 }
 
 // "20150830T123600Z" in Unix milliseconds, or nullopt.
@@ -102,38 +93,6 @@ S3Reply xml_reply(int status, std::string body) {
   reply.body = fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}", body);
   reply.headers.emplace_back("Content-Type", "application/xml");
   return reply;
-}
-
-S3Reply empty_reply(int status) {
-  S3Reply reply;
-  reply.status = status;
-  return reply;
-}
-
-bool is_lower_or_digit(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-// S3's rules for new buckets.
-bool valid_region(std::string_view region) {
-  return !region.empty() && region.size() <= 32 &&
-         std::all_of(region.begin(), region.end(),
-                     [](char c) { return is_lower_or_digit(c) || c == '-'; });
-}
-
-bool has(const std::vector<std::pair<std::string, std::string>>& query, std::string_view name) {
-  return std::any_of(query.begin(), query.end(), [&](const auto& q) { return q.first == name; });
-}
-
-// Whether `value` looks like base64 of 16 bytes.
-bool md5_shaped(std::string_view value) {
-  if (value.size() != 24 || !value.ends_with("==")) {
-    return false;
-  }
-  return std::all_of(value.begin(), value.end() - 2, [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/';
-  });
 }
 
 } // namespace
@@ -204,10 +163,10 @@ bool S3::valid_bucket_name(std::string_view name) {
 }
 
 S3Reply S3::error(int status, std::string_view code, std::string_view message,
-                  std::string_view resource) {
+                  const Details& details) {
   std::string extra;
-  if (!resource.empty()) {
-    extra = fmt::format("<Resource>{}</Resource>", s3xml::escape(resource));
+  for (const auto& [name, value] : details) {
+    extra.append(fmt::format("<{}>{}</{}>", name, s3xml::escape(value), name));
   }
   return xml_reply(status, fmt::format("<Error><Code>{}</Code><Message>{}</Message>{}</Error>",
                                        code, s3xml::escape(message), extra));
@@ -312,7 +271,54 @@ uint64_t S3::version() const {
   return m_version;
 }
 
+namespace {
+
+// Where a path under the prefix points: the bucket and the object key.
+std::pair<std::string, std::string> split_path(std::string_view rest) {
+  if (!rest.empty() && rest.front() == '/') {
+    rest.remove_prefix(1);
+  }
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos) {
+    return {std::string(rest), {}};
+  }
+  return {std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1))};
+}
+
+// AWS's bytes notation of a string: "41 57 53".
+std::string spaced_hex(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    out.append(fmt::format("{}{:02x}", out.empty() ? "" : " ", static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+// What S3 adds to every answer: the request's ids, in the x-amz-request-id
+// and x-amz-id-2 headers and at the end of an error document; and no body
+// to a HEAD.
+void finish(S3Reply& reply, const std::string& id, std::string_view method) {
+  const std::string host_id = sigv4::base64(sigv4::sha256(id));
+  const size_t end = reply.body.rfind("</Error>");
+  if (reply.status >= 300 && end != std::string::npos) {
+    reply.body.insert(end, fmt::format("<RequestId>{}</RequestId><HostId>{}</HostId>", id,
+                                       host_id));
+  }
+  if (method == "HEAD") {
+    reply.body.clear();
+  }
+  reply.headers.emplace_back("x-amz-request-id", id);
+  reply.headers.emplace_back("x-amz-id-2", host_id);
+}
+
+} // namespace
+
 S3Reply S3::handle(const S3Request& request) {
+  std::string id;
+  {
+    std::lock_guard lock(m_mutex);
+    id = fmt::format("{:016X}", ++m_requests);
+  }
   std::string_view target = request.target;
   size_t question = target.find('?');
   auto path = sigv4::percent_decode(target.substr(0, question));
@@ -320,20 +326,26 @@ S3Reply S3::handle(const S3Request& request) {
                                                   : sigv4::parse_query(target.substr(question + 1));
   S3Reply reply;
   if (!path || !query) {
-    reply = error(400, "InvalidURI", "Couldn't parse the specified URI.", request.target);
+    reply = error(400, "InvalidURI", "Couldn't parse the specified URI.", {{"URI", request.target}});
   } else {
-    reply = authenticate(request, *path);
+    std::string region;
+    std::string body = request.body;
+    reply = authenticate(request, *path, region, body);
     if (reply.status == 200) {
-      reply = dispatch(request, *path, *query);
+      auto [name, key] = split_path(std::string_view(*path).substr(m_prefix.size()));
+      const Call call{request, std::move(name), std::move(key), *query, std::move(region),
+                      std::move(body)};
+      std::lock_guard lock(m_mutex);
+      reply = dispatch(call);
     }
   }
-  std::lock_guard lock(m_mutex);
-  reply.headers.emplace_back("x-amz-request-id", fmt::format("{:016X}", ++m_requests));
+  finish(reply, id, request.method);
   return reply;
 }
 
 // Signature V4 in the Authorization header: S3's checks, in S3's order.
-S3Reply S3::authenticate(const S3Request& request, std::string_view path) const {
+S3Reply S3::authenticate(const S3Request& request, std::string_view path, std::string& region,
+                         std::string& body) const {
   const std::string* authorization = header(request, "Authorization");
   if (authorization == nullptr) {
     return error(403, "AccessDenied", "Anonymous access is forbidden for this operation");
@@ -346,7 +358,8 @@ S3Reply S3::authenticate(const S3Request& request, std::string_view path) const 
   }
   if (auth->access_key != k_access_key) {
     return error(403, "InvalidAccessKeyId",
-                 "The AWS Access Key Id you provided does not exist in our records.");
+                 "The AWS Access Key Id you provided does not exist in our records.",
+                 {{"AWSAccessKeyId", auth->access_key}});
   }
   if (auth->service != "s3") {
     return error(400, "AuthorizationHeaderMalformed",
@@ -367,16 +380,11 @@ S3Reply S3::authenticate(const S3Request& request, std::string_view path) const 
   }
   if (std::abs(m_clock() - *at) > k_max_skew_ms) {
     return error(403, "RequestTimeTooSkewed",
-                 "The difference between the request time and the current time is too large.");
+                 "The difference between the request time and the current time is too large.",
+                 {{"RequestTime", *date}, {"MaxAllowedSkewMilliseconds", "900000"}});
   }
-  const std::string* content = header(request, "x-amz-content-sha256");
-  if (content == nullptr) {
-    return error(400, "InvalidRequest",
-                 "Missing required header for this request: x-amz-content-sha256");
-  }
-  if (*content != "UNSIGNED-PAYLOAD" && *content != sigv4::sha256_hex(request.body)) {
-    return error(400, "XAmzContentSHA256Mismatch",
-                 "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  if (auto refused = decode_payload(request.headers, body)) {
+    return error(refused->status, refused->code, refused->message, refused->details);
   }
   for (const char* required : {"host", "x-amz-date"}) {
     if (std::find(auth->signed_headers.begin(), auth->signed_headers.end(), required) ==
@@ -386,8 +394,17 @@ S3Reply S3::authenticate(const S3Request& request, std::string_view path) const 
                                required));
     }
   }
-  // The canonical request as the client must have built it, from the
-  // request as received.
+  S3Reply verified = verify_signature(request, path, *auth, *date);
+  if (verified.status == 200) {
+    region = auth->region;
+  }
+  return verified;
+}
+
+// The signature of the canonical request as the client must have built it,
+// from the request as received, against the one sent.
+S3Reply S3::verify_signature(const S3Request& request, std::string_view path,
+                             const sigv4::Authorization& auth, const std::string& date) const {
   sigv4::CanonicalInput input;
   input.method = request.method;
   input.path = std::string(path);
@@ -396,7 +413,7 @@ S3Reply S3::authenticate(const S3Request& request, std::string_view path) const 
     input.query = sigv4::parse_query(std::string_view(request.target).substr(question + 1))
                       .value_or(sigv4::Query{});
   }
-  for (const std::string& name : auth->signed_headers) {
+  for (const std::string& name : auth.signed_headers) {
     bool found = false;
     for (const auto& [n, v] : request.headers) {
       if (iequals(n, name)) {
@@ -411,268 +428,28 @@ S3Reply S3::authenticate(const S3Request& request, std::string_view path) const 
                                name));
     }
   }
-  input.payload_hash = *content;
+  const std::string* content = header(request, "x-amz-content-sha256");
+  input.payload_hash = content != nullptr ? *content : std::string();
   sigv4::Credentials credentials{std::string(k_access_key), m_secret, ""};
-  auto expected = sigv4::sign(input, credentials, *date, auth->region, "s3");
-  if (!sigv4::constant_time_equal(expected.signature, auth->signature)) {
+  auto expected = sigv4::sign(input, credentials, date, auth.region, "s3");
+  if (!sigv4::constant_time_equal(expected.signature, auth.signature)) {
     return error(403, "SignatureDoesNotMatch",
                  "The request signature we calculated does not match the signature you provided. "
-                 "Check your key and signing method.");
+                 "Check your key and signing method.",
+                 {{"AWSAccessKeyId", auth.access_key},
+                  {"StringToSign", expected.string_to_sign},
+                  {"SignatureProvided", auth.signature},
+                  {"StringToSignBytes", spaced_hex(expected.string_to_sign)},
+                  {"CanonicalRequest", expected.canonical_request},
+                  {"CanonicalRequestBytes", spaced_hex(expected.canonical_request)}});
   }
-  return empty_reply(200);
+  S3Reply ok;
+  ok.status = 200;
+  return ok;
 }
 
-S3Reply S3::dispatch(const S3Request& request, const std::string& path,
-                     const std::vector<std::pair<std::string, std::string>>& query) {
-  const std::string& method = request.method;
-  std::string_view rest = std::string_view(path).substr(m_prefix.size());
-  if (!rest.empty() && rest.front() == '/') {
-    rest.remove_prefix(1);
-  }
-  std::lock_guard lock(m_mutex);
-  auto changed = [&](S3Reply reply) {
-    reply.version = ++m_version;
-    return reply;
-  };
-
-  // The service: ListBuckets.
-  if (rest.empty()) {
-    if (method != "GET") {
-      return error(405, "MethodNotAllowed",
-                   "The specified method is not allowed against this resource.", "/");
-    }
-    std::string buckets;
-    for (const auto& [name, b] : m_data.buckets) {
-      buckets.append(fmt::format("<Bucket><Name>{}</Name><CreationDate>{}</CreationDate></Bucket>",
-                                 s3xml::escape(name), iso_time(b.created_ms)));
-    }
-    return xml_reply(200, fmt::format("<ListAllMyBucketsResult xmlns=\"{}\"><Owner><ID>sandbox</ID>"
-                                      "<DisplayName>sandbox</DisplayName></Owner><Buckets>{}"
-                                      "</Buckets></ListAllMyBucketsResult>",
-                                      s3xml::k_namespace, buckets));
-  }
-
-  size_t slash = rest.find('/');
-  const std::string name(rest.substr(0, slash));
-  std::string key = slash == std::string_view::npos ? std::string() : std::string(rest.substr(slash + 1));
-  const std::string resource = fmt::format("/{}", name);
-  auto no_such_bucket = [&] {
-    return method == "HEAD" ? empty_reply(404)
-                            : error(404, "NoSuchBucket", "The specified bucket does not exist",
-                                    resource);
-  };
-
-  if (!valid_bucket_name(name)) {
-    return method == "HEAD" ? empty_reply(400)
-                            : error(400, "InvalidBucketName",
-                                    "The specified bucket is not valid.", resource);
-  }
-  const bool foreign = name.starts_with("foreign-");
-  auto it = m_data.buckets.find(name);
-
-  // Objects: only their keys.
-  if (!key.empty()) {
-    if (foreign) {
-      return error(403, "AccessDenied", "Access Denied", resource);
-    }
-    if (it == m_data.buckets.end()) {
-      return no_such_bucket();
-    }
-    if (method == "PUT") {
-      it->second.objects.insert(key);
-      S3Reply reply = empty_reply(200);
-      reply.headers.emplace_back("ETag", fmt::format("\"{}\"", sigv4::hex(sigv4::md5(request.body))));
-      return changed(std::move(reply));
-    }
-    if (method == "DELETE") {
-      it->second.objects.erase(key);
-      return changed(empty_reply(204));
-    }
-    return error(501, "NotImplemented",
-                 "The sandbox keeps only object keys: PUT and DELETE are all it serves for objects.",
-                 fmt::format("{}/{}", resource, key));
-  }
-
-  // Create.
-  if (method == "PUT" && query.empty()) {
-    if (foreign) {
-      return error(409, "BucketAlreadyExists",
-                   "The requested bucket name is not available. The bucket namespace is shared by "
-                   "all users of the system. Please select a different name and try again.",
-                   resource);
-    }
-    if (it != m_data.buckets.end()) {
-      return error(409, "BucketAlreadyOwnedByYou",
-                   "Your previous request to create the named bucket succeeded and you already "
-                   "own it.",
-                   resource);
-    }
-    std::string region = "us-east-1";
-    if (request.body.find_first_not_of(" \t\r\n") != std::string::npos) {
-      if (s3xml::elements(request.body, "CreateBucketConfiguration").empty()) {
-        return error(400, "MalformedXML",
-                     "The XML you provided was not well-formed or did not validate against our "
-                     "published schema.",
-                     resource);
-      }
-      std::string constraint = s3xml::text(request.body, "LocationConstraint").value_or("");
-      if (!constraint.empty()) {
-        if (constraint == "us-east-1" || !valid_region(constraint)) {
-          return error(400, "InvalidLocationConstraint",
-                       "The specified location-constraint is not valid", resource);
-        }
-        region = constraint;
-      }
-    }
-    S3Bucket bucket;
-    bucket.name = name;
-    bucket.region = region;
-    bucket.created_ms = m_clock();
-    m_data.buckets.emplace(name, std::move(bucket));
-    S3Reply reply = empty_reply(200);
-    reply.headers.emplace_back("Location", resource);
-    return changed(std::move(reply));
-  }
-
-  if (foreign) {
-    return method == "HEAD" ? empty_reply(403) : error(403, "AccessDenied", "Access Denied", resource);
-  }
-  if (it == m_data.buckets.end()) {
-    return no_such_bucket();
-  }
-  S3Bucket& bucket = it->second;
-
-  if (method == "HEAD") {
-    S3Reply reply = empty_reply(200);
-    reply.headers.emplace_back("x-amz-bucket-region", bucket.region);
-    return reply;
-  }
-
-  if (has(query, "location")) {
-    if (method != "GET") {
-      return error(405, "MethodNotAllowed",
-                   "The specified method is not allowed against this resource.", resource);
-    }
-    return xml_reply(200, fmt::format("<LocationConstraint xmlns=\"{}\">{}</LocationConstraint>",
-                                      s3xml::k_namespace,
-                                      bucket.region == "us-east-1" ? "" : bucket.region));
-  }
-
-  if (has(query, "versioning")) {
-    if (method == "GET") {
-      if (bucket.versioning.empty()) {
-        return xml_reply(200, fmt::format("<VersioningConfiguration xmlns=\"{}\"/>",
-                                          s3xml::k_namespace));
-      }
-      return xml_reply(200, fmt::format("<VersioningConfiguration xmlns=\"{}\"><Status>{}</Status>"
-                                        "</VersioningConfiguration>",
-                                        s3xml::k_namespace, bucket.versioning));
-    }
-    if (method == "PUT") {
-      auto status = s3xml::elements(request.body, "VersioningConfiguration").empty()
-                        ? std::nullopt
-                        : s3xml::text(request.body, "Status");
-      if (!status || (*status != "Enabled" && *status != "Suspended")) {
-        return error(400, "MalformedXML",
-                     "The XML you provided was not well-formed or did not validate against our "
-                     "published schema.",
-                     resource);
-      }
-      bucket.versioning = *status;
-      return changed(empty_reply(200));
-    }
-    return error(405, "MethodNotAllowed",
-                 "The specified method is not allowed against this resource.", resource);
-  }
-
-  if (has(query, "tagging")) {
-    if (method == "GET") {
-      if (bucket.tags.empty()) {
-        return error(404, "NoSuchTagSet", "The TagSet does not exist", resource);
-      }
-      return xml_reply(200, s3xml::tagging_document(bucket.tags));
-    }
-    if (method == "DELETE") {
-      bucket.tags.clear();
-      return changed(empty_reply(204));
-    }
-    if (method != "PUT") {
-      return error(405, "MethodNotAllowed",
-                   "The specified method is not allowed against this resource.", resource);
-    }
-    const std::string* md5 = header(request, "Content-MD5");
-    if (md5 == nullptr) {
-      return error(400, "InvalidRequest", "Missing required header for this request: Content-MD5",
-                   resource);
-    }
-    if (!md5_shaped(*md5)) {
-      return error(400, "InvalidDigest", "The Content-MD5 you specified is not valid.", resource);
-    }
-    if (*md5 != sigv4::content_md5(request.body)) {
-      return error(400, "BadDigest", "The Content-MD5 you specified did not match what we received.",
-                   resource);
-    }
-    auto tags = s3xml::elements(request.body, "Tagging").empty() ||
-                        s3xml::elements(request.body, "TagSet").empty()
-                    ? std::nullopt
-                    : s3xml::parse_tagging(request.body);
-    if (!tags) {
-      return error(400, "MalformedXML",
-                   "The XML you provided was not well-formed or did not validate against our "
-                   "published schema.",
-                   resource);
-    }
-    if (tags->size() > k_max_tags) {
-      return error(400, "InvalidTag", "Bucket tag count cannot be greater than 50", resource);
-    }
-    std::map<std::string, std::string> set;
-    for (auto& [k, v] : *tags) {
-      if (k.empty() || k.size() > 128 || v.size() > 256) {
-        return error(400, "InvalidTag",
-                     "The tag key must be 1 to 128 characters and its value at most 256", resource);
-      }
-      if (k.starts_with("aws:")) {
-        return error(400, "InvalidTag", "System tags cannot be added/updated by requester",
-                     resource);
-      }
-      if (!set.emplace(k, v).second) {
-        return error(400, "InvalidTag", "Cannot provide multiple Tags with the same key", resource);
-      }
-    }
-    bucket.tags = std::move(set);
-    return changed(empty_reply(204));
-  }
-
-  // Other subresources are not served; plain GET lists the keys.
-  static constexpr std::string_view k_unserved[] = {
-      "acl", "policy", "lifecycle", "cors", "website", "logging", "notification",
-      "replication", "encryption", "uploads", "versions", "object-lock", "accelerate"};
-  for (std::string_view sub : k_unserved) {
-    if (has(query, sub)) {
-      return error(501, "NotImplemented",
-                   fmt::format("The sandbox does not serve ?{}", sub), resource);
-    }
-  }
-  if (method == "DELETE") {
-    if (!bucket.objects.empty()) {
-      return error(409, "BucketNotEmpty", "The bucket you tried to delete is not empty", resource);
-    }
-    m_data.buckets.erase(it);
-    return changed(empty_reply(204));
-  }
-  if (method == "GET") {
-    std::string contents;
-    for (const auto& k : bucket.objects) {
-      contents.append(fmt::format("<Contents><Key>{}</Key><Size>0</Size></Contents>", s3xml::escape(k)));
-    }
-    return xml_reply(200, fmt::format("<ListBucketResult xmlns=\"{}\"><Name>{}</Name><KeyCount>{}"
-                                      "</KeyCount><IsTruncated>false</IsTruncated>{}"
-                                      "</ListBucketResult>",
-                                      s3xml::k_namespace, s3xml::escape(name),
-                                      bucket.objects.size(), contents));
-  }
-  return error(405, "MethodNotAllowed",
-               "The specified method is not allowed against this resource.", resource);
+S3Reply S3::xml(int status, std::string body) {
+  return xml_reply(status, std::move(body));
 }
 
 } // namespace stove::sandbox

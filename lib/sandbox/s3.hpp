@@ -2,32 +2,57 @@
 
 // The sandbox's S3: the subset of the S3 REST API stove's bucket adapter
 // uses, path-style under a prefix (`/s3`, so `PUT /s3/my-bucket`), with S3's
-// statuses and XML error documents, and Signature V4 verified on every
-// request (access key id "sandbox", the sandbox token as the secret key,
-// any region, service s3). Without HTTP: server.cpp puts it on the wire.
+// statuses and XML error documents (<Code>, <Message>, the elements AWS
+// adds such as <BucketName> or <Region>, then <RequestId> and <HostId>; no
+// body to a HEAD), and Signature V4 verified on every request (access key
+// id "sandbox", the sandbox token as the secret key, service s3). Without
+// HTTP: server.cpp puts it on the wire.
 //
 // Served:
-//   GET    /s3/                       ListBuckets
+//   GET    /s3/                       ListBuckets (prefix, bucket-region,
+//                                     max-buckets, continuation-token)
 //   PUT    /s3/{b}                    CreateBucket (CreateBucketConfiguration optional)
-//   HEAD   /s3/{b}                    HeadBucket
+//   HEAD   /s3/{b}                    HeadBucket (x-amz-bucket-region)
 //   DELETE /s3/{b}                    DeleteBucket (BucketNotEmpty while it holds objects)
 //   GET    /s3/{b}                    ListObjects (keys only)
 //   GET    /s3/{b}?location           GetBucketLocation
 //   GET|PUT /s3/{b}?versioning        Get/PutBucketVersioning
-//   GET|PUT|DELETE /s3/{b}?tagging    Get/Put/DeleteBucketTagging (PUT needs Content-MD5)
+//   GET|PUT|DELETE /s3/{b}?tagging    Get/Put/DeleteBucketTagging (PUT needs
+//                                     Content-MD5 or an x-amz-checksum-*)
 //   PUT|DELETE /s3/{b}/{key}          objects: only the key is kept, so that
 //                                     tests can make a bucket non-empty
+// Payloads as s3_payload.hpp says: signed, unsigned, or aws-chunked with a
+// trailing checksum (what AWS's SDKs stream); checksums verified.
+//
+// Regions. The one address stands for every region's endpoint: a request
+// signed for region R is one sent to R's endpoint, as AWS answers there.
+//   - A request about an existing bucket must be signed for the bucket's
+//     region; signed for another it is 301 PermanentRedirect with
+//     x-amz-bucket-region (what a path-style request at another region's
+//     endpoint gets), and a HEAD the same without a body.
+//   - CreateBucket signed for us-east-1 takes any LocationConstraint but
+//     us-east-1 itself (InvalidLocationConstraint) or none (us-east-1); one
+//     signed for another region R needs LocationConstraint R, anything else
+//     being IllegalLocationConstraintException. Re-creating a bucket one
+//     owns is 409 BucketAlreadyOwnedByYou, except in us-east-1, where S3
+//     answers 200 for legacy compatibility.
+//   - A credential scope whose region is not shaped like a region is 400
+//     AuthorizationHeaderMalformed naming the expected <Region> (the
+//     bucket's, else us-east-1). ListBuckets and requests about missing
+//     buckets take any region.
 //
 // Bucket names: S3's rules (3-63 characters of a-z 0-9 . -, starting and
 // ending with a letter or digit) or, as S3 still accepts in us-east-1 for
 // old buckets, the legacy ones (3-255 characters of letters, digits, '.',
 // '-' and '_'), so that names such as `my_bucket` work here although AWS no
-// longer creates them. Buckets named `foreign-*` belong to another account:
-// creating one answers BucketAlreadyExists, HEAD 403.
+// longer creates them; a legacy name outside us-east-1 is InvalidBucketName.
+// Buckets named `foreign-*` belong to another account: creating one answers
+// BucketAlreadyExists, HEAD 403.
 //
 // Not served: objects' contents, ACLs, policies, lifecycle, presigned URLs
-// (query-string auth), chunked (STREAMING-*) payloads.
+// (query-string auth), signed chunks (STREAMING-AWS4-HMAC-SHA256-PAYLOAD).
 
+#include "providers/sigv4.hpp"
 #include "sandbox/cloud.hpp"
 #include "sandbox/committer.hpp"
 
@@ -109,9 +134,11 @@ public:
   static bool is_mutating(std::string_view method);
   // S3's current rules or the legacy us-east-1 ones.
   static bool valid_bucket_name(std::string_view name);
-  // An S3 error document: <Error><Code>..</Code><Message>..</Message>..</Error>.
+  // An S3 error document: <Error><Code>..</Code><Message>..</Message>, then
+  // `details` (<BucketName>, <Region>, ...) in order, then </Error>.
+  using Details = std::vector<std::pair<std::string, std::string>>;
   static S3Reply error(int status, std::string_view code, std::string_view message,
-                       std::string_view resource = {});
+                       const Details& details = {});
 
   struct Snapshot {
     uint64_t version = 0;
@@ -123,9 +150,35 @@ public:
   uint64_t version() const;
 
 private:
-  S3Reply authenticate(const S3Request& request, std::string_view path) const;
-  S3Reply dispatch(const S3Request& request, const std::string& path,
-                   const std::vector<std::pair<std::string, std::string>>& query);
+  using Query = std::vector<std::pair<std::string, std::string>>;
+
+  // A request that passed authentication, taken apart.
+  struct Call {
+    const S3Request& request;
+    std::string name;    // the bucket; "" for the service
+    std::string key;     // the object key; "" for the bucket
+    const Query& query;
+    std::string region;  // of the credential scope
+    std::string body;    // the payload, decoded
+  };
+
+  // Checks the Authorization header and the payload (s3_payload.hpp); on
+  // success (status 200) sets `region` and decodes `body`.
+  S3Reply authenticate(const S3Request& request, std::string_view path, std::string& region,
+                       std::string& body) const;
+  S3Reply verify_signature(const S3Request& request, std::string_view path,
+                           const providers::sigv4::Authorization& auth,
+                           const std::string& date) const;
+  // An XML reply: the declaration, then `body`.
+  static S3Reply xml(int status, std::string body);
+  // The operations (s3_operations.cpp); each runs under m_mutex.
+  S3Reply dispatch(const Call& call);
+  S3Reply list_buckets(const Call& call) const;
+  S3Reply create_bucket(const Call& call);
+  S3Reply object_operation(const Call& call, S3Bucket& bucket);
+  S3Reply tagging_operation(const Call& call, S3Bucket& bucket);
+  S3Reply versioning_operation(const Call& call, S3Bucket& bucket);
+  S3Reply changed(S3Reply reply);
 
   std::string m_prefix;
   std::string m_secret;

@@ -79,8 +79,8 @@ resources:
     return out;
   }
 
-  S3Client client() const {
-    return S3Client(fmt::format("{}/s3", sandbox.url()), "sandbox", sandbox.token());
+  S3Client client(const std::string& region = "us-east-1") const {
+    return S3Client(fmt::format("{}/s3", sandbox.url()), "sandbox", sandbox.token(), region);
   }
 };
 
@@ -196,5 +196,82 @@ TEST_SUITE("buckets against stove sandbox serve") {
     CHECK(contains(finished.out, "Apply complete! Resources: 0 added, 0 changed, 1 destroyed.\n"));
     CHECK(w.stored().empty());
     CHECK(Json::parse(read_file(w.state)).at("resources").empty());
+  }
+
+  TEST_CASE("a bucket in another region than the provider's is created, read and deleted there, "
+            "and moving it to a third region replaces it") {
+    World w;
+    // The sandbox provider signs for us-east-1; the bucket lives in eu-west-1.
+    w.write("eu-logs", "region: eu-west-1, versioning: enabled, tags: {team: web}");
+    RunResult created = w.apply();
+    INFO(created.out, created.err);
+    REQUIRE(created.exit_code == 0);
+    CHECK(contains(created.out, "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.\n"));
+    auto stored = w.stored();
+    REQUIRE(stored.count("eu-logs") == 1);
+    CHECK(stored.at("eu-logs").at("region") == "eu-west-1");
+    CHECK(stored.at("eu-logs").at("versioning") == "Enabled");
+    CHECK(stored.at("eu-logs").at("tags") == Json{{"team", "web"}});
+    CHECK(w.record().at("observed") == Json{{"name", "eu-logs"},
+                                            {"region", "eu-west-1"},
+                                            {"versioning", "enabled"},
+                                            {"tags", {{"team", "web"}}}});
+    CHECK(w.plan_exit() == 0);
+
+    // What a client signing for the provider's region meets, as stove did
+    // before: AWS's 301 from another region's endpoint.
+    auto moved = w.client().send("GET", "/eu-logs?versioning");
+    CHECK(moved.status == 301);
+    CHECK(moved.header("x-amz-bucket-region") == std::optional<std::string>("eu-west-1"));
+    auto error = stove::providers::s3xml::parse_error(moved.body);
+    REQUIRE(error.has_value());
+    CHECK(error->code == "PermanentRedirect");
+    auto there = w.client("eu-west-1").send("GET", "/eu-logs?versioning");
+    CHECK(there.status == 200);
+    CHECK(stove::providers::s3xml::text(there.body, "Status") ==
+          std::optional<std::string>("Enabled"));
+
+    // Tags change in place, still signed for eu-west-1.
+    w.write("eu-logs", "region: eu-west-1, versioning: enabled, tags: {team: data}");
+    RunResult updated = w.apply();
+    INFO(updated.out, updated.err);
+    REQUIRE(updated.exit_code == 0);
+    CHECK(contains(updated.out, "Apply complete! Resources: 0 added, 1 changed, 0 destroyed.\n"));
+    CHECK(w.stored().at("eu-logs").at("tags") == Json{{"team", "data"}});
+
+    // Another region: a replacement (delete in eu-west-1, create in
+    // ap-south-1 under the same name).
+    w.write("eu-logs", "region: ap-south-1, versioning: enabled, tags: {team: data}");
+    RunResult planned = w.plan();
+    INFO(planned.out, planned.err);
+    CHECK(contains(planned.out, "bucket[\"main\"] must be replaced\n"));
+    RunResult replaced = w.apply();
+    INFO(replaced.out, replaced.err);
+    REQUIRE(replaced.exit_code == 0);
+    CHECK(contains(replaced.out, "Apply complete! Resources: 1 added, 0 changed, 1 destroyed.\n"));
+    stored = w.stored();
+    REQUIRE(stored.size() == 1);
+    CHECK(stored.at("eu-logs").at("region") == "ap-south-1");
+    CHECK(w.record().at("observed").at("region") == "ap-south-1");
+    CHECK(w.plan_exit() == 0);
+
+    RunResult destroyed =
+        w.stove({"--no-color", "destroy", "--auto-approve", "--state", w.state, w.file});
+    INFO(destroyed.out, destroyed.err);
+    CHECK(destroyed.exit_code == 0);
+    CHECK(w.stored().empty());
+  }
+
+  TEST_CASE("a region that cannot work is refused by validate, naming its place") {
+    World w;
+    w.write("My_Logs", "region: eu-west-1");
+    RunResult checked = w.stove({"--no-color", "validate", w.file});
+    CHECK(checked.exit_code != 0);
+    CHECK(contains(checked.err,
+                   fmt::format("{}:6:54: error: bucket \"My_Logs\": bucket name \"My_Logs\" "
+                               "follows S3's legacy rules, which only us-east-1 ever took; region "
+                               "eu-west-1 needs a name under S3's current rules\n",
+                               w.file)));
+    CHECK(w.stored().empty());
   }
 }

@@ -8,6 +8,7 @@
 // never pass by skipping.
 
 #include "support/background.hpp"
+#include "support/node.hpp"
 #include "support/run.hpp"
 #include "support/s3_client.hpp"
 #include "support/temp_dir.hpp"
@@ -21,17 +22,13 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 using namespace stove::test;
 using Json = nlohmann::json;
@@ -41,48 +38,13 @@ namespace {
 
 const std::string k_key_id = "STOVETESTKEYID";
 const std::string k_secret = "stove-test-secret-0123456789";
-const std::string k_install = "run `npm ci --prefix tests/node` (.ci/deps installs Node.js and "
-                              "runs it; CI does)";
-
-std::optional<std::string> find_on_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::stringstream dirs(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
-  std::string dir;
-  while (std::getline(dirs, dir, ':')) {
-    fs::path candidate = fs::path(dir.empty() ? "." : dir) / name;
-    std::error_code ec;
-    if (fs::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) {
-      return candidate.string();
-    }
-  }
-  return std::nullopt;
-}
-
-// node, and the packages s3-verify.js loads; a missing one fails the test
-// with what to run.
-std::string require_node() {
-  auto node = find_on_path("node");
-  REQUIRE_MESSAGE(node.has_value(),
-                  "node is not on PATH: install Node.js (Debian: apt-get "
-                  "install nodejs npm), then ",
-                  k_install);
-  for (const char* package : {"s3rver", "@smithy/signature-v4", "@smithy/hash-node"}) {
-    fs::path manifest =
-        fs::path(STOVE_SOURCE_DIR) / "tests" / "node" / "node_modules" / package / "package.json";
-    REQUIRE_MESSAGE(fs::exists(manifest), "tests/node/node_modules lacks ", std::string(package),
-                    ": ", k_install);
-  }
-  return *node;
-}
-
 // node tests/node/s3-verify.js, on ephemeral loopback ports, its buckets in
 // `directory`.
 class S3Verify {
 public:
   S3Verify(const std::string& directory, const std::string& log) {
-    const std::string node = require_node();
-    const std::string script =
-        (fs::path(STOVE_SOURCE_DIR) / "tests" / "node" / "s3-verify.js").string();
+    const std::string node = require_node({"s3rver", "@smithy/signature-v4", "@smithy/hash-node"});
+    const std::string script = node_script("s3-verify.js");
     m_process = std::make_unique<Background>(
         node,
         std::vector<std::string>{script, "--directory", directory, "--access-key-id", k_key_id,

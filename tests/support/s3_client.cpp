@@ -21,9 +21,10 @@ http::ClientOptions options() {
 
 } // namespace
 
-S3Client::S3Client(std::string endpoint, std::string access_key, std::string secret_key)
+S3Client::S3Client(std::string endpoint, std::string access_key, std::string secret_key,
+                   std::string region)
     : m_endpoint(std::move(endpoint)), m_access_key(std::move(access_key)),
-      m_secret_key(std::move(secret_key)), m_client(options()) {}
+      m_secret_key(std::move(secret_key)), m_region(std::move(region)), m_client(options()) {}
 
 http::Response S3Client::send(const std::string& method, const std::string& path,
                               const std::string& body, http::Headers headers) {
@@ -32,7 +33,7 @@ http::Response S3Client::send(const std::string& method, const std::string& path
   request.url = fmt::format("{}{}", m_endpoint, path);
   request.body = body;
   request.headers = std::move(headers);
-  providers::sigv4::sign_request(request, {m_access_key, m_secret_key, ""}, "us-east-1", "s3",
+  providers::sigv4::sign_request(request, {m_access_key, m_secret_key, ""}, m_region, "s3",
                                  std::chrono::system_clock::now());
   return m_client.send(request);
 }

@@ -14,8 +14,9 @@ namespace stove::test {
 class S3Client {
 public:
   // `endpoint`: where paths start, e.g. http://127.0.0.1:4568 or
-  // {sandbox}/s3. Requests are signed for us-east-1.
-  S3Client(std::string endpoint, std::string access_key, std::string secret_key);
+  // {sandbox}/s3. Requests are signed for `region`.
+  S3Client(std::string endpoint, std::string access_key, std::string secret_key,
+           std::string region = "us-east-1");
 
   // METHOD {endpoint}{path}, path such as "/bucket/key" or "/bucket?tagging".
   http::Response send(const std::string& method, const std::string& path,
@@ -28,6 +29,7 @@ private:
   std::string m_endpoint;
   std::string m_access_key;
   std::string m_secret_key;
+  std::string m_region;
   http::Client m_client;
 };
 

@@ -489,4 +489,55 @@ resources:
           "2:11: bucket \"my/bucket\": bucket name \"my/bucket\" may use only letters, digits, "
           "'.', '-' and '_': '/' is not allowed (try \"my-bucket\")");
   }
+
+  TEST_CASE("bucket regions that cannot work with their provider are refused with their place") {
+    auto loaded = load(R"(providers:
+  aws:
+    type: s3
+    endpoint: https://s3.eu-west-1.amazonaws.com
+    region: eu-west-1
+  wrong:
+    type: s3
+    endpoint: https://s3.amazonaws.com
+    region: eu-central-1
+  implied:
+    type: s3
+    endpoint: https://s3.ap-south-1.amazonaws.com
+  minio:
+    type: s3
+    endpoint: http://127.0.0.1:9000
+    region: my-site
+  sb:
+    type: sandbox
+resources:
+  - {type: bucket, provider: aws, name: far-away, region: ap-southeast-2}
+  - {type: bucket, provider: aws, name: in-china, region: cn-north-1}
+  - {type: bucket, provider: aws, name: old-name, region: EU}
+  - {type: bucket, provider: minio, name: anything, region: My_Site}
+  - {type: bucket, provider: sb, name: my_bucket, region: eu-west-1}
+  - {type: bucket, provider: sb, name: my_bucket2, region: us-east-1}
+  - {type: bucket, provider: sb, name: fine-one, region: eu-west-1}
+)");
+    REQUIRE(loaded.errors.size() == 5);
+    CHECK(loaded.errors[0] ==
+          "9:13: provider \"wrong\": region eu-central-1 is not the region of endpoint "
+          "https://s3.amazonaws.com (us-east-1); AWS refuses requests signed for another region "
+          "there (AuthorizationHeaderMalformed); set region: us-east-1");
+    CHECK(loaded.errors[1] ==
+          "12:15: provider \"implied\": region us-east-1 is not the region of endpoint "
+          "https://s3.ap-south-1.amazonaws.com (ap-south-1); AWS refuses requests signed for "
+          "another region there (AuthorizationHeaderMalformed); set region: ap-south-1");
+    CHECK(loaded.errors[2] ==
+          "21:59: bucket \"in-china\": region cn-north-1 is in AWS partition aws-cn, which "
+          "provider \"aws\" (endpoint https://s3.eu-west-1.amazonaws.com, partition aws) cannot "
+          "reach: credentials do not cross partitions; give the bucket a provider whose endpoint "
+          "is in aws-cn");
+    CHECK(loaded.errors[3] ==
+          "22:59: bucket \"old-name\": region \"EU\" is not a region code such as eu-west-1 (EU "
+          "is S3's old name for eu-west-1)");
+    CHECK(loaded.errors[4] ==
+          "24:59: bucket \"my_bucket\": bucket name \"my_bucket\" follows S3's legacy rules, "
+          "which only us-east-1 ever took; region eu-west-1 needs a name under S3's current "
+          "rules");
+  }
 }

@@ -64,8 +64,10 @@ Target bucket(std::string name, std::string versioning = "suspended", json tags 
 // Signed requests of the test's own, to check what the sandbox holds.
 class Raw {
 public:
-  explicit Raw(const sandbox::Server& server, std::string secret = "sandbox")
-    : m_url(fmt::format("{}/s3", server.url())), m_secret(std::move(secret)), m_client([] {
+  explicit Raw(const sandbox::Server& server, std::string secret = "sandbox",
+               std::string region = "us-east-1")
+    : m_url(fmt::format("{}/s3", server.url())), m_secret(std::move(secret)),
+      m_region(std::move(region)), m_client([] {
         http::ClientOptions o;
         o.name = "raw";
         o.retry.max_attempts = 1;
@@ -80,7 +82,7 @@ public:
     request.body = std::move(body);
     request.headers = std::move(headers);
     if (sign) {
-      sigv4::sign_request(request, {"sandbox", m_secret, ""}, "us-east-1", "s3",
+      sigv4::sign_request(request, {"sandbox", m_secret, ""}, m_region, "s3",
                           std::chrono::system_clock::now());
     }
     return m_client.send(request);
@@ -94,6 +96,7 @@ public:
 private:
   std::string m_url;
   std::string m_secret;
+  std::string m_region;
   http::Client m_client;
 };
 
@@ -192,11 +195,99 @@ TEST_CASE("s3: a bucket in another region sends its location constraint") {
                            {"region", "eu-west-1"},
                            {"versioning", "suspended"},
                            {"tags", json::object()}});
-  Raw raw(server);
+  Raw raw(server, "sandbox", "eu-west-1");
   CHECK(s3xml::text(raw.send("GET", "/eu-data?location").body, "LocationConstraint") ==
         std::optional<std::string>("eu-west-1"));
   // Never versioned: GET ?versioning has no Status, which reads as suspended.
   CHECK(raw.send("GET", "/eu-data?versioning").body.find("<Status>") == std::string::npos);
+
+  // Signed for the provider's region, as stove did before: AWS's answer to
+  // a path-style request at another region's endpoint.
+  Raw home(server);
+  auto moved = home.send("GET", "/eu-data?versioning");
+  CHECK(moved.status == 301);
+  CHECK(moved.header("x-amz-bucket-region") == std::optional<std::string>("eu-west-1"));
+  const std::string id = moved.header("x-amz-request-id").value_or("?");
+  CHECK(moved.body ==
+        fmt::format("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>PermanentRedirect"
+                    "</Code><Message>The bucket you are attempting to access must be addressed "
+                    "using the specified endpoint. Please send all future requests to this "
+                    "endpoint.</Message><Bucket>eu-data</Bucket><Endpoint>127.0.0.1:{}</Endpoint>"
+                    "<RequestId>{}</RequestId><HostId>{}</HostId></Error>",
+                    server.port(), id, moved.header("x-amz-id-2").value_or("?")));
+  auto head = home.send("HEAD", "/eu-data");
+  CHECK(head.status == 301);
+  CHECK(head.body.empty());
+  CHECK(head.header("x-amz-bucket-region") == std::optional<std::string>("eu-west-1"));
+  // A credential scope that names no region: the bucket's is expected.
+  Raw nowhere(server, "sandbox", "eu_west_1");
+  auto malformed = nowhere.send("GET", "/eu-data?location");
+  CHECK(malformed.status == 400);
+  CHECK(nowhere.code(malformed) == "AuthorizationHeaderMalformed");
+  CHECK(s3xml::parse_error(malformed.body)->message ==
+        "The authorization header is malformed; the region 'eu_west_1' is wrong; expecting "
+        "'eu-west-1'");
+  CHECK(s3xml::parse_error(malformed.body)->region == "eu-west-1");
+  // ListBuckets answers in any region, as every regional endpoint does.
+  CHECK(raw.send("GET", "/").status == 200);
+  CHECK(home.send("GET", "/").status == 200);
+}
+
+TEST_CASE("s3: the sandbox's CreateBucket takes the region rules of AWS's endpoints") {
+  test::TempDir dir;
+  sandbox::Server server(sandbox_options(dir));
+  server.start();
+  Raw home(server);
+  Raw eu(server, "sandbox", "eu-west-1");
+  auto config = [](const std::string& constraint) {
+    return fmt::format("<CreateBucketConfiguration xmlns=\"{}\"><LocationConstraint>{}"
+                       "</LocationConstraint></CreateBucketConfiguration>",
+                       s3xml::k_namespace, constraint);
+  };
+  auto message = [](const http::Response& r) {
+    auto e = s3xml::parse_error(r.body);
+    return e ? fmt::format("{} {}: {}", r.status, e->code, e->message) : std::to_string(r.status);
+  };
+  // us-east-1's endpoint makes buckets anywhere; another region's only there.
+  auto made_home = home.send("PUT", "/made-home");
+  CHECK(made_home.status == 200);
+  CHECK(made_home.header("Location") == std::optional<std::string>("/made-home"));
+  auto made_far = home.send("PUT", "/made-far", config("ap-south-1"));
+  CHECK(made_far.status == 200);
+  CHECK(made_far.header("Location") ==
+        std::optional<std::string>("http://made-far.s3.amazonaws.com/"));
+  CHECK(eu.send("PUT", "/made-eu", config("eu-west-1")).status == 200);
+  CHECK(message(eu.send("PUT", "/other", config("ap-south-1"))) ==
+        "400 IllegalLocationConstraintException: The ap-south-1 location constraint is "
+        "incompatible for the region specific endpoint this request was sent to.");
+  CHECK(message(eu.send("PUT", "/other")) ==
+        "400 IllegalLocationConstraintException: The unspecified location constraint is "
+        "incompatible for the region specific endpoint this request was sent to.");
+  CHECK(message(home.send("PUT", "/other", config("us-east-1"))) ==
+        "400 InvalidLocationConstraint: The specified location-constraint is not valid");
+  CHECK(message(Raw(server, "sandbox", "ap-south").send("PUT", "/other")) ==
+        "400 AuthorizationHeaderMalformed: The authorization header is malformed; the region "
+        "'ap-south' is wrong; expecting 'us-east-1'");
+  // Legacy names were only ever us-east-1's.
+  CHECK(home.send("PUT", "/Legacy_Name").status == 200);
+  CHECK(message(eu.send("PUT", "/Legacy_Too", config("eu-west-1"))) ==
+        "400 InvalidBucketName: The specified bucket is not valid.");
+  // Again: us-east-1 answers its owner 200, for legacy compatibility; other
+  // regions BucketAlreadyOwnedByYou.
+  CHECK(home.send("PUT", "/made-home").status == 200);
+  CHECK(message(eu.send("PUT", "/made-eu", config("eu-west-1"))) ==
+        "409 BucketAlreadyOwnedByYou: Your previous request to create the named bucket "
+        "succeeded and you already own it.");
+  CHECK(message(home.send("PUT", "/made-far", config("ap-south-1"))) ==
+        "409 BucketAlreadyOwnedByYou: Your previous request to create the named bucket "
+        "succeeded and you already own it.");
+  // Where each went.
+  for (const auto& [name, region] : std::vector<std::pair<std::string, std::string>>{
+           {"made-home", "us-east-1"}, {"made-far", "ap-south-1"}, {"made-eu", "eu-west-1"}}) {
+    auto head = Raw(server, "sandbox", region).send("HEAD", "/" + name);
+    CHECK(head.status == 200);
+    CHECK(head.header("x-amz-bucket-region") == std::optional<std::string>(region));
+  }
 }
 
 TEST_CASE("s3: my_bucket, a legacy us-east-1 name, works on the sandbox") {
@@ -383,8 +474,7 @@ TEST_CASE("s3: the sandbox checks signatures, payload hashes, Content-MD5 and XM
   CHECK(nothing.status == 404);
   CHECK(raw.code(nothing) == "NoSuchBucket");
   auto again = raw.send("PUT", "/checks");
-  CHECK(again.status == 409);
-  CHECK(raw.code(again) == "BucketAlreadyOwnedByYou");
+  CHECK(again.status == 200);  // us-east-1's legacy answer to the owner
   auto us_east = raw.send("PUT", "/other",
                           "<CreateBucketConfiguration><LocationConstraint>us-east-1"
                           "</LocationConstraint></CreateBucketConfiguration>");
@@ -820,4 +910,190 @@ TEST_CASE("s3: a bucket deleted between the listing and complete() is gone") {
   Remote listed{"logs", {{"name", "logs"}}};
   CHECK_FALSE(provider->adapter(Kind::bucket)->complete(logs, listed, notes.context()));
   CHECK(server.requests() == std::vector<std::string>{"GET /logs?location"});
+}
+
+// --- regions -------------------------------------------------------------------
+
+namespace {
+
+// AWS's answers for a bucket `logs` in `home`, to a request signed for
+// `region` and so (stove addresses each region's endpoint) sent to that
+// region's endpoint: 301 PermanentRedirect with x-amz-bucket-region when the
+// bucket is elsewhere (no body to a HEAD), else plain_bucket's answers, with
+// the header HEAD carries.
+test::FakeS3::Answer regional(const std::string& request, const std::string& region,
+                              const std::string& home) {
+  if (region != home) {
+    test::FakeS3::Answer moved = request.starts_with("HEAD ")
+                                     ? test::FakeS3::Answer{301, ""}
+                                     : test::FakeS3::error(301, "PermanentRedirect",
+                                                           "The bucket you are attempting to "
+                                                           "access must be addressed using the "
+                                                           "specified endpoint.");
+    moved.headers = {{"x-amz-bucket-region", home}};
+    return moved;
+  }
+  if (request.ends_with("?location")) {
+    return {200, fmt::format("<LocationConstraint xmlns=\"{}\">{}</LocationConstraint>",
+                             s3xml::k_namespace, home == "us-east-1" ? "" : home)};
+  }
+  test::FakeS3::Answer answer = plain_bucket(request);
+  if (request.starts_with("HEAD ")) {
+    answer.headers = {{"x-amz-bucket-region", home}};
+  }
+  return answer;
+}
+
+const json k_eu_logs = {{"name", "logs"},
+                        {"region", "eu-west-1"},
+                        {"versioning", "suspended"},
+                        {"tags", json::object()}};
+
+} // namespace
+
+TEST_CASE("s3: a bucket in another region than the provider's is created and read signed for "
+          "its own") {
+  std::atomic<bool> made{false};
+  test::FakeS3 server([&](const std::string& request, int, const std::string& region) {
+    if (request == "PUT /logs") {
+      // A regional endpoint makes buckets in its own region only.
+      if (region != "eu-west-1") {
+        return test::FakeS3::error(400, "IllegalLocationConstraintException",
+                                   "The eu-west-1 location constraint is incompatible for the "
+                                   "region specific endpoint this request was sent to.");
+      }
+      made = true;
+      return test::FakeS3::Answer{200, ""};
+    }
+    if (!made) {
+      return request.starts_with("HEAD ")
+                 ? test::FakeS3::Answer{404, ""}
+                 : test::FakeS3::error(404, "NoSuchBucket", "The specified bucket does not exist");
+    }
+    return regional(request, region, "eu-west-1");
+  });
+  auto provider = fake_provider(server); // region us-east-1
+  test::Notes notes;
+  KindAdapter* buckets = provider->adapter(Kind::bucket);
+  Remote r =
+      buckets->create(bucket("logs", "suspended", json::object(), "eu-west-1"), notes.context());
+  CHECK(r.observed == k_eu_logs);
+  CHECK(server.requests() == concat({{"HEAD /logs", "PUT /logs"}, k_plain_reads}));
+  CHECK(server.regions() == std::vector<std::string>(6, "eu-west-1"));
+
+  // Then every request about it, whatever the provider's region.
+  Target t = bucket("logs", "suspended", json::object(), "eu-west-1");
+  t.remote_id = "logs";
+  REQUIRE(buckets->read(t, notes.context()).has_value());
+  buckets->destroy(t, notes.context());
+  for (const std::string& region : server.regions()) {
+    CHECK(region == "eu-west-1");
+  }
+}
+
+TEST_CASE("s3: a bucket whose region is not known is found where S3's 301 says it is") {
+  test::FakeS3 server([](const std::string& request, int, const std::string& region) {
+    return regional(request, region, "eu-west-1");
+  });
+  auto provider = fake_provider(server);
+  test::Notes notes;
+  KindAdapter* buckets = provider->adapter(Kind::bucket);
+  // Imported, say: no region in the spec, none observed yet.
+  Target t = bucket("logs");
+  t.remote_id = "logs";
+  auto read = buckets->read(t, notes.context());
+  REQUIRE(read.has_value());
+  CHECK(read->observed == k_eu_logs);
+  CHECK(server.requests() == concat({{"HEAD /logs"}, k_plain_reads}));
+  CHECK(server.regions() ==
+        std::vector<std::string>{"us-east-1", "eu-west-1", "eu-west-1", "eu-west-1", "eu-west-1"});
+  // Learnt: the next request is signed for eu-west-1 at once.
+  REQUIRE(buckets->read(t, notes.context()).has_value());
+  CHECK(server.regions().size() == 9);
+  CHECK(server.regions().back() == "eu-west-1");
+  CHECK(server.regions()[5] == "eu-west-1");
+}
+
+TEST_CASE("s3: AuthorizationHeaderMalformed's <Region> and a HEAD's x-amz-bucket-region are "
+          "followed too") {
+  // What AWS answers where the request reaches the bucket's region but is
+  // signed for another (the global endpoint, virtual-hosted).
+  test::FakeS3 server([](const std::string& request, int, const std::string& region) {
+    if (region != "ap-south-1") {
+      if (request.starts_with("HEAD ")) {
+        return test::FakeS3::Answer{400, "", {{"x-amz-bucket-region", "ap-south-1"}}};
+      }
+      return test::FakeS3::Answer{
+          400, fmt::format("<Error><Code>AuthorizationHeaderMalformed</Code><Message>The "
+                           "authorization header is malformed; the region '{}' is wrong; "
+                           "expecting 'ap-south-1'</Message><Region>ap-south-1</Region>"
+                           "<RequestId>R</RequestId><HostId>H</HostId></Error>",
+                           region)};
+    }
+    return regional(request, region, "ap-south-1");
+  });
+  auto provider = fake_provider(server);
+  test::Notes notes;
+  KindAdapter* buckets = provider->adapter(Kind::bucket);
+  Target t = bucket("logs");
+  t.remote_id = "logs";
+  // complete() starts with GET ?location (the listing showed the bucket).
+  auto completed = buckets->complete(t, Remote{"logs", {{"name", "logs"}}}, notes.context());
+  REQUIRE(completed.has_value());
+  CHECK(completed->observed.at("region") == "ap-south-1");
+  CHECK(server.regions().front() == "us-east-1");
+  CHECK(server.regions().size() == 4);
+  // A fresh provider, through HEAD.
+  auto fresh = fake_provider(server);
+  auto read = fresh->adapter(Kind::bucket)->read(t, notes.context());
+  REQUIRE(read.has_value());
+  CHECK(read->observed.at("region") == "ap-south-1");
+  CHECK(server.requests().size() == 4 + 5);
+  CHECK(server.regions()[4] == "us-east-1");
+  CHECK(server.regions()[5] == "ap-south-1");
+}
+
+TEST_CASE("s3: an endpoint that serves one region refuses a bucket in another with what to do") {
+  // A single-region server (MinIO, say, in us-east-1): any request signed
+  // for another region is AuthorizationHeaderMalformed; there is no bucket.
+  test::FakeS3 server([](const std::string& request, int, const std::string& region) {
+    if (region != "us-east-1") {
+      if (request.starts_with("HEAD ")) {
+        return test::FakeS3::Answer{400, ""};
+      }
+      return test::FakeS3::Answer{
+          400, fmt::format("<Error><Code>AuthorizationHeaderMalformed</Code><Message>The "
+                           "authorization header is malformed; the region '{}' is wrong; "
+                           "expecting 'us-east-1'</Message><Region>us-east-1</Region></Error>",
+                           region)};
+    }
+    return request.starts_with("HEAD ")
+               ? test::FakeS3::Answer{404, ""}
+               : test::FakeS3::error(404, "NoSuchBucket", "The specified bucket does not exist");
+  });
+  auto provider = fake_provider(server);
+  test::Notes notes;
+  try {
+    provider->adapter(Kind::bucket)
+        ->create(bucket("logs", "suspended", json::object(), "eu-west-1"), notes.context());
+    FAIL("the create succeeded");
+  } catch (const NothingCreated& e) {
+    CHECK(std::string(e.what()) ==
+          "PUT bucket logs: 400 AuthorizationHeaderMalformed: The authorization header is "
+          "malformed; the region 'eu-west-1' is wrong; expecting 'us-east-1' (the endpoint takes "
+          "requests signed for us-east-1, so it cannot make a bucket in eu-west-1: use a "
+          "provider whose endpoint serves eu-west-1)");
+  }
+  CHECK(server.requests() == std::vector<std::string>{"HEAD /logs", "PUT /logs"});
+  CHECK(server.regions() == std::vector<std::string>{"eu-west-1", "eu-west-1"});
+
+  // A read's bodiless 400 to HEAD is asked again by GET, whose document
+  // names the region; there, the bucket is not.
+  Target t = bucket("logs", "suspended", json::object(), "eu-west-1");
+  t.remote_id = "logs";
+  CHECK_FALSE(provider->adapter(Kind::bucket)->read(t, notes.context()).has_value());
+  CHECK(server.requests() == std::vector<std::string>{"HEAD /logs", "PUT /logs", "HEAD /logs",
+                                                      "GET /logs?location", "GET /logs?location"});
+  CHECK(server.regions() ==
+        std::vector<std::string>{"eu-west-1", "eu-west-1", "eu-west-1", "eu-west-1", "us-east-1"});
 }
