@@ -9,8 +9,8 @@
 // Trial T uses the seed S*1000+T, printed with anything it finds, so that
 // `--seed S*1000+T --trials 1` (with --exact) repeats it. Exit status: 0 when
 // every trial ends with no orphan, no missing object, no duplicate, no
-// unreadable state and every re-run converged; 1 otherwise; 2 for bad
-// arguments.
+// unreadable state, no attribute other than the state's spec says, and
+// every re-run converged; 1 otherwise; 2 for bad arguments.
 
 #include "chaos/inspect.hpp"
 #include "support/background.hpp"
@@ -120,7 +120,7 @@ struct Figures {
   int reruns = 0;
   int max_reruns = 0;
   int not_converged = 0;
-  size_t orphans = 0, missing = 0, duplicates = 0, corrupt = 0;
+  size_t orphans = 0, missing = 0, duplicates = 0, corrupt = 0, mismatched = 0;
   int failed_trials = 0;
 };
 
@@ -230,6 +230,7 @@ bool run_trial(uint64_t seed, const std::array<std::chrono::milliseconds, 3>& to
     figures.missing += found.missing.size();
     figures.duplicates += found.duplicates.size();
     figures.corrupt += found.corrupt.size();
+    figures.mismatched += found.mismatched.size();
     if (!converged || !found.ok()) {
       clean = false;
       figures.not_converged += converged ? 0 : 1;
@@ -240,7 +241,8 @@ bool run_trial(uint64_t seed, const std::array<std::chrono::milliseconds, 3>& to
       }
       for (const auto& [what, list] :
            {std::pair{"orphan", &found.orphans}, std::pair{"missing", &found.missing},
-            std::pair{"duplicate", &found.duplicates}, std::pair{"corrupt", &found.corrupt}}) {
+            std::pair{"duplicate", &found.duplicates}, std::pair{"corrupt", &found.corrupt},
+            std::pair{"mismatched", &found.mismatched}}) {
         for (const auto& item : *list) {
           fmt::print("  {}: {}\n", what, item);
         }
@@ -310,12 +312,13 @@ int main(int argc, char** argv) {
         1000.0;
     fmt::print("{} trials in {:.1f} s (seed {}): kills landed in {} applies, {} changes, {} "
                "destroys ({}, {}, {} runs ended first); {} re-runs (at most {} in a phase); "
-               "{} not converged, {} orphans, {} missing, {} duplicates, {} corrupt states; {} "
-               "trials failed\n",
+               "{} not converged, {} orphans, {} missing, {} duplicates, {} corrupt states, {} "
+               "mismatched attributes; {} trials failed\n",
                figures.trials, seconds, options.seed, figures.killed[0], figures.killed[1],
                figures.killed[2], figures.finished[0], figures.finished[1], figures.finished[2],
                figures.reruns, figures.max_reruns, figures.not_converged, figures.orphans,
-               figures.missing, figures.duplicates, figures.corrupt, figures.failed_trials);
+               figures.missing, figures.duplicates, figures.corrupt, figures.mismatched,
+               figures.failed_trials);
     return figures.failed_trials == 0 ? 0 : 1;
   } catch (const std::exception& e) {
     fmt::print(stderr, "stove-chaos: {}\n", e.what());

@@ -1,6 +1,7 @@
 #include "chaos/inspect.hpp"
 
 #include "providers/bacularis.hpp"
+#include "providers/s3_xml.hpp"
 #include "support/run.hpp"
 #include "support/s3_client.hpp"
 
@@ -29,6 +30,7 @@ struct Recorded {
   std::set<std::string> buckets;
   std::set<std::string> backed_up_machines; // addresses of machines with a backup
   std::map<std::string, std::string> machine_by_address;
+  std::map<std::string, json> specs; // "kind remote-id" -> the applied spec
   size_t records = 0;
 };
 
@@ -37,9 +39,11 @@ struct Held {
   std::multiset<std::string> space_names;
   std::set<std::string> spaces;
   std::set<std::string> machines;
+  std::map<std::string, json> machine_objects; // id -> machines/list's entry
   std::vector<std::string> machine_duplicates;
   std::set<std::string> buckets;
   std::map<std::string, std::set<std::string>> director; // type -> names
+  std::map<std::string, json> resources;                 // "Type name" -> bdirjson's
   std::set<std::string> loaded_jobs;
 };
 
@@ -74,6 +78,7 @@ std::optional<Recorded> read_state(const std::string& path, Findings& findings) 
           fmt::format("{} has no remote id after the run converged", r.value("address", "?")));
       continue;
     }
+    out.specs[kind + " " + id] = r.value("spec", json::object());
     if (kind == "cloud_space") {
       out.spaces.insert(id);
     } else if (kind == "machine") {
@@ -123,6 +128,7 @@ Held read_sandbox(const test::SandboxProcess& sandbox) {
     const json machines = cloudapi(sandbox, "machines/list", {{"cloudspaceId", space["id"]}});
     for (const auto& m : machines) {
       held.machines.insert(id_text(m["id"]));
+      held.machine_objects[id_text(m["id"])] = m;
       const std::string name = m.value("name", "");
       if (names.count(name) > 0) {
         held.machine_duplicates.push_back(
@@ -137,7 +143,9 @@ Held read_sandbox(const test::SandboxProcess& sandbox) {
     auto& names = held.director[type];
     const json listed = bacularis(sandbox, fmt::format("config/dir/{}", type));
     for (const auto& item : listed) {
-      names.insert(item.begin().value().value("Name", ""));
+      const std::string name = item.begin().value().value("Name", "");
+      names.insert(name);
+      held.resources[fmt::format("{} {}", type, name)] = item.begin().value();
     }
   }
   const json loaded = bacularis(sandbox, "jobs/resnames");
@@ -147,6 +155,85 @@ Held read_sandbox(const test::SandboxProcess& sandbox) {
     }
   }
   return held;
+}
+
+// The files of bdirjson's Include (a list of blocks) or Exclude (one).
+json files_of(const json& blocks) {
+  json files = json::array();
+  for (const auto& block : blocks.is_array() ? blocks : json::array({blocks})) {
+    for (const auto& f : block.value("File", json::array())) {
+      files.push_back(f);
+    }
+  }
+  return files;
+}
+
+void mismatch(Findings& findings, const std::string& what, const json& want, const json& have) {
+  if (want != have) {
+    findings.mismatched.push_back(
+        fmt::format("{}: the state says {}, the cloud {}", what, want.dump(), have.dump()));
+  }
+}
+
+// What the cloud holds against the specs the state records.
+void check_attributes(const test::SandboxProcess& sandbox, const Recorded& recorded,
+                      const Held& held, Findings& findings) {
+  for (const auto& id : recorded.machines) {
+    auto m = held.machine_objects.find(id);
+    const json& spec = recorded.specs.at("machine " + id);
+    if (m != held.machine_objects.end()) {
+      mismatch(findings, fmt::format("machine {} memory", id), spec["memory"], m->second["memory"]);
+      mismatch(findings, fmt::format("machine {} vcpus", id), spec["vcpus"], m->second["vcpus"]);
+    }
+  }
+  test::S3Client s3(fmt::format("{}/s3", sandbox.url()), "sandbox", sandbox.token());
+  for (const auto& name : recorded.buckets) {
+    if (!held.buckets.contains(name)) {
+      continue;
+    }
+    const json& spec = recorded.specs.at("bucket " + name);
+    auto versioning = s3.send("GET", fmt::format("/{}?versioning", name));
+    const std::string status = providers::s3xml::text(versioning.body, "Status").value_or("");
+    // A bucket never versioned has no Status: stove's "suspended" is either.
+    const std::string wanted = spec.value("versioning", "suspended") == "enabled" ? "Enabled"
+                               : status.empty()                                   ? ""
+                                                                                  : "Suspended";
+    mismatch(findings, fmt::format("bucket {} versioning", name), wanted, status);
+    auto tagging = s3.send("GET", fmt::format("/{}?tagging", name));
+    json tags = json::object();
+    if (tagging.status == 200) {
+      for (const auto& [key, value] :
+           providers::s3xml::parse_tagging(tagging.body)
+               .value_or(std::vector<std::pair<std::string, std::string>>{})) {
+        tags[key] = value;
+      }
+    }
+    mismatch(findings, fmt::format("bucket {} tags", name), spec.value("tags", json::object()),
+             tags);
+  }
+  for (const auto& job : recorded.backups) {
+    const json& spec = recorded.specs.at("backup " + job);
+    auto find = [&](const char* type, const std::string& name) {
+      auto it = held.resources.find(fmt::format("{} {}", type, name));
+      return it == held.resources.end() ? json() : it->second;
+    };
+    const json job_resource = find("Job", job);
+    if (job_resource.is_null()) {
+      continue;
+    }
+    mismatch(findings, fmt::format("backup {} enabled", job), spec.value("enabled", true),
+             job_resource.value("Enabled", true));
+    mismatch(findings, fmt::format("backup {} retention", job),
+             spec.value("retention_days", 30) * 86400,
+             find("Pool", job + "-pool").value("VolumeRetention", json()));
+    const json fileset = find("Fileset", job + "-fileset");
+    mismatch(findings, fmt::format("backup {} fileset", job),
+             spec.value("fileset", json::array({"/"})),
+             files_of(fileset.value("Include", json::array())));
+    mismatch(findings, fmt::format("backup {} excludes", job),
+             spec.value("excludes", json::array()),
+             files_of(fileset.value("Exclude", json::array())));
+  }
 }
 
 // Reports what one side has and the other lacks.
@@ -214,6 +301,11 @@ Findings inspect(const test::SandboxProcess& sandbox, const std::string& state_p
   compare("Client", held.director["Client"], clients, findings);
   // Every Job the director has, it runs: a reload followed the last write.
   compare("Job loaded by the director", held.loaded_jobs, recorded->backups, findings);
+  try {
+    check_attributes(sandbox, *recorded, held, findings);
+  } catch (const std::exception& e) {
+    findings.corrupt.push_back(fmt::format("reading the sandbox's attributes: {}", e.what()));
+  }
   return findings;
 }
 

@@ -22,9 +22,14 @@ struct Findings {
   std::vector<std::string> missing;    // records whose object is not in the cloud
   std::vector<std::string> duplicates; // two objects under one name in one parent
   std::vector<std::string> corrupt;    // a state that does not read
+  // An object whose attributes are not what the state's spec says (a
+  // machine's memory, a bucket's versioning or tags, a backup's retention,
+  // files or enabled).
+  std::vector<std::string> mismatched;
 
   bool ok() const {
-    return orphans.empty() && missing.empty() && duplicates.empty() && corrupt.empty();
+    return orphans.empty() && missing.empty() && duplicates.empty() && corrupt.empty() &&
+           mismatched.empty();
   }
 };
 
