@@ -76,21 +76,8 @@ bool spec_enabled(const Target& target) {
   return it == target.spec.end() || !it->is_boolean() || it->get<bool>();
 }
 
-json value_of(const json& object, const char* name) {
-  if (!object.is_object()) {
-    return nullptr;
-  }
-  auto it = object.find(name);
-  return it == object.end() ? json() : *it;
-}
-
 bool changed(const Target& target, const char* name) {
   return value_of(target.prior_spec, name) != value_of(target.spec, name);
-}
-
-std::string string_of(const json& object, const char* name) {
-  json v = value_of(object, name);
-  return v.is_string() ? v.get<std::string>() : std::string();
 }
 
 // An incomplete object's missing parts, as the state records them.

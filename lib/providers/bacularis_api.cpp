@@ -1,5 +1,7 @@
 #include "providers/bacularis_api.hpp"
 
+#include "providers/sigv4.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,27 +12,6 @@ namespace stove::providers::bacularis {
 using nlohmann::json;
 
 namespace {
-
-std::string base64(std::string_view data) {
-  static constexpr char k_alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((data.size() + 2) / 3 * 4);
-  for (size_t i = 0; i < data.size(); i += 3) {
-    uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(data[i])) << 16;
-    if (i + 1 < data.size()) {
-      n |= static_cast<uint32_t>(static_cast<unsigned char>(data[i + 1])) << 8;
-    }
-    if (i + 2 < data.size()) {
-      n |= static_cast<uint32_t>(static_cast<unsigned char>(data[i + 2]));
-    }
-    out.push_back(k_alphabet[(n >> 18) & 63]);
-    out.push_back(k_alphabet[(n >> 12) & 63]);
-    out.push_back(i + 1 < data.size() ? k_alphabet[(n >> 6) & 63] : '=');
-    out.push_back(i + 2 < data.size() ? k_alphabet[n & 63] : '=');
-  }
-  return out;
-}
 
 // The lines of a reply's output.
 std::vector<std::string> lines_of(const json& output) {
@@ -153,7 +134,8 @@ Api::Api(Settings settings, http::ClientOptions options)
     m_authorization = fmt::format("Bearer {}", *m_settings.token);
   } else {
     m_client.add_secret(m_settings.password);
-    std::string basic = base64(fmt::format("{}:{}", m_settings.username, m_settings.password));
+    std::string basic =
+        sigv4::base64(fmt::format("{}:{}", m_settings.username, m_settings.password));
     m_client.add_secret(basic);
     m_authorization = fmt::format("Basic {}", basic);
   }

@@ -20,28 +20,6 @@ constexpr std::string_view k_storage = "File1";
 constexpr std::string_view k_messages = "Standard";
 constexpr int k_fd_port = 9102;
 
-json value_of(const json& object, const char* name) {
-  if (!object.is_object()) {
-    return nullptr;
-  }
-  auto it = object.find(name);
-  return it == object.end() ? json() : *it;
-}
-
-std::string string_of(const json& object, const char* name) {
-  json v = value_of(object, name);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
-std::string lower_ascii(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return text;
-}
-
 json as_list(const json& value) {
   if (value.is_array()) {
     return value;
@@ -144,6 +122,28 @@ json run_text(const json& run) {
 }
 
 } // namespace
+
+json value_of(const json& object, const char* name) {
+  if (!object.is_object()) {
+    return nullptr;
+  }
+  auto it = object.find(name);
+  return it == object.end() ? json() : *it;
+}
+
+std::string string_of(const json& object, const char* name) {
+  json v = value_of(object, name);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+std::string lower_ascii(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return text;
+}
 
 Names::Names(std::string job_name)
     : job(std::move(job_name)), fileset(fmt::format("{}-fileset", job)),

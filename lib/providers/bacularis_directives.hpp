@@ -34,6 +34,12 @@
 
 namespace stove::providers::bacularis {
 
+// `object[name]`, or null when `object` is no object or lacks it.
+nlohmann::json value_of(const nlohmann::json& object, const char* name);
+// `object[name]` when it is a string, else "".
+std::string string_of(const nlohmann::json& object, const char* name);
+std::string lower_ascii(std::string text);
+
 // The names a backup's resources get.
 struct Names {
   std::string job;

@@ -1,5 +1,7 @@
 #include "providers/bacularis_run.hpp"
 
+#include "providers/bacularis_directives.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -17,28 +19,6 @@ void note(const OpContext& context, std::string_view text) {
   if (context.note) {
     context.note(text);
   }
-}
-
-json value_of(const json& object, const char* name) {
-  if (!object.is_object()) {
-    return nullptr;
-  }
-  auto it = object.find(name);
-  return it == object.end() ? json() : *it;
-}
-
-std::string string_of(const json& object, const char* name) {
-  json v = value_of(object, name);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
-std::string lower_ascii(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return text;
 }
 
 // "Full" -> "F": the letters jobs/run takes; empty for another level.

@@ -2,6 +2,7 @@
 
 #include "model/bacula_name.hpp"
 #include "model/error.hpp"
+#include "providers/sigv4.hpp"
 #include "sandbox/admin.hpp"
 #include "sandbox/committer.hpp"
 #include "state/atomic_file.hpp"
@@ -80,26 +81,6 @@ std::string read_whole_file(const std::string& path) {
   return text.str();
 }
 
-std::string base64(std::string_view data) {
-  static constexpr char k_alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (size_t i = 0; i < data.size(); i += 3) {
-    uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(data[i])) << 16;
-    if (i + 1 < data.size()) {
-      n |= static_cast<uint32_t>(static_cast<unsigned char>(data[i + 1])) << 8;
-    }
-    if (i + 2 < data.size()) {
-      n |= static_cast<uint32_t>(static_cast<unsigned char>(data[i + 2]));
-    }
-    out.push_back(k_alphabet[(n >> 18) & 63]);
-    out.push_back(k_alphabet[(n >> 12) & 63]);
-    out.push_back(i + 1 < data.size() ? k_alphabet[(n >> 6) & 63] : '=');
-    out.push_back(i + 2 < data.size() ? k_alphabet[n & 63] : '=');
-  }
-  return out;
-}
-
 bool same_secret(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) {
     return false;
@@ -138,7 +119,7 @@ bool authorized(std::string_view header, const std::string& token) {
     return same_secret(credential, token);
   }
   if (scheme == "basic") {
-    return same_secret(credential, base64(fmt::format("sandbox:{}", token)));
+    return same_secret(credential, providers::sigv4::base64(fmt::format("sandbox:{}", token)));
   }
   return false;
 }
