@@ -16,6 +16,9 @@ namespace stove::providers {
 inline constexpr int64_t k_sandbox_account_id = 1;
 inline constexpr std::string_view k_sandbox_token_variable = "STOVE_SANDBOX_TOKEN";
 inline constexpr std::string_view k_sandbox_default_token = "sandbox";
+// The user the sandbox provider gives access to the cloud spaces it creates
+// (cloudspaces/create requires one; the sandbox's tokens name no user).
+inline constexpr std::string_view k_sandbox_access = "stove@sandbox";
 
 // The factory registered for `type: sandbox`.
 std::unique_ptr<Provider> make_sandbox_provider(const ProviderConfig& config,

@@ -24,6 +24,7 @@ public:
     std::string raw;
     std::string authorization;
     std::string content_type;
+    std::string accept;
   };
   struct Answer {
     int status = 200;
@@ -42,7 +43,8 @@ public:
         path = path.substr(prefix.size());
       }
       Call call{path, nlohmann::json::parse(req.body, nullptr, false), req.body,
-                req.get_header_value("Authorization"), req.get_header_value("Content-Type")};
+                req.get_header_value("Authorization"), req.get_header_value("Content-Type"),
+                req.get_header_value("Accept")};
       if (call.body.is_discarded()) {
         call.body = nullptr;
       }
