@@ -146,7 +146,8 @@ private:
   // treats alike.
   const json* find(std::string_view name) const {
     auto it = m_params.find(name);
-    if (it == m_params.end() || it->is_null() || (it->is_string() && it->get_ref<const std::string&>().empty())) {
+    if (it == m_params.end() || it->is_null() ||
+        (it->is_string() && it->get_ref<const std::string&>().empty())) {
       return nullptr;
     }
     return &*it;
@@ -292,21 +293,21 @@ struct Cloud::Call {
 
   // cloudspaces/get. The external address is known from the create on.
   json space_json(const Space& s) const {
-    return {{"id", s.id},
-            {"name", s.name},
-            {"accountId", s.account_id},
-            {"location", s.location},
-            {"gid", gid(s)},
-            {"type", "routeros"},
-            {"status", status(s)},
-            {"description", s.description},
-            {"externalnetworkip", external_ip(s)},
-            {"publicipaddress", external_ip(s)},
-            {"resourceLimits",
-             {{"CU_M", -1}, {"CU_D", -1}, {"CU_C", -1}, {"CU_NP", -1}, {"CU_I", -1}}},
-            {"acl", space_acl(s)},
-            {"creationTime", s.created_ms / 1000},
-            {"updateTime", s.updated_ms / 1000}};
+    return {
+        {"id", s.id},
+        {"name", s.name},
+        {"accountId", s.account_id},
+        {"location", s.location},
+        {"gid", gid(s)},
+        {"type", "routeros"},
+        {"status", status(s)},
+        {"description", s.description},
+        {"externalnetworkip", external_ip(s)},
+        {"publicipaddress", external_ip(s)},
+        {"resourceLimits", {{"CU_M", -1}, {"CU_D", -1}, {"CU_C", -1}, {"CU_NP", -1}, {"CU_I", -1}}},
+        {"acl", space_acl(s)},
+        {"creationTime", s.created_ms / 1000},
+        {"updateTime", s.updated_ms / 1000}};
   }
 
   // cloudspaces/list: the stored documents, where the description is
@@ -797,10 +798,9 @@ struct Cloud::Call {
   }
 
   static admin::Attributes machine_attributes(const json& body) {
-    return admin::Attributes(
-        body, "machine",
-        {"name", "description", "status", "memory", "vcpus", "disk_size", "image_id",
-         "live_resize"});
+    return admin::Attributes(body, "machine",
+                             {"name", "description", "status", "memory", "vcpus", "disk_size",
+                              "image_id", "live_resize"});
   }
 
   Reply admin_update_machine(int64_t id, const json& body) {
@@ -844,8 +844,7 @@ struct Cloud::Call {
                 before.running == m.running && before.size.memory == m.size.memory &&
                 before.size.vcpus == m.size.vcpus &&
                 before.awaiting_restart == m.awaiting_restart &&
-                before.live_resize == m.live_resize &&
-                before.image_id == m.image_id &&
+                before.live_resize == m.live_resize && before.image_id == m.image_id &&
                 (m.disks.empty() || before.disks.front().size_gb == m.disks.front().size_gb);
     if (same) {
       return {200, machine_json(m)};

@@ -247,8 +247,8 @@ TEST_SUITE("apply against stove sandbox serve") {
     REQUIRE(stray->status == 201);
     int64_t stray_id = Json::parse(stray->body).at("id");
 
-    const std::vector<std::string> destroy{"--no-color", "destroy", "--auto-approve", "--state",
-                                           w.state, w.file};
+    const std::vector<std::string> destroy{"--no-color", "destroy", "--auto-approve",
+                                           "--state",    w.state,   w.file};
     RunResult refused = w.stove(destroy);
     INFO(refused.out, refused.err);
     CHECK(refused.exit_code == 1);

@@ -338,10 +338,12 @@ resources: []
     access: john@itsyouonline
 resources: []
 )");
-    CHECK(loaded.errors == std::vector<std::string>{
-        R"(6:13: "access" must be at least two characters (the G8 refuses a shorter user name), got "j")",
-        R"(11:13: "access" must not contain < > " or ' (the G8 refuses them in a user name), got "<john>")",
-    });
+    CHECK(
+        loaded.errors ==
+        std::vector<std::string>{
+            R"(6:13: "access" must be at least two characters (the G8 refuses a shorter user name), got "j")",
+            R"(11:13: "access" must not contain < > " or ' (the G8 refuses them in a user name), got "<john>")",
+        });
   }
 
   TEST_CASE("resources are matched to providers, and unmatched kinds are errors") {

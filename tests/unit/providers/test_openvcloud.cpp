@@ -65,8 +65,8 @@ struct Cloud {
 json admin(const Cloud& cloud, const std::string& path, const json& attributes) {
   httplib::Client client("127.0.0.1", cloud.server.port());
   auto res = client.Post(fmt::format("/sandbox/admin/{}", path),
-                         {{"Authorization", fmt::format("Bearer {}", k_token)}},
-                         attributes.dump(), "application/json");
+                         {{"Authorization", fmt::format("Bearer {}", k_token)}}, attributes.dump(),
+                         "application/json");
   REQUIRE(res);
   REQUIRE_MESSAGE(res->status / 100 == 2, res->body);
   return json::parse(res->body);
@@ -390,8 +390,8 @@ TEST_CASE("providers: openvcloud on the sandbox - a cloud space holding a machin
   Cloud cloud;
   test::Notes notes;
   Remote space = cloud.spaces->create(test::space_target("web", 1), notes.context());
-  json stray = admin(cloud, fmt::format("cloudspaces/{}/machines", space.remote_id),
-                     {{"name", "stray"}});
+  json stray =
+      admin(cloud, fmt::format("cloudspaces/{}/machines", space.remote_id), {{"name", "stray"}});
   auto target = test::space_target("web", 1, space.remote_id);
   ProviderError error("");
   try {

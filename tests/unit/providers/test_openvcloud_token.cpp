@@ -53,8 +53,7 @@ TEST_SUITE("openvcloud token") {
 
   TEST_CASE("access is USERNAME@ISS from the JWT's claims, as the G8 names the bearer") {
     CHECK(access_from_jwt(user_jwt("john")) == "john@itsyouonline");
-    CHECK(access_from_jwt(jwt({{"username", "ann"}, {"iss", "iyo.example"}})) ==
-          "ann@iyo.example");
+    CHECK(access_from_jwt(jwt({{"username", "ann"}, {"iss", "iyo.example"}})) == "ann@iyo.example");
     // An organization's client credentials name no user.
     CHECK(access_from_jwt(jwt({{"globalid", "gig"}, {"iss", "itsyouonline"}})) == std::nullopt);
     CHECK(access_from_jwt(jwt({{"username", "john"}})) == std::nullopt);

@@ -401,9 +401,8 @@ TEST_CASE("providers: openvcloud wire - a machine update renames, stops a runnin
   CHECK(remote.observed["vcpus"] == 1);
   CHECK(remote.observed["disk_boot_size"] == 40);
   CHECK(remote.observed["status"] == "RUNNING");
-  CHECK(fake.paths() == std::vector<std::string>{"machines/update", "machines/get",
-                                                 "machines/stop", "machines/get",
-                                                 "machines/resize", "disks/resize",
+  CHECK(fake.paths() == std::vector<std::string>{"machines/update", "machines/get", "machines/stop",
+                                                 "machines/get", "machines/resize", "disks/resize",
                                                  "machines/start", "machines/get", "machines/get"});
   auto calls = fake.calls();
   CHECK(calls[0].body == json{{"machineId", 5}, {"name", "app2"}, {"description", "x"}});
@@ -423,32 +422,31 @@ TEST_CASE("providers: openvcloud wire - a 202 false from machines/resize or disk
   auto provider = openvcloud_on(fake);
   auto* machines = provider->adapter(Kind::machine);
   test::Notes notes;
-  auto target = test::update_of(test::machine_target("17", "app", "5"),
-                                {{"memory", 4096}, {"vcpus", 4}, {"disk_boot_size", 40}},
-                                k_machine_observed);
+  auto target =
+      test::update_of(test::machine_target("17", "app", "5"),
+                      {{"memory", 4096}, {"vcpus", 4}, {"disk_boot_size", 40}}, k_machine_observed);
   Remote remote = machines->update(target, notes.context());
   CHECK(remote.observed["memory"] == 4096);
   CHECK(remote.observed["disk_boot_size"] == 40);
   CHECK(remote.observed["status"] == "RUNNING");
-  CHECK(fake.paths() == std::vector<std::string>{"machines/get", "machines/resize",
-                                                 "disks/resize", "machines/stop", "machines/get",
-                                                 "machines/start", "machines/get",
-                                                 "machines/get"});
+  CHECK(fake.paths() == std::vector<std::string>{"machines/get", "machines/resize", "disks/resize",
+                                                 "machines/stop", "machines/get", "machines/start",
+                                                 "machines/get", "machines/get"});
   CHECK(notes.list() ==
         std::vector<std::string>{"stopping to apply the resize", "starting after the resize"});
 
   // The disk alone: the same.
   fake.clear();
   test::Notes disk_notes;
-  auto disk_only = test::update_of(test::machine_target("17", "app", "5"),
-                                   {{"memory", 4096}, {"vcpus", 4}, {"disk_boot_size", 60}},
-                                   remote.observed);
+  auto disk_only =
+      test::update_of(test::machine_target("17", "app", "5"),
+                      {{"memory", 4096}, {"vcpus", 4}, {"disk_boot_size", 60}}, remote.observed);
   disk_only.prior_spec["memory"] = 4096;
   disk_only.prior_spec["vcpus"] = 4;
   machines->update(disk_only, disk_notes.context());
   CHECK(fake.paths() == std::vector<std::string>{"machines/get", "disks/resize", "machines/stop",
-                                                 "machines/get", "machines/start",
-                                                 "machines/get", "machines/get"});
+                                                 "machines/get", "machines/start", "machines/get",
+                                                 "machines/get"});
   CHECK(disk_notes.list() ==
         std::vector<std::string>{"stopping to apply the resize", "starting after the resize"});
 }
@@ -471,10 +469,9 @@ TEST_CASE("providers: openvcloud wire - a machine started since stove read it is
                                 {{"memory", 1024}, {"vcpus", 2}}, k_machine_observed);
   Remote remote = machines->update(target, notes.context());
   CHECK(remote.observed["memory"] == 1024);
-  CHECK(fake.paths() == std::vector<std::string>{"machines/get", "machines/resize",
-                                                 "machines/stop", "machines/get",
-                                                 "machines/resize", "machines/start",
-                                                 "machines/get", "machines/get"});
+  CHECK(fake.paths() == std::vector<std::string>{"machines/get", "machines/resize", "machines/stop",
+                                                 "machines/get", "machines/resize",
+                                                 "machines/start", "machines/get", "machines/get"});
 
   // The size not taken after the restart is an error, not a silent success.
   FakeCloudapi broken;
@@ -484,7 +481,8 @@ TEST_CASE("providers: openvcloud wire - a machine started since stove read it is
   auto resize_only = test::update_of(test::machine_target("17", "app", "5"),
                                      {{"memory", 1024}, {"vcpus", 1}}, k_machine_observed);
   CHECK(
-      error_of([&] { broken_provider->adapter(Kind::machine)->update(resize_only, notes.context()); }) ==
+      error_of(
+          [&] { broken_provider->adapter(Kind::machine)->update(resize_only, notes.context()); }) ==
       R"(cloud_space["web"].machine["app"]: machines/resize: the machine has 2048 MB and 2 vcpus after the resize, not 1024 MB and 1 vcpus)");
 }
 
@@ -689,8 +687,7 @@ json credentials_settings(const FakeCloudapi& fake) {
 
 std::unique_ptr<Provider> exchanging_provider(const FakeCloudapi& fake,
                                               const std::string& secret = "s3cr&t=") {
-  auto environment =
-      test::fake_environment({{"OVC_ID", "stove client"}, {"OVC_SECRET", secret}});
+  auto environment = test::fake_environment({{"OVC_ID", "stove client"}, {"OVC_SECRET", secret}});
   return openvcloud::factory(test::openvcloud_config(fake.url(), credentials_settings(fake)),
                              test::provider_options(environment));
 }
@@ -717,8 +714,8 @@ TEST_CASE("providers: openvcloud wire - client credentials are exchanged at itsy
   REQUIRE(spaces->read(test::space_target("web", 2, "17"), notes.context()));
   REQUIRE(spaces->read(test::space_target("web", 2, "17"), notes.context()));
   // locations/list, once, for the observed location_id.
-  CHECK(fake.paths() == std::vector<std::string>{k_token_path, "cloudspaces/get",
-                                                 "locations/list", "cloudspaces/get"});
+  CHECK(fake.paths() == std::vector<std::string>{k_token_path, "cloudspaces/get", "locations/list",
+                                                 "cloudspaces/get"});
   auto calls = fake.calls();
   CHECK(calls[0].raw == "grant_type=client_credentials&client_id=stove%20client&client_secret="
                         "s3cr%26t%3D&response_type=id_token");

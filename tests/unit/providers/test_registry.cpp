@@ -66,9 +66,8 @@ TEST_CASE("providers: a missing STOVE_OVC_TOKEN is an input error that names the
   CHECK(make_error(other, test::provider_options(
                               test::fake_environment({{"STOVE_OVC_TOKEN", "not this one"}})))
             .find("environment variable PROD_OVC_JWT is not set") != std::string::npos);
-  auto made = make_provider(
-      other,
-      test::provider_options(test::fake_environment({{"PROD_OVC_JWT", test::user_jwt("john")}})));
+  auto made = make_provider(other, test::provider_options(test::fake_environment(
+                                       {{"PROD_OVC_JWT", test::user_jwt("john")}})));
   REQUIRE(made);
   CHECK(made->adapter(Kind::cloud_space) != nullptr);
   CHECK(made->adapter(Kind::machine) != nullptr);

@@ -114,13 +114,12 @@ json error(const std::string& message) {
 
 // A cloud space (1) with machines "web" (1) and "db" (2).
 void populate(Admin& admin) {
-  REQUIRE(
-      admin
-          .call("cloudspaces/create", {{"accountId", 7},
-                                      {"location", "be-g8-1"},
-                                      {"name", "prod"},
-                                      {"access", "ops@example"}})
-          .body == 1);
+  REQUIRE(admin
+              .call("cloudspaces/create", {{"accountId", 7},
+                                           {"location", "be-g8-1"},
+                                           {"name", "prod"},
+                                           {"access", "ops@example"}})
+              .body == 1);
   for (const char* name : {"web", "db"}) {
     REQUIRE(admin
                 .call("machines/create", {{"cloudspaceId", 1},
@@ -313,11 +312,10 @@ TEST_SUITE("sandbox admin") {
     server.start();
     Admin admin(server);
     REQUIRE(admin
-                .call("cloudspaces/create",
-                      {{"accountId", 7},
-                       {"location", "be-g8-1"},
-                       {"name", "new"},
-                       {"access", "ops@example"}})
+                .call("cloudspaces/create", {{"accountId", 7},
+                                             {"location", "be-g8-1"},
+                                             {"name", "new"},
+                                             {"access", "ops@example"}})
                 .status == 200);
     Answer a = admin.remove("cloudspaces/1");
     CHECK(a.status == 200);

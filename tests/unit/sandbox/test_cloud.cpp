@@ -58,7 +58,9 @@ struct World {
 };
 
 // Status and body, for one CHECK.
-std::pair<int, json> answer(const Reply& r) { return {r.status, r.body}; }
+std::pair<int, json> answer(const Reply& r) {
+  return {r.status, r.body};
+}
 
 } // namespace
 
@@ -182,8 +184,7 @@ TEST_SUITE("sandbox cloud") {
     int64_t space = w.create_space("web");
     w.now += 1000;
     int64_t m = w.create_machine(space, "app");
-    CHECK(answer(w.call("machines/delete", {{"machineId", m}})) ==
-          std::pair<int, json>{200, true});
+    CHECK(answer(w.call("machines/delete", {{"machineId", m}})) == std::pair<int, json>{200, true});
     CHECK(answer(w.call("machines/get", {{"machineId", m}})) ==
           std::pair<int, json>{404, fmt::format("Machine {} not found", m)});
     CHECK(w.call("machines/list", {{"cloudspaceId", space}}).body.empty());
@@ -194,8 +195,7 @@ TEST_SUITE("sandbox cloud") {
                                      {"memory", 2048},
                                      {"vcpus", 2}})
               .status == 409);
-    CHECK(answer(w.call("machines/delete", {{"machineId", m}})) ==
-          std::pair<int, json>{200, true});
+    CHECK(answer(w.call("machines/delete", {{"machineId", m}})) == std::pair<int, json>{200, true});
     CHECK(answer(w.call("machines/get", {{"machineId", 99}})) ==
           std::pair<int, json>{404, "Could not find 99 of type vmachine"});
     // Deleting the space permanently destroys its DELETED machines.
@@ -249,9 +249,7 @@ TEST_SUITE("sandbox cloud") {
     // The G8 stores the new size at once.
     CHECK(w.machine(m).at("memory") == 4096);
     CHECK(w.machine(m).at("vcpus") == 4);
-    auto awaiting = [&] {
-      return w.cloud.snapshot().data.machines.at(m).awaiting_restart;
-    };
+    auto awaiting = [&] { return w.cloud.snapshot().data.machines.at(m).awaiting_restart; };
     CHECK(awaiting());
     CHECK(w.call("machines/reboot", {{"machineId", m}}).status == 200);
     CHECK(awaiting()); // a reboot is no stop and start
@@ -291,8 +289,8 @@ TEST_SUITE("sandbox cloud") {
     int64_t m = w.create_machine(space, "app");
     json got = w.call("cloudspaces/get", {{"cloudspaceId", space}}).body;
     for (const char* key : {"id", "name", "accountId", "location", "gid", "type", "status",
-                            "description", "externalnetworkip", "publicipaddress",
-                            "resourceLimits", "acl", "creationTime", "updateTime"}) {
+                            "description", "externalnetworkip", "publicipaddress", "resourceLimits",
+                            "acl", "creationTime", "updateTime"}) {
       CHECK_MESSAGE(got.contains(key), key);
     }
     json listed = w.call("cloudspaces/list").body.at(0);
@@ -307,7 +305,8 @@ TEST_SUITE("sandbox cloud") {
     CHECK_FALSE(machine.contains("cloudspaceId"));
     json summary = w.call("machines/list", {{"cloudspaceId", space}}).body.at(0);
     CHECK(summary.at("imageId") == 12);
-    CHECK(summary.at("nics").at(0).at("ipAddress") == machine.at("interfaces").at(0).at("ipAddress"));
+    CHECK(summary.at("nics").at(0).at("ipAddress") ==
+          machine.at("interfaces").at(0).at("ipAddress"));
     CHECK(summary.at("disks") == json::array({machine.at("disks").at(0).at("id")}));
     CHECK(summary.at("storage") == 20);
   }

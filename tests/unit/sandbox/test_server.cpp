@@ -389,9 +389,9 @@ TEST_SUITE("sandbox server") {
     params.erase("access");
     // The raw answer: status, type and body, quotes included.
     httplib::Client client("127.0.0.1", server->port());
-    auto raw = client.Post("/restmachine/cloudapi/cloudspaces/create",
-                           {{"Authorization", "bearer sandbox"}}, params.dump(),
-                           "application/json");
+    auto raw =
+        client.Post("/restmachine/cloudapi/cloudspaces/create",
+                    {{"Authorization", "bearer sandbox"}}, params.dump(), "application/json");
     REQUIRE(raw);
     CHECK(raw->status == 400);
     CHECK(raw->get_header_value("Content-Type") == "application/json");
@@ -550,8 +550,7 @@ TEST_SUITE("sandbox server") {
                              a.body["vcpus"].get<int64_t>());
     };
     auto resize = [&](int64_t memory, int64_t vcpus) {
-      return api.call("machines/resize",
-                      {{"machineId", id}, {"memory", memory}, {"vcpus", vcpus}});
+      return api.call("machines/resize", {{"machineId", id}, {"memory", memory}, {"vcpus", vcpus}});
     };
 
     Answer grown = resize(4096, 4);
@@ -687,8 +686,9 @@ TEST_SUITE("sandbox server") {
                             R"({"live_resize": false})", "application/json");
       REQUIRE(set);
       CHECK(set->status == 200);
-      CHECK(api.call("machines/resize", {{"machineId", 1}, {"memory", 4096}, {"vcpus", 2}})
-                .status == 202);
+      CHECK(
+          api.call("machines/resize", {{"machineId", 1}, {"memory", 4096}, {"vcpus", 2}}).status ==
+          202);
       CHECK(api.call("machines/update", {{"machineId", 1}, {"description", "kept"}}).status == 200);
     }
     CHECK(std::filesystem::exists(dir / "cloud" / "cloud.json"));
