@@ -144,7 +144,7 @@ TEST_SUITE("sandbox cloud") {
           std::pair<int, json>{200, true});
   }
 
-  TEST_CASE("without permanently a cloud space is DELETED and keeps its name; with it, "
+  TEST_CASE("without permanently a cloud space is DELETED and keeps its name, and with it "
             "DESTROYED") {
     World w;
     int64_t id = w.create_space("web");
