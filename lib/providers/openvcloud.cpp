@@ -1183,28 +1183,24 @@ private:
       stopped = true;
     };
     bool restart = false;
-    if (resize) {
-      const int64_t memory = spec_int(target, "memory");
-      const int64_t vcpus = spec_int(target, "vcpus");
-      if (running && (memory < current.observed.value("memory", int64_t{0}) ||
-                      vcpus < current.observed.value("vcpus", int64_t{0}))) {
-        stop("stopping to resize");
+    try {
+      if (resize) {
+        restart = resize_machine(target, current, running, stopped, stop, context);
       }
-      const json body = {{"machineId", id_value(id)}, {"memory", memory}, {"vcpus", vcpus}};
-      Api::Reply reply = m_api.post("machines/resize", body, context);
-      // Started behind stove's back since the read: stop it, as above.
-      if (reply.status == 400 && !stopped &&
-          error_message(reply.text).starts_with("Can not decrease")) {
-        stop("stopping to resize");
-        reply = m_api.post("machines/resize", body, context);
+      if (disk_size > 0) {
+        restart = grow_boot_disk(target, current, disk_size, context) || restart;
       }
-      if (!reply.ok()) {
-        m_api.fail("machines/resize", reply);
+    } catch (...) {
+      // A machine stove stopped is not left stopped by a refused resize.
+      if (stopped) {
+        note(context, "starting again after the failed resize");
+        try {
+          m_api.call("machines/start", {{"machineId", id_value(id)}}, context);
+        } catch (const std::exception&) {
+          // The resize's error is the one to report.
+        }
       }
-      restart = reply.status == 202 || reply.body == false;
-    }
-    if (disk_size > 0) {
-      restart = grow_boot_disk(target, current, disk_size, context) || restart;
+      throw;
     }
     if (restart && running && !stopped) {
       stop("stopping to apply the resize");
@@ -1214,6 +1210,33 @@ private:
       m_api.call("machines/start", {{"machineId", id_value(id)}}, context);
       wait_running(id, what, context);
     }
+  }
+
+  // machines/resize to the spec's memory and vcpus, stopping a running
+  // machine first when either decreases; true when the G8 answers 202
+  // (false): stored, applied by a stop and a start.
+  bool resize_machine(const Target& target, const Remote& current, bool running,
+                      const bool& stopped, const std::function<void(std::string_view)>& stop,
+                      const OpContext& context) {
+    const int64_t memory = spec_int(target, "memory");
+    const int64_t vcpus = spec_int(target, "vcpus");
+    if (running && (memory < current.observed.value("memory", int64_t{0}) ||
+                    vcpus < current.observed.value("vcpus", int64_t{0}))) {
+      stop("stopping to resize");
+    }
+    const json body = {
+        {"machineId", id_value(target.remote_id)}, {"memory", memory}, {"vcpus", vcpus}};
+    Api::Reply reply = m_api.post("machines/resize", body, context);
+    // Started behind stove's back since the read: stop it, as above.
+    if (reply.status == 400 && !stopped &&
+        error_message(reply.text).starts_with("Can not decrease")) {
+      stop("stopping to resize");
+      reply = m_api.post("machines/resize", body, context);
+    }
+    if (!reply.ok()) {
+      m_api.fail("machines/resize", reply);
+    }
+    return reply.status == 202 || reply.body == false;
   }
 
   // disks/resize of the boot disk to `size` GB; true when the G8 answers

@@ -332,6 +332,7 @@ struct FakeMachine {
   int64_t disk = 20;
   bool live = true;
   bool stores = true; // false: a broken server that forgets the new size
+  std::string refusal; // when set, machines/resize answers 400 with it
 
   explicit FakeMachine(FakeCloudapi& fake) {
     fake.on("machines/get", [this](const Call&, int) {
@@ -355,6 +356,9 @@ struct FakeMachine {
     std::lock_guard lock(mutex);
     int64_t m = body.at("memory");
     int64_t v = body.at("vcpus");
+    if (!refusal.empty()) {
+      return Answer{400, json(refusal).dump()};
+    }
     if (m < memory && status != "HALTED") {
       return Answer{400, "\"Can not decrease memory on a running machine\""};
     }
@@ -412,6 +416,24 @@ TEST_CASE("providers: openvcloud wire - a machine update renames, stops a runnin
   CHECK(calls[6].body == json{{"machineId", 5}});
   CHECK(notes.list() ==
         std::vector<std::string>{"stopping to resize", "starting after the resize"});
+}
+
+TEST_CASE("providers: openvcloud wire - a machine stopped to shrink is started again when the "
+          "resize is refused") {
+  FakeCloudapi fake;
+  FakeMachine machine(fake);
+  machine.refusal = "Not enough resources";
+  auto provider = openvcloud_on(fake);
+  test::Notes notes;
+  auto target = test::update_of(test::machine_target("17", "app", "5"),
+                                {{"memory", 1024}, {"vcpus", 1}}, k_machine_observed);
+  CHECK(error_of([&] { provider->adapter(Kind::machine)->update(target, notes.context()); }) ==
+        "machines/resize: 400 Bad Request: Not enough resources");
+  CHECK(fake.paths() == std::vector<std::string>{"machines/get", "machines/stop", "machines/get",
+                                                 "machines/resize", "machines/start"});
+  CHECK(machine.status == "RUNNING");
+  CHECK(notes.list() == std::vector<std::string>{"stopping to resize",
+                                                 "starting again after the failed resize"});
 }
 
 TEST_CASE("providers: openvcloud wire - a 202 false from machines/resize or disks/resize is "
