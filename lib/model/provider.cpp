@@ -16,6 +16,18 @@ ProviderSetting env_setting(std::string_view name, std::string_view default_var,
   return s;
 }
 
+// The rule the G8 applies to cloudspaces/create's `access` (its name
+// validator): at least two characters, none of < > " '.
+std::string check_g8_user(std::string_view value) {
+  if (value.find_first_of("<>\"'") != std::string_view::npos) {
+    return "must not contain < > \" or ' (the G8 refuses them in a user name)";
+  }
+  if (value.size() < 2) {
+    return "must be at least two characters (the G8 refuses a shorter user name)";
+  }
+  return {};
+}
+
 std::vector<ProviderTypeSchema> build_table() {
   std::vector<ProviderTypeSchema> types;
 
@@ -29,7 +41,9 @@ std::vector<ProviderTypeSchema> build_table() {
   token_url.doc = "Where to exchange client credentials for a JWT, if no token is given.";
   ProviderSetting access;
   access.name = "access";
-  access.doc = "The user given access to the cloud spaces stove creates; unset: the API's default.";
+  access.doc = "The G8 user given access to the cloud spaces stove creates; unset: USERNAME@ISS "
+               "from the JWT's claims.";
+  access.check = check_g8_user;
   types.push_back(ProviderTypeSchema{
       "openvcloud",
       {Kind::cloud_space, Kind::machine},

@@ -22,6 +22,9 @@ struct ProviderSetting {
   bool required = false;
   nlohmann::json default_value;         // null: none
   std::string_view doc;
+  // For a string setting: why `value` is refused at validate time, or ""
+  // when it is fine. nullptr: any string.
+  std::string (*check)(std::string_view value) = nullptr;
 };
 
 struct ProviderTypeSchema {

@@ -331,6 +331,13 @@ private:
                                            in_quotes(k.text), in_quotes(v.text)));
           continue;
         }
+        if (setting->check != nullptr) {
+          if (std::string problem = setting->check(v.text); !problem.empty()) {
+            m_diag.error(v.mark, fmt::format("{} {}, got {}", in_quotes(k.text), problem,
+                                             in_quotes(v.text)));
+            continue;
+          }
+        }
         provider.settings[std::string(k.text)] = v.text;
       }
     }

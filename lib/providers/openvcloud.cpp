@@ -1,6 +1,7 @@
 #include "providers/openvcloud.hpp"
 
 #include "model/error.hpp"
+#include "providers/openvcloud_token.hpp"
 
 #include <fmt/format.h>
 
@@ -338,6 +339,26 @@ public:
     return std::nullopt;
   }
 
+  // The `access` of cloudspaces/create: the setting, else USERNAME@ISS
+  // from the claims of the token (exchanged first if need be). A token
+  // that does not say is refused before the create is sent.
+  std::string access(const OpContext& context) {
+    if (!m_settings.access.empty()) {
+      return m_settings.access;
+    }
+    if (auto derived = access_from_jwt(token(context))) {
+      return *derived;
+    }
+    const std::string from = m_settings.credentials
+                                 ? http::redact_url(m_settings.credentials->token_url)
+                                 : m_settings.token_variable;
+    throw NothingCreated(fmt::format(
+        "provider \"{}\": the token from {} is not a JWT with username and iss claims, so "
+        "stove cannot tell which user cloudspaces/create should give access to; set \"access\" "
+        "(the G8 user, such as john@itsyouonline)",
+        m_settings.provider_name, from));
+  }
+
 private:
   // locations/list as (id, code) pairs, fetched on first use; the caller
   // holds m_locations_mutex.
@@ -403,30 +424,41 @@ private:
     return fetched;
   }
 
+  // Client credentials for a JWT, as ovc-sdk-go asks itsyou.online: a
+  // form with response_type=id_token and no Accept: application/json, so
+  // that the answer is the JWT itself (application/jwt). A JSON answer
+  // {"access_token": ...} is taken too.
   std::string exchange(const OpContext& context) {
     const ClientCredentials& c = *m_settings.credentials;
     http::Request request;
     request.method = "POST";
     request.url = c.token_url;
-    request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
-                       {"Accept", "application/json"}};
-    request.body = fmt::format("grant_type=client_credentials&client_id={}&client_secret={}",
-                               http::url_encode(c.client_id), http::url_encode(c.client_secret));
+    request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+    request.body = exchange_form(c.client_id, c.client_secret);
     http::Response response = m_client.send(request, context.deadline);
     const std::string where = fmt::format("token exchange at {}", http::redact_url(c.token_url));
     if (!response.ok()) {
       Reply reply;
       reply.status = response.status;
       reply.text = response.body;
-      throw ProviderError(error_text(where, reply), response.status);
+      std::string text = error_text(where, reply);
+      // itsyou.online answers wrong credentials with 400 "Bad Request".
+      if (response.status == 400) {
+        text = fmt::format("{} ({})", text, credential_hint());
+      }
+      throw ProviderError(text, response.status);
     }
-    auto j = json::parse(response.body, nullptr, false);
-    if (!j.is_object() || !j.contains("access_token") || !j["access_token"].is_string() ||
-        j["access_token"].get<std::string>().empty()) {
-      throw ProviderError(fmt::format("{}: the response holds no access_token", where),
-                          response.status);
+    auto fetched = token_from_reply(response.body);
+    if (!fetched) {
+      // Never the body: it may hold a token after all.
+      throw ProviderError(
+          fmt::format("{}: the answer is neither a JWT (application/jwt) nor JSON holding an "
+                      "access_token (Content-Type {}, {} bytes)",
+                      where, response.header("content-type").value_or("none"),
+                      response.body.size()),
+          response.status);
     }
-    return j["access_token"].get<std::string>();
+    return std::move(*fetched);
   }
 
   void drop_token(const std::string& stale) {
@@ -530,8 +562,16 @@ Remote observe_space(std::string remote_id, const json& space) {
   return remote;
 }
 
+// DESTROYED, or DELETED: in the G8's recycle bin, which cloudspaces/list
+// leaves out (stove deletes permanently).
 bool space_gone(const std::string& status) {
-  return status == "DESTROYED";
+  return status == "DESTROYED" || status == "DELETED";
+}
+
+// A new cloud space is VIRTUAL, then DEPLOYING while its virtual firewall
+// is made (a failed deploy goes back to VIRTUAL), then DEPLOYED.
+bool space_deploying(const std::string& status) {
+  return status == "VIRTUAL" || status == "DEPLOYING";
 }
 
 class CloudSpaces final : public KindAdapter {
@@ -557,10 +597,8 @@ public:
     const std::string name = spec_string(target, "name");
     json body = {{"accountId", m_api.settings().account_id},
                  {"location", m_api.location_code(spec_int(target, "location_id"), context)},
-                 {"name", name}};
-    if (!m_api.settings().access.empty()) {
-      body["access"] = m_api.settings().access;
-    }
+                 {"name", name},
+                 {"access", m_api.access(context)}};
     const std::string what = fmt::format("cloud space \"{}\"", name);
     // find() matches the name and the location: all a cloud space is.
     std::string id = create_or_adopt(
@@ -590,6 +628,11 @@ public:
     return observe(target.remote_id, reply.body, context);
   }
 
+  // cloudspaces/delete, permanently (as terraform-provider-ovc does: the
+  // space is DESTROYED, not kept DELETED holding its name). The G8 refuses
+  // a space being deployed (400: wait, then again) and one that holds
+  // machines (409). The plan deletes stove's machines first, so those are
+  // machines stove does not manage: the error names them.
   void destroy(const Target& target, const OpContext& context) override {
     const std::string& id = target.remote_id;
     const json body = {{"cloudspaceId", id_value(id)}, {"permanently", true}};
@@ -605,14 +648,17 @@ public:
             return true;
           }
           last = m_api.error_text("cloudspaces/delete", reply);
-          // A cloud space still being deployed cannot be deleted yet.
-          if (reply.status == 400 || reply.status == 409) {
+          if (reply.status == 409) {
+            throw ProviderError(fmt::format("{}: {}{}", target.address, last, holders(id, context)),
+                                409);
+          }
+          if (reply.status == 400) {
             Api::Reply state = get(id, context);
             if (state.status == 404) {
               gone = true;
               return true;
             }
-            if (state.ok() && string_field(state.body, {"status"}) == "DEPLOYING") {
+            if (state.ok() && space_deploying(string_field(state.body, {"status"}))) {
               if (!noted) {
                 note(context, "waiting for DEPLOYED before deleting");
                 noted = true;
@@ -677,6 +723,23 @@ public:
   }
 
 private:
+  // What a 409 of cloudspaces/delete adds: the machines the space holds.
+  std::string holders(const std::string& id, const OpContext& context) {
+    Api::Reply reply = m_api.post("machines/list", {{"cloudspaceId", id_value(id)}}, context);
+    std::vector<std::string> named;
+    if (reply.ok() && reply.body.is_array()) {
+      for (const auto& machine : reply.body) {
+        named.push_back(fmt::format("{} (id {})", json(string_field(machine, {"name"})).dump(),
+                                    id_string(value_of(machine, "id"))));
+      }
+    }
+    if (named.empty()) {
+      return "; machines/list shows none (it leaves out machines in ERROR, which still count)";
+    }
+    return fmt::format("; it holds machines stove does not manage: {}; delete them first",
+                       fmt::join(named, ", "));
+  }
+
   // observe_space() and the schema's location_id, the id of the space's
   // location code in the cached locations/list (none for a code it does
   // not list).
@@ -712,7 +775,7 @@ private:
           if (status == "DEPLOYED") {
             return true;
           }
-          if (status != "DEPLOYING") {
+          if (!space_deploying(status)) {
             throw ProviderError(fmt::format("{} (id {}) is {} instead of DEPLOYED", what, id,
                                             status.empty() ? "without a status" : status));
           }
@@ -880,38 +943,12 @@ public:
                   {"description", spec_string(target, "description", false)}},
                  context);
     }
-    const int64_t memory = resize ? spec_int(target, "memory") : 0;
-    const int64_t vcpus = resize ? spec_int(target, "vcpus") : 0;
-    if (resize) {
-      Api::Reply reply =
-          m_api.post("machines/resize",
-                     {{"machineId", id_value(id)}, {"memory", memory}, {"vcpus", vcpus}}, context);
-      if (!reply.ok()) {
-        m_api.fail("machines/resize", reply);
-      }
-      // 200 true: resized while running. 202 false: the new size takes
-      // effect on the next start.
-      if (reply.status == 202 || reply.body == false) {
-        note(context, "stopping to resize");
-        m_api.call("machines/stop", {{"machineId", id_value(id)}}, context);
-        note(context, "starting after the resize");
-        m_api.call("machines/start", {{"machineId", id_value(id)}}, context);
-        Remote restarted = wait_running(id, what, context);
-        check_size(target, restarted, memory, vcpus);
-      }
-    }
-    if (grow) {
-      Remote current = must_get(id, context);
-      std::string disk = current.observed.value("boot_disk_id", std::string());
-      if (disk.empty()) {
-        throw ProviderError(
-            fmt::format("{}: machines/get lists no boot disk (type B) to resize", target.address));
-      }
-      m_api.call("disks/resize", {{"diskId", id_value(disk)}, {"size", disk_size}}, context);
+    if (resize || grow) {
+      change_size(target, resize, grow ? disk_size : 0, what, context);
     }
     Remote remote = must_get(id, context);
     if (resize) {
-      check_size(target, remote, memory, vcpus);
+      check_size(target, remote, spec_int(target, "memory"), spec_int(target, "vcpus"));
     }
     return remote;
   }
@@ -1126,6 +1163,110 @@ private:
     return out;
   }
 
+  // The resize and the boot disk's growth (`disk_size` GB, 0: none), with
+  // the stop and start the G8 needs. It decreases memory or vcpus only on a
+  // HALTED machine (else 400 "Can not decrease ... on a running machine"),
+  // so a running machine is stopped first. A 202 (false) of machines/resize
+  // or disks/resize means the new size is stored but not live: a stop and
+  // a start apply it. One stop and start serve both; a machine found
+  // HALTED stays HALTED.
+  void change_size(const Target& target, bool resize, int64_t disk_size, const std::string& what,
+                   const OpContext& context) {
+    const std::string& id = target.remote_id;
+    const Remote current = must_get(id, context);
+    const bool running = current.observed.value("status", std::string()) != "HALTED";
+    bool stopped = false;
+    auto stop = [&](std::string_view why) {
+      note(context, why);
+      m_api.call("machines/stop", {{"machineId", id_value(id)}}, context);
+      wait_for(id, "HALTED", target.address, context);
+      stopped = true;
+    };
+    bool restart = false;
+    try {
+      if (resize) {
+        restart = resize_machine(target, current, running, stopped, stop, context);
+      }
+      if (disk_size > 0) {
+        restart = grow_boot_disk(target, current, disk_size, context) || restart;
+      }
+    } catch (...) {
+      // A machine stove stopped is not left stopped by a refused resize.
+      if (stopped) {
+        note(context, "starting again after the failed resize");
+        try {
+          m_api.call("machines/start", {{"machineId", id_value(id)}}, context);
+        } catch (const std::exception&) {
+          // The resize's error is the one to report.
+        }
+      }
+      throw;
+    }
+    if (restart && running && !stopped) {
+      stop("stopping to apply the resize");
+    }
+    if (stopped) {
+      note(context, "starting after the resize");
+      m_api.call("machines/start", {{"machineId", id_value(id)}}, context);
+      wait_running(id, what, context);
+    }
+  }
+
+  // machines/resize to the spec's memory and vcpus, stopping a running
+  // machine first when either decreases; true when the G8 answers 202
+  // (false): stored, applied by a stop and a start.
+  bool resize_machine(const Target& target, const Remote& current, bool running,
+                      const bool& stopped, const std::function<void(std::string_view)>& stop,
+                      const OpContext& context) {
+    const int64_t memory = spec_int(target, "memory");
+    const int64_t vcpus = spec_int(target, "vcpus");
+    if (running && (memory < current.observed.value("memory", int64_t{0}) ||
+                    vcpus < current.observed.value("vcpus", int64_t{0}))) {
+      stop("stopping to resize");
+    }
+    const json body = {
+        {"machineId", id_value(target.remote_id)}, {"memory", memory}, {"vcpus", vcpus}};
+    Api::Reply reply = m_api.post("machines/resize", body, context);
+    // Started behind stove's back since the read: stop it, as above.
+    if (reply.status == 400 && !stopped &&
+        error_message(reply.text).starts_with("Can not decrease")) {
+      stop("stopping to resize");
+      reply = m_api.post("machines/resize", body, context);
+    }
+    if (!reply.ok()) {
+      m_api.fail("machines/resize", reply);
+    }
+    return reply.status == 202 || reply.body == false;
+  }
+
+  // disks/resize of the boot disk to `size` GB; true when the G8 answers
+  // 202 (false): grown, but the running guest sees it only after a stop and
+  // a start. A disk already that size is left alone (the G8 refuses a size
+  // that is not larger).
+  bool grow_boot_disk(const Target& target, const Remote& current, int64_t size,
+                      const OpContext& context) {
+    const std::string disk = current.observed.value("boot_disk_id", std::string());
+    if (disk.empty()) {
+      throw ProviderError(
+          fmt::format("{}: machines/get lists no boot disk (type B) to resize", target.address));
+    }
+    const int64_t has = current.observed.value("disk_boot_size", int64_t{0});
+    if (has == size) {
+      return false;
+    }
+    if (has > size) {
+      throw ProviderError(fmt::format("{}: the boot disk is {} GB, larger than {} GB, and cannot "
+                                      "shrink in place",
+                                      target.address, has, size));
+    }
+    Api::Reply reply =
+        m_api.post("disks/resize", {{"diskId", id_value(disk)}, {"size", size}}, context);
+    if (!reply.ok()) {
+      m_api.fail("disks/resize", reply);
+    }
+    return reply.status == 202 || reply.body == false;
+  }
+
   static void check_size(const Target& target, const Remote& remote, int64_t memory,
                          int64_t vcpus) {
     auto has = remote.observed.value("memory", int64_t{0});
@@ -1284,6 +1425,19 @@ Settings settings_from_config(const ProviderConfig& config, const Environment& e
   s.token_variable = setting_string(config, "token_env").value_or("STOVE_OVC_TOKEN");
   if (auto token = read_variable(environment, s.token_variable)) {
     s.token = std::move(token);
+    if (s.access.empty()) {
+      // As ovc-sdk-go: the G8 takes the bearer for USERNAME@ISS.
+      auto derived = access_from_jwt(*s.token);
+      if (!derived) {
+        throw Error(ErrorKind::input,
+                    fmt::format("provider \"{}\": \"access\" is not set and the token in {} is "
+                                "not a JWT with username and iss claims to take it from; set "
+                                "\"access\" to the G8 user that cloud spaces are created for "
+                                "(such as john@itsyouonline)",
+                                config.name, s.token_variable));
+      }
+      s.access = std::move(*derived);
+    }
     return s;
   }
   auto token_url = setting_string(config, "token_url");

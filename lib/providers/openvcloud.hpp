@@ -30,7 +30,10 @@ struct Settings {
   std::string provider_name;
   std::string endpoint; // http(s)://host[:port][/prefix], no trailing slash
   int64_t account_id = 0;
-  std::string access;                           // `access` of cloudspaces/create; empty: not sent
+  // `access` of cloudspaces/create, which the G8 requires: the setting,
+  // else USERNAME@ISS from the token's claims (empty until then for an
+  // exchanged token).
+  std::string access;
   std::optional<std::string> token;             // the bearer token, if given
   std::optional<ClientCredentials> credentials; // otherwise, how to get one
   std::string token_variable;                   // for messages: where the token came from
@@ -41,7 +44,8 @@ struct Settings {
 
 // Reads an `openvcloud` provider's configuration and the credentials from
 // `environment`. Throws stove::Error(ErrorKind::input) naming the variable
-// (never a value) when a credential is missing, or for a bad endpoint.
+// (never a value) when a credential is missing, for a bad endpoint, or
+// when `access` is unset and the token is not a JWT that names its user.
 Settings settings_from_config(const ProviderConfig& config, const Environment& environment);
 
 // The provider for those settings: one http::Client named after the

@@ -18,6 +18,9 @@ inline constexpr std::string_view k_sandbox_token_variable = "STOVE_SANDBOX_TOKE
 inline constexpr std::string_view k_sandbox_default_token = "sandbox";
 // The password the sandbox provider gives the Clients it makes.
 inline constexpr std::string_view k_sandbox_client_password = "sandbox-fd";
+// The user the sandbox provider gives access to the cloud spaces it creates
+// (cloudspaces/create requires one; the sandbox's tokens name no user).
+inline constexpr std::string_view k_sandbox_access = "stove@sandbox";
 
 // The factory registered for `type: sandbox`.
 std::unique_ptr<Provider> make_sandbox_provider(const ProviderConfig& config,

@@ -47,9 +47,12 @@ private:
   throw ApiError(status, std::move(message));
 }
 
-// The parameters of a call. Like the real API (Python underneath), numeric
-// strings are accepted where an integer is expected: ids travel as strings
-// in many clients.
+// The parameters of a call, checked as the G8's portal checks them against
+// the actor's spec (jumpscale_portal PortalRest.validate): a required
+// parameter absent, null or "" is 400 "Param with name:X is missing.", and
+// an optional one given as "" counts as absent. Like the real API (Python
+// underneath), numeric strings are accepted where an integer is expected:
+// ids travel as strings in many clients.
 class Params {
 public:
   explicit Params(const json& params) : m_params(params) {}
@@ -57,7 +60,7 @@ public:
   int64_t integer(std::string_view name) const {
     auto value = optional_integer(name);
     if (!value) {
-      refuse(400, fmt::format("missing parameter {}", name));
+      missing(name);
     }
     return *value;
   }
@@ -84,17 +87,17 @@ public:
       const auto& text = value->get_ref<const std::string&>();
       int64_t parsed = 0;
       auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
-      if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) {
+      if (ec == std::errc() && end == text.data() + text.size()) {
         return parsed;
       }
     }
-    refuse(400, fmt::format("parameter {} must be an integer", name));
+    wrong_type(name, "int");
   }
 
   std::string text(std::string_view name) const {
     auto value = optional_text(name);
     if (!value) {
-      refuse(400, fmt::format("missing parameter {}", name));
+      missing(name);
     }
     return std::move(*value);
   }
@@ -127,15 +130,24 @@ public:
         return false;
       }
     }
-    refuse(400, fmt::format("parameter {} must be true or false", name));
+    wrong_type(name, "bool");
   }
 
 private:
-  // The value of `name`; nullptr when absent or null, which the API treats
-  // alike.
+  [[noreturn]] static void missing(std::string_view name) {
+    refuse(400, fmt::format("Param with name:{} is missing.", name));
+  }
+
+  [[noreturn]] static void wrong_type(std::string_view name, std::string_view type) {
+    refuse(400, fmt::format("Value of param {} not correct needs to be of type {}", name, type));
+  }
+
+  // The value of `name`; nullptr when absent, null or "", which the API
+  // treats alike.
   const json* find(std::string_view name) const {
     auto it = m_params.find(name);
-    if (it == m_params.end() || it->is_null()) {
+    if (it == m_params.end() || it->is_null() ||
+        (it->is_string() && it->get_ref<const std::string&>().empty())) {
       return nullptr;
     }
     return &*it;
@@ -143,6 +155,19 @@ private:
 
   const json& m_params;
 };
+
+// A user name checked by the G8's name validator (jumpscale_portal
+// Validators.NAME), as cloudspaces/create checks `access`.
+std::string g8_name(const Params& params, std::string_view name) {
+  std::string value = params.text(name);
+  if (value.find_first_of("<>\"'") != std::string::npos) {
+    refuse(400, "The name you entered contains invalid characters");
+  }
+  if (value.size() < 2) {
+    refuse(400, "The name cannot be shorter than two characters");
+  }
+  return value;
+}
 
 std::string checked_name(const Params& params, std::string_view what) {
   std::string name = params.text("name");
@@ -190,9 +215,9 @@ std::string mac_address(int64_t machine_id) {
 
 const std::vector<Location>& locations() {
   static const std::vector<Location> k_locations = {
-      {1, "be-g8-1", "Belgium, Ghent 1", "be"},
-      {2, "be-g8-2", "Belgium, Ghent 2", "be"},
-      {3, "ch-lug-1", "Switzerland, Lugano 1", "ch"},
+      {1, 101, "be-g8-1", "Belgium, Ghent 1", "be"},
+      {2, 102, "be-g8-2", "Belgium, Ghent 2", "be"},
+      {3, 201, "ch-lug-1", "Switzerland, Lugano 1", "ch"},
   };
   return k_locations;
 }
@@ -207,50 +232,128 @@ struct Cloud::Call {
 
   uint64_t changed() { return ++cloud.m_version; }
 
-  bool deployed(const Space& space) const { return now >= space.deployed_ms; }
+  std::string_view status(const Space& s) const {
+    if (s.deleted) {
+      return "DELETED";
+    }
+    if (now < s.deploying_ms) {
+      return "VIRTUAL";
+    }
+    return now < s.deployed_ms ? "DEPLOYING" : "DEPLOYED";
+  }
 
-  Space& space(int64_t id) {
+  // A cloud space by id. An unknown (or DESTROYED) one is 404 as osis
+  // answers the G8's lookup; a DELETED one is 404 too, as the G8's
+  // authenticator answers a non-admin for anything but a delete.
+  Space& space(int64_t id, bool deleted_too = false) {
     auto it = data().spaces.find(id);
     if (it == data().spaces.end()) {
-      refuse(404, fmt::format("cloud space {} not found", id));
+      refuse(404, fmt::format("Could not find {} of type cloudspace", id));
+    }
+    if (it->second.deleted && !deleted_too) {
+      refuse(404, "Could not find an accessible resource.");
     }
     return it->second;
   }
 
-  Machine& machine(int64_t id) {
+  // A machine by id: unknown (or DESTROYED) is osis's 404; a DELETED one
+  // is machines/get's 404, unless `deleted_too`.
+  Machine& machine(int64_t id, bool deleted_too = false) {
     auto it = data().machines.find(id);
     if (it == data().machines.end()) {
-      refuse(404, fmt::format("machine {} not found", id));
+      refuse(404, fmt::format("Could not find {} of type vmachine", id));
+    }
+    if (it->second.deleted && !deleted_too) {
+      refuse(404, fmt::format("Machine {} not found", id));
     }
     return it->second;
   }
 
-  json space_json(const Space& s) const {
-    bool up = deployed(s);
+  static std::string external_ip(const Space& s) {
+    return fmt::format("203.0.113.{}", s.id % 254 + 1);
+  }
+
+  static int64_t gid(const Space& s) {
+    for (const auto& l : locations()) {
+      if (l.code == s.location) {
+        return l.gid;
+      }
+    }
+    return 0;
+  }
+
+  static json space_acl(const Space& s) {
     json acl = json::array();
     if (!s.access.empty()) {
       acl.push_back(
           {{"userGroupId", s.access}, {"type", "U"}, {"right", "ACDRUX"}, {"status", "CONFIRMED"}});
     }
+    return acl;
+  }
+
+  // cloudspaces/get. The external address is known from the create on.
+  json space_json(const Space& s) const {
+    return {
+        {"id", s.id},
+        {"name", s.name},
+        {"accountId", s.account_id},
+        {"location", s.location},
+        {"gid", gid(s)},
+        {"type", "routeros"},
+        {"status", status(s)},
+        {"description", s.description},
+        {"externalnetworkip", external_ip(s)},
+        {"publicipaddress", external_ip(s)},
+        {"resourceLimits", {{"CU_M", -1}, {"CU_D", -1}, {"CU_C", -1}, {"CU_NP", -1}, {"CU_I", -1}}},
+        {"acl", space_acl(s)},
+        {"creationTime", s.created_ms / 1000},
+        {"updateTime", s.updated_ms / 1000}};
+  }
+
+  // cloudspaces/list: the stored documents, where the description is
+  // `descr`.
+  json space_summary(const Space& s) const {
     return {{"id", s.id},
             {"name", s.name},
+            {"descr", s.description},
+            {"status", status(s)},
             {"accountId", s.account_id},
+            {"acl", space_acl(s)},
+            {"type", "routeros"},
+            {"externalnetworkip", external_ip(s)},
+            {"publicipaddress", external_ip(s)},
             {"location", s.location},
-            {"status", up ? "DEPLOYED" : "DEPLOYING"},
-            {"description", s.description},
-            {"externalnetworkip", up ? fmt::format("203.0.113.{}", s.id % 254 + 1) : ""},
-            {"acl", std::move(acl)},
+            {"gid", gid(s)},
             {"creationTime", s.created_ms / 1000},
             {"updateTime", s.updated_ms / 1000}};
   }
 
-  // machines/get. The real API spells imageid and cloudspaceid in lower
-  // case here (and imageId in machines/list); both spellings are given.
+  static json interfaces(const Machine& m) {
+    return json::array({{{"ipAddress", m.ip_address},
+                         {"macAddress", mac_address(m.id)},
+                         {"type", "bridge"},
+                         {"deviceName", fmt::format("vm-{}-0000", m.id)},
+                         {"status", "ok"}}});
+  }
+
+  static int64_t storage(const Machine& m) {
+    int64_t total = 0;
+    for (const auto& d : m.disks) {
+      total += d.size_gb;
+    }
+    return total;
+  }
+
+  // machines/get, with the real API's lower-case imageid, cloudspaceid and
+  // sizeid (0: a custom size).
   static json machine_json(const Machine& m) {
     json disks = json::array();
     for (const auto& d : m.disks) {
-      disks.push_back(
-          {{"id", d.id}, {"type", "B"}, {"sizeMax", d.size_gb}, {"status", "ASSIGNED"}});
+      disks.push_back({{"id", d.id},
+                       {"type", "B"},
+                       {"name", "Boot disk"},
+                       {"sizeMax", d.size_gb},
+                       {"status", "ASSIGNED"}});
     }
     return {{"id", m.id},
             {"name", m.name},
@@ -258,36 +361,42 @@ struct Cloud::Call {
             {"description", m.description},
             {"status", m.running ? "RUNNING" : "HALTED"},
             {"imageid", m.image_id},
-            {"imageId", m.image_id},
             {"cloudspaceid", m.space_id},
-            {"cloudspaceId", m.space_id},
+            {"sizeid", 0},
             {"memory", m.size.memory},
             {"vcpus", m.size.vcpus},
-            {"storage", m.disks.empty() ? 0 : m.disks.front().size_gb},
+            {"storage", storage(m)},
             {"disks", std::move(disks)},
-            {"interfaces", json::array({{{"ipAddress", m.ip_address},
-                                         {"macAddress", mac_address(m.id)},
-                                         {"type", "bridge"},
-                                         {"status", "ok"}}})},
+            {"interfaces", interfaces(m)},
+            {"accounts", json::array()},
+            {"locked", false},
             {"creationTime", m.created_ms / 1000},
             {"updateTime", m.updated_ms / 1000}};
   }
 
+  // machines/list: the stored documents (camel-case imageId and sizeId,
+  // `nics`, disk ids) and the total `storage`.
   static json machine_summary(const Machine& m) {
+    json disk_ids = json::array();
+    for (const auto& d : m.disks) {
+      disk_ids.push_back(d.id);
+    }
     return {{"id", m.id},
             {"name", m.name},
-            {"hostName", m.name},
-            {"description", m.description},
+            {"hostname", m.name},
             {"status", m.running ? "RUNNING" : "HALTED"},
             {"imageId", m.image_id},
-            {"cloudspaceId", m.space_id},
+            {"sizeId", 0},
             {"memory", m.size.memory},
             {"vcpus", m.size.vcpus},
-            {"storage", m.disks.empty() ? 0 : m.disks.front().size_gb},
+            {"nics", interfaces(m)},
+            {"disks", std::move(disk_ids)},
+            {"storage", storage(m)},
             {"creationTime", m.created_ms / 1000},
             {"updateTime", m.updated_ms / 1000}};
   }
 
+  // DELETED spaces still hold their names.
   void check_space_name_free(const Space& wanted) {
     for (const auto& [id, s] : data().spaces) {
       if (id != wanted.id && s.account_id == wanted.account_id && s.location == wanted.location &&
@@ -299,6 +408,7 @@ struct Cloud::Call {
     }
   }
 
+  // DELETED machines still hold their names.
   void check_machine_name_free(int64_t space_id, const std::string& name) {
     auto& names = cloud.m_machines_by_space[space_id];
     auto it = names.find(name);
@@ -318,23 +428,41 @@ struct Cloud::Call {
     }
   }
 
+  // The ids of the machines in cloud space `space_id`, by id.
+  std::vector<int64_t> machines_in(int64_t space_id) const {
+    std::vector<int64_t> ids;
+    auto names = cloud.m_machines_by_space.find(space_id);
+    if (names != cloud.m_machines_by_space.end()) {
+      for (const auto& [name, id] : names->second) {
+        ids.push_back(id);
+      }
+    }
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+
   // locations/list
   Reply list_locations(const Params&) {
     json list = json::array();
     for (const auto& l : locations()) {
-      list.push_back({{"id", l.id}, {"locationCode", l.code}, {"name", l.name}, {"flag", l.flag}});
+      list.push_back({{"id", l.id},
+                      {"gid", l.gid},
+                      {"locationCode", l.code},
+                      {"name", l.name},
+                      {"flag", l.flag}});
     }
     return {200, std::move(list)};
   }
 
-  // cloudspaces/create: the space starts DEPLOYING and is DEPLOYED after
-  // the deploy delay.
+  // cloudspaces/create: the space is VIRTUAL, and its deployment starts at
+  // once in the background (DEPLOYING, then DEPLOYED after the deploy
+  // delay; VIRTUAL for its first quarter).
   Reply create_space(const Params& p) {
     Space s;
     s.account_id = p.integer("accountId");
     s.location = p.text("location");
     s.name = checked_name(p, "cloud space");
-    s.access = p.optional_text("access").value_or("");
+    s.access = g8_name(p, "access");
     s.description = p.optional_text("description").value_or("");
     if (s.account_id < 1) {
       refuse(400, fmt::format("accountId must be a positive integer, not {}", s.account_id));
@@ -348,6 +476,7 @@ struct Cloud::Call {
     check_space_name_free(s);
     s.id = data().next_space_id++;
     s.created_ms = s.updated_ms = now;
+    s.deploying_ms = now + cloud.m_deploy_delay.count() / 4;
     s.deployed_ms = now + cloud.m_deploy_delay.count();
     int64_t id = s.id;
     data().spaces.emplace(id, std::move(s));
@@ -356,12 +485,14 @@ struct Cloud::Call {
 
   Reply get_space(const Params& p) { return {200, space_json(space(p.integer("cloudspaceId")))}; }
 
+  // cloudspaces/list: DELETED spaces only with includedeleted.
   Reply list_spaces(const Params& p) {
     auto account = p.optional_integer("accountId");
+    bool deleted_too = p.optional_flag("includedeleted").value_or(false);
     json list = json::array();
     for (const auto& [id, s] : data().spaces) {
-      if (!account || s.account_id == *account) {
-        list.push_back(space_json(s));
+      if ((!account || s.account_id == *account) && (deleted_too || !s.deleted)) {
+        list.push_back(space_summary(s));
       }
     }
     return {200, std::move(list)};
@@ -387,34 +518,42 @@ struct Cloud::Call {
     return {200, true, changed()};
   }
 
-  // cloudspaces/delete: like OpenVCloud, deleting a cloud space deletes
-  // the machines in it. `permanently` is accepted and makes no difference:
-  // the sandbox has no recycle bin.
+  // cloudspaces/delete, as the G8's: refused (409) while the space holds
+  // machines that are not DELETED, and (400) while DEPLOYING. Without
+  // `permanently` the space is DELETED and keeps its name; with it, it is
+  // DESTROYED with its DELETED machines, and forgotten.
   Reply delete_space(const Params& p) {
     int64_t id = p.integer("cloudspaceId");
-    p.optional_flag("permanently");
-    Space& s = space(id);
-    if (!deployed(s)) {
-      refuse(400, fmt::format("cloud space {} is still DEPLOYING; it can be deleted once it is "
-                              "DEPLOYED",
-                              id));
-    }
-    auto names = cloud.m_machines_by_space.find(id);
-    if (names != cloud.m_machines_by_space.end()) {
-      for (const auto& [name, machine_id] : names->second) {
-        for (const auto& d : data().machines.at(machine_id).disks) {
-          cloud.m_disk_owner.erase(d.id);
-        }
-        data().machines.erase(machine_id);
+    bool permanently = p.optional_flag("permanently").value_or(false);
+    Space& s = space(id, /*deleted_too=*/true);
+    std::vector<int64_t> machines = machines_in(id);
+    for (int64_t machine_id : machines) {
+      if (!data().machines.at(machine_id).deleted) {
+        refuse(409, "In order to delete a CloudSpace it can not contain Machines.");
       }
-      cloud.m_machines_by_space.erase(names);
     }
+    if (status(s) == "DEPLOYING") {
+      refuse(400, "Can not delete a CloudSpace that is being deployed.");
+    }
+    if (!permanently) {
+      if (!s.deleted) {
+        s.deleted = true;
+        s.updated_ms = now;
+        return {200, true, changed()};
+      }
+      return {200, true};
+    }
+    for (int64_t machine_id : machines) {
+      forget_machine(data().machines.at(machine_id));
+      data().machines.erase(machine_id);
+    }
+    cloud.m_machines_by_space.erase(id);
     data().spaces.erase(id);
     return {200, true, changed()};
   }
 
   // machines/create: synchronous, as in OpenVCloud; the machine is RUNNING
-  // when the call returns.
+  // when the call returns. The space may still be deploying.
   Reply create_machine(const Params& p) {
     int64_t space_id = p.integer("cloudspaceId");
     std::string name = checked_name(p, "machine");
@@ -424,9 +563,6 @@ struct Cloud::Call {
     int64_t memory = p.integer("memory");
     int64_t vcpus = p.integer("vcpus");
     Space& s = space(space_id);
-    if (!deployed(s)) {
-      refuse(400, fmt::format("cloud space {} is not DEPLOYED yet (it is DEPLOYING)", space_id));
-    }
     check_memory(memory);
     check_vcpus(vcpus);
     if (disk_size < 1) {
@@ -467,21 +603,15 @@ struct Cloud::Call {
     return {200, machine_json(machine(p.integer("machineId")))};
   }
 
+  // machines/list: DELETED machines left out.
   Reply list_machines(const Params& p) {
     int64_t space_id = p.integer("cloudspaceId");
     space(space_id);
     json list = json::array();
-    auto names = cloud.m_machines_by_space.find(space_id);
-    if (names != cloud.m_machines_by_space.end()) {
-      // By id, the order they were created in.
-      std::vector<int64_t> ids;
-      ids.reserve(names->second.size());
-      for (const auto& [name, id] : names->second) {
-        ids.push_back(id);
-      }
-      std::sort(ids.begin(), ids.end());
-      for (int64_t id : ids) {
-        list.push_back(machine_summary(data().machines.at(id)));
+    for (int64_t id : machines_in(space_id)) {
+      const Machine& m = data().machines.at(id);
+      if (!m.deleted) {
+        list.push_back(machine_summary(m));
       }
     }
     return {200, std::move(list)};
@@ -513,38 +643,51 @@ struct Cloud::Call {
     return {200, true, changed()};
   }
 
-  // machines/resize. The rule: a RUNNING machine grows live (200, true)
-  // when neither memory nor vcpus decreases; any decrease needs the
-  // machine stopped, so the new size is kept pending and applied at its
-  // next start (202, false). A HALTED machine is resized at once.
+  // machines/resize, as the G8's: memory and vcpus come together (or a
+  // sizeId; the sandbox has no sizes). A machine that is not HALTED
+  // cannot shrink (400, memory checked first). The new size is stored at
+  // once; a RUNNING machine is resized live (200 true) unless its
+  // hypervisor cannot (live_resize false): then 202 false, the size taking
+  // effect at the next start after a stop.
   Reply resize_machine(const Params& p) {
     Machine& m = machine(p.integer("machineId"));
+    auto size_id = p.optional_integer("sizeId");
     auto memory = p.optional_integer("memory");
     auto vcpus = p.optional_integer("vcpus");
-    if (!memory && !vcpus) {
+    if (size_id && *size_id != -1 && (memory || vcpus)) {
+      refuse(400, "sizeId and (vcpus or memory) are mutually exclusive");
+    }
+    if ((memory || vcpus) && !(memory && vcpus)) {
+      refuse(400, "cannot pass vcpus or memory without the other.");
+    }
+    if (size_id && *size_id != -1) {
+      refuse(404, fmt::format("Could not find {} of type size", *size_id));
+    }
+    if (!memory) {
+      // The G8 fails with 500 here (None % 2).
       refuse(400, "missing parameter memory or vcpus");
     }
-    if (memory) {
-      check_memory(*memory);
+    if (*memory % 2 != 0) {
+      refuse(400, "memory value should be an even number");
     }
-    if (vcpus) {
-      check_vcpus(*vcpus);
+    check_memory(*memory);
+    check_vcpus(*vcpus);
+    if (*memory < m.size.memory && m.running) {
+      refuse(400, "Can not decrease memory on a running machine");
     }
-    Size wanted{memory.value_or(m.size.memory), vcpus.value_or(m.size.vcpus)};
-    bool live = !m.running || (wanted.memory >= m.size.memory && wanted.vcpus >= m.size.vcpus);
-    if (live) {
-      bool same = wanted.memory == m.size.memory && wanted.vcpus == m.size.vcpus;
-      if (same && !m.pending) {
-        return {200, true};
-      }
-      m.size = wanted;
-      m.pending.reset();
-      m.updated_ms = now;
-      return {200, true, changed()};
+    if (*vcpus < m.size.vcpus && m.running) {
+      refuse(400, "Can not decrease vcpus on a running machine");
     }
-    m.pending = wanted;
+    if (*memory == m.size.memory && *vcpus == m.size.vcpus) {
+      return {200, true};
+    }
+    m.size = {*memory, *vcpus};
     m.updated_ms = now;
-    return {202, false, changed()};
+    if (m.running && !m.live_resize) {
+      m.awaiting_restart = true;
+      return {202, false, changed()};
+    }
+    return {200, true, changed()};
   }
 
   // machines/stop: `force` (pull the plug) is accepted; the sandbox's
@@ -560,24 +703,22 @@ struct Cloud::Call {
     return {200, true, changed()};
   }
 
-  // machines/start: a resize left pending takes effect here.
+  // machines/start: a size stored while it ran takes effect here.
   Reply start_machine(const Params& p) {
     Machine& m = machine(p.integer("machineId"));
     if (m.running) {
       return {200, true};
     }
     m.running = true;
+    m.awaiting_restart = false;
     ++m.boots;
-    if (m.pending) {
-      m.size = *m.pending;
-      m.pending.reset();
-    }
     m.updated_ms = now;
     return {200, true, changed()};
   }
 
   // machines/reboot: a RUNNING machine restarts (and is RUNNING again when
-  // the call returns, like start and stop); a HALTED one cannot reboot.
+  // the call returns, like start and stop); a HALTED one cannot reboot. A
+  // reboot is no stop and start: a size awaiting a restart still waits.
   Reply reboot_machine(const Params& p) {
     Machine& m = machine(p.integer("machineId"));
     if (!m.running) {
@@ -588,36 +729,51 @@ struct Cloud::Call {
     return {200, true, changed()};
   }
 
-  // machines/delete: `permanently` is accepted and makes no difference.
+  // machines/delete: without `permanently` the machine is DELETED (and
+  // keeps its name); with it, DESTROYED and forgotten.
   Reply delete_machine(const Params& p) {
     int64_t id = p.integer("machineId");
-    p.optional_flag("permanently");
-    const Machine& m = machine(id);
-    forget_machine(m);
-    data().machines.erase(id);
+    bool permanently = p.optional_flag("permanently").value_or(false);
+    Machine& m = machine(id, /*deleted_too=*/true);
+    if (permanently) {
+      forget_machine(m);
+      data().machines.erase(id);
+      return {200, true, changed()};
+    }
+    if (m.deleted) {
+      return {200, true};
+    }
+    m.deleted = true;
+    m.running = false;
+    m.updated_ms = now;
     return {200, true, changed()};
   }
 
-  // disks/resize: disks only grow.
+  // disks/resize, as the G8's: only to a larger size (400). Grown at once;
+  // on a RUNNING machine whose hypervisor cannot grow it live (live_resize
+  // false), 202 false: the guest sees it after a stop and start.
   Reply resize_disk(const Params& p) {
     int64_t disk_id = p.integer("diskId");
     int64_t size = p.integer("size");
     auto owner = cloud.m_disk_owner.find(disk_id);
     if (owner == cloud.m_disk_owner.end()) {
-      refuse(404, fmt::format("disk {} not found", disk_id));
+      refuse(404, fmt::format("Could not find {} of type disk", disk_id));
     }
     Machine& m = data().machines.at(owner->second);
     auto disk = std::find_if(m.disks.begin(), m.disks.end(),
                              [&](const Disk& d) { return d.id == disk_id; });
-    if (size < disk->size_gb) {
-      refuse(400, fmt::format("disk {} cannot shrink from {} GB to {} GB", disk_id, disk->size_gb,
-                              size));
+    if (disk->size_gb >= size) {
+      refuse(400, "The specified size is smaller than or equal the original size");
     }
-    if (size == disk->size_gb) {
-      return {200, true};
+    if (m.deleted) {
+      refuse(400, fmt::format("Disk with id {} is not created", disk_id));
     }
     disk->size_gb = size;
     m.updated_ms = now;
+    if (m.running && !m.live_resize) {
+      m.awaiting_restart = true;
+      return {202, false, changed()};
+    }
     return {200, true, changed()};
   }
 
@@ -642,9 +798,9 @@ struct Cloud::Call {
   }
 
   static admin::Attributes machine_attributes(const json& body) {
-    return admin::Attributes(
-        body, "machine",
-        {"name", "description", "status", "memory", "vcpus", "disk_size", "image_id"});
+    return admin::Attributes(body, "machine",
+                             {"name", "description", "status", "memory", "vcpus", "disk_size",
+                              "image_id", "live_resize"});
   }
 
   Reply admin_update_machine(int64_t id, const json& body) {
@@ -661,6 +817,7 @@ struct Cloud::Call {
     auto vcpus = a.integer("vcpus", 1);
     auto disk_size = a.integer("disk_size", 1);
     auto image_id = a.integer("image_id", 1);
+    auto live_resize = a.flag("live_resize");
     Machine before = m;
     if (name && *name != m.name) {
       check_machine_name_free(m.space_id, *name);
@@ -674,10 +831,11 @@ struct Cloud::Call {
       m.running = *status == "RUNNING";
     }
     if (memory || vcpus) {
-      // The size is set as it is; a resize left pending is forgotten.
+      // The size is set as it is, live: no restart awaited.
       m.size = {memory.value_or(m.size.memory), vcpus.value_or(m.size.vcpus)};
-      m.pending.reset();
+      m.awaiting_restart = false;
     }
+    m.live_resize = live_resize.value_or(m.live_resize);
     if (disk_size && !m.disks.empty()) {
       m.disks.front().size_gb = *disk_size;
     }
@@ -685,8 +843,8 @@ struct Cloud::Call {
     bool same = before.name == m.name && before.description == m.description &&
                 before.running == m.running && before.size.memory == m.size.memory &&
                 before.size.vcpus == m.size.vcpus &&
-                before.pending.has_value() == m.pending.has_value() &&
-                before.image_id == m.image_id &&
+                before.awaiting_restart == m.awaiting_restart &&
+                before.live_resize == m.live_resize && before.image_id == m.image_id &&
                 (m.disks.empty() || before.disks.front().size_gb == m.disks.front().size_gb);
     if (same) {
       return {200, machine_json(m)};
@@ -721,6 +879,7 @@ struct Cloud::Call {
     m.running = a.choice("status", {"RUNNING", "HALTED"}).value_or("RUNNING") == "RUNNING";
     m.size = {a.integer("memory", 1).value_or(1024), a.integer("vcpus", 1).value_or(1)};
     m.image_id = a.integer("image_id", 1).value_or(1);
+    m.live_resize = a.flag("live_resize").value_or(true);
     int64_t disk_size = a.integer("disk_size", 1).value_or(10);
     check_machine_name_free(space_id, m.name);
     const Machine& added = add_machine(found->second, std::move(m), disk_size);
@@ -887,7 +1046,7 @@ std::optional<bool> Cloud::address_running(std::string_view ip) const {
   std::lock_guard lock(m_mutex);
   std::optional<bool> found;
   for (const auto& [id, m] : m_data.machines) {
-    if (m.ip_address == ip) {
+    if (m.ip_address == ip && !m.deleted) {
       found = found.value_or(false) || m.running;
     }
   }
@@ -915,7 +1074,9 @@ json to_document(const CloudData& data) {
                       {"access", s.access},
                       {"created_ms", s.created_ms},
                       {"updated_ms", s.updated_ms},
+                      {"deploying_ms", s.deploying_ms},
                       {"deployed_ms", s.deployed_ms},
+                      {"deleted", s.deleted},
                       {"next_host", s.next_host}});
   }
   json machines = json::array();
@@ -923,10 +1084,6 @@ json to_document(const CloudData& data) {
     json disks = json::array();
     for (const auto& d : m.disks) {
       disks.push_back({{"id", d.id}, {"size_gb", d.size_gb}});
-    }
-    json pending = nullptr;
-    if (m.pending) {
-      pending = {{"memory", m.pending->memory}, {"vcpus", m.pending->vcpus}};
     }
     machines.push_back({{"id", m.id},
                         {"cloudspace_id", m.space_id},
@@ -936,8 +1093,13 @@ json to_document(const CloudData& data) {
                         {"memory", m.size.memory},
                         {"vcpus", m.size.vcpus},
                         {"running", m.running},
+                        {"deleted", m.deleted},
                         {"boots", m.boots},
-                        {"pending_size", std::move(pending)},
+                        {"live_resize", m.live_resize},
+                        {"awaiting_restart", m.awaiting_restart},
+                        // What stove 0.1.0 read as a resize awaiting a
+                        // start; kept so that it can read this file.
+                        {"pending_size", nullptr},
                         {"disks", std::move(disks)},
                         {"ip_address", m.ip_address},
                         {"created_ms", m.created_ms},
@@ -981,6 +1143,8 @@ CloudData from_document(const json& document) {
       s.created_ms = j.at("created_ms").get<int64_t>();
       s.updated_ms = j.at("updated_ms").get<int64_t>();
       s.deployed_ms = j.at("deployed_ms").get<int64_t>();
+      s.deploying_ms = j.value("deploying_ms", s.created_ms);
+      s.deleted = j.value("deleted", false);
       s.next_host = j.at("next_host").get<int64_t>();
       // Ids are never reused, even if the counters were lost.
       data.next_space_id = std::max(data.next_space_id, s.id + 1);
@@ -997,10 +1161,15 @@ CloudData from_document(const json& document) {
       m.image_id = j.at("image_id").get<int64_t>();
       m.size = {j.at("memory").get<int64_t>(), j.at("vcpus").get<int64_t>()};
       m.running = j.at("running").get<bool>();
+      m.deleted = j.value("deleted", false);
       m.boots = j.value("boots", int64_t{0});
-      const json& pending = j.at("pending_size");
+      m.live_resize = j.value("live_resize", true);
+      m.awaiting_restart = j.value("awaiting_restart", false);
+      // An older file's size awaiting a start: stored now, as the G8 does.
+      const json pending = j.value("pending_size", json());
       if (!pending.is_null()) {
-        m.pending = Size{pending.at("memory").get<int64_t>(), pending.at("vcpus").get<int64_t>()};
+        m.size = Size{pending.at("memory").get<int64_t>(), pending.at("vcpus").get<int64_t>()};
+        m.awaiting_restart = true;
       }
       for (const json& d : j.at("disks")) {
         Disk disk{d.at("id").get<int64_t>(), d.at("size_gb").get<int64_t>()};

@@ -85,7 +85,7 @@ json counters(int port) {
 }
 
 json space_params(const std::string& name) {
-  return {{"accountId", 1}, {"location", "be-g8-1"}, {"name", name}};
+  return {{"accountId", 1}, {"location", "be-g8-1"}, {"name", name}, {"access", "alice"}};
 }
 
 } // namespace

@@ -46,6 +46,7 @@ std::string infra(const std::string& url, const std::vector<Space>& spaces) {
     type: openvcloud
     endpoint: {}
     account_id: 1
+    access: stove@example      # the sandbox's token is no JWT naming its user
 resources:
 )",
                                 url);
@@ -227,6 +228,52 @@ TEST_SUITE("apply against stove sandbox serve") {
     CHECK(w.call("cloudspaces/list", Json::object()).empty());
     CHECK(w.state_json().at("resources").empty());
     CHECK(w.stove({"plan", "--detailed-exitcode", "--state", w.state, w.file}).exit_code == 2);
+  }
+
+  TEST_CASE("destroy deletes machines before their cloud space, and stops at a machine stove "
+            "does not manage, naming it") {
+    World w;
+    w.write({{"web", {{"app", 12, 1024, 1, 10}, {"db", 12, 1024, 1, 10}}}});
+    REQUIRE(w.apply().exit_code == 0);
+    Json s = w.state_json();
+    std::string space_id = remote_id(*w.resource(s, R"(cloud_space["web"])"));
+
+    // A machine made at the console: the G8 will not delete its space (409).
+    httplib::Client admin("127.0.0.1", w.sandbox->port());
+    auto stray = admin.Post(fmt::format("/sandbox/admin/cloudspaces/{}/machines", space_id),
+                            {{"Authorization", "Bearer " + w.sandbox->token()}},
+                            R"({"name": "stray"})", "application/json");
+    REQUIRE(stray);
+    REQUIRE(stray->status == 201);
+    int64_t stray_id = Json::parse(stray->body).at("id");
+
+    const std::vector<std::string> destroy{"--no-color", "destroy", "--auto-approve",
+                                           "--state",    w.state,   w.file};
+    RunResult refused = w.stove(destroy);
+    INFO(refused.out, refused.err);
+    CHECK(refused.exit_code == 1);
+    CHECK(contains(refused.out,
+                   fmt::format("cloudspaces/delete: 409 Conflict: In order to delete a CloudSpace "
+                               "it can not contain Machines.; it holds machines stove does not "
+                               "manage: \"stray\" (id {}); delete them first",
+                               stray_id)));
+    // Its own machines went first; the cloud space stays, and so does its record.
+    auto cloud = w.cloud();
+    CHECK(cloud["web"].size() == 1);
+    CHECK(cloud["web"].count("stray") == 1);
+    s = w.state_json();
+    CHECK(w.resource(s, R"(cloud_space["web"].machine["app"])") == nullptr);
+    CHECK(w.resource(s, R"(cloud_space["web"])") != nullptr);
+
+    auto gone = admin.Delete(fmt::format("/sandbox/admin/machines/{}", stray_id),
+                             {{"Authorization", "Bearer " + w.sandbox->token()}});
+    REQUIRE(gone);
+    REQUIRE(gone->status == 200);
+    RunResult finished = w.stove(destroy);
+    INFO(finished.out, finished.err);
+    CHECK(finished.exit_code == 0);
+    CHECK(w.call("cloudspaces/list", Json::object()).empty());
+    CHECK(w.state_json().at("resources").empty());
   }
 
   TEST_CASE("partial failure: dependents are skipped, the rest is done, a re-run converges") {

@@ -31,6 +31,7 @@ std::string infra(const std::string& url) {
     type: openvcloud
     endpoint: {0}
     account_id: 1
+    access: stove@example
   backups:
     type: bacularis
     endpoint: {0}

@@ -319,6 +319,33 @@ resources: []
     });
   }
 
+  TEST_CASE("an openvcloud access user is checked as the G8 checks it") {
+    auto loaded = load(R"(providers:
+  short:
+    type: openvcloud
+    endpoint: https://x
+    account_id: 1
+    access: j
+  quoted:
+    type: openvcloud
+    endpoint: https://x
+    account_id: 1
+    access: "<john>"
+  fine:
+    type: openvcloud
+    endpoint: https://x
+    account_id: 1
+    access: john@itsyouonline
+resources: []
+)");
+    CHECK(
+        loaded.errors ==
+        std::vector<std::string>{
+            R"(6:13: "access" must be at least two characters (the G8 refuses a shorter user name), got "j")",
+            R"(11:13: "access" must not contain < > " or ' (the G8 refuses them in a user name), got "<john>")",
+        });
+  }
+
   TEST_CASE("resources are matched to providers, and unmatched kinds are errors") {
     auto loaded = load(R"(providers:
   files:

@@ -24,6 +24,7 @@ public:
     std::string raw;
     std::string authorization;
     std::string content_type;
+    std::string accept;
   };
   struct Answer {
     int status = 200;
@@ -41,8 +42,12 @@ public:
       if (path.rfind(prefix, 0) == 0) {
         path = path.substr(prefix.size());
       }
-      Call call{path, nlohmann::json::parse(req.body, nullptr, false), req.body,
-                req.get_header_value("Authorization"), req.get_header_value("Content-Type")};
+      Call call{path,
+                nlohmann::json::parse(req.body, nullptr, false),
+                req.body,
+                req.get_header_value("Authorization"),
+                req.get_header_value("Content-Type"),
+                req.get_header_value("Accept")};
       if (call.body.is_discarded()) {
         call.body = nullptr;
       }

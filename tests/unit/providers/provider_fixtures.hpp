@@ -9,13 +9,52 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace stove::test {
+
+// Unpadded base64url, as JWTs use it.
+inline std::string base64url(std::string_view bytes) {
+  static constexpr char k_alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  uint32_t bits = 0;
+  int count = 0;
+  for (unsigned char c : bytes) {
+    bits = (bits << 8) | c;
+    count += 8;
+    while (count >= 6) {
+      count -= 6;
+      out.push_back(k_alphabet[(bits >> count) & 0x3f]);
+    }
+  }
+  if (count > 0) {
+    out.push_back(k_alphabet[(bits << (6 - count)) & 0x3f]);
+  }
+  return out;
+}
+
+// A JWT shaped as itsyou.online signs them (ES384), with `claims`; the
+// signature is filler: neither stove nor the sandbox checks it.
+inline std::string jwt(const nlohmann::json& claims) {
+  return fmt::format("{}.{}.{}", base64url(R"({"alg":"ES384","typ":"JWT"})"),
+                     base64url(claims.dump()), base64url("not a real signature"));
+}
+
+// The JWT of itsyou.online user `username` (a user API key's token).
+inline std::string user_jwt(const std::string& username) {
+  return jwt({{"username", username},
+              {"iss", "itsyouonline"},
+              {"azp", "stove-client"},
+              {"scope", nlohmann::json::array({"user:memberof:gig"})},
+              {"exp", 4102444800}});
+}
 
 inline providers::Environment fake_environment(std::map<std::string, std::string> variables) {
   return [variables = std::move(variables)](std::string_view name) -> std::optional<std::string> {

@@ -10,8 +10,10 @@
 #include "unit/providers/provider_fixtures.hpp"
 
 #include <doctest/doctest.h>
+#include <httplib.h>
 
 #include <set>
+#include <thread>
 
 using namespace stove;
 using namespace stove::providers;
@@ -20,11 +22,13 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* k_token = "t0k3n";
+// The sandbox takes any token; this one is a JWT of itsyou.online user
+// john, as a real G8's bearer is, so that the adapter finds its `access`.
+const std::string k_token = test::user_jwt("john");
 
 // A sandbox on loopback and an `openvcloud` provider for its account 1.
 struct Cloud {
-  explicit Cloud(double fail_rate = 0.0, const char* token = k_token,
+  explicit Cloud(double fail_rate = 0.0, const std::string& token = k_token,
                  std::chrono::milliseconds deploy_delay = 150ms)
       : server(options(dir, fail_rate, deploy_delay)) {
     server.start();
@@ -55,6 +59,24 @@ struct Cloud {
   KindAdapter* spaces = nullptr;
   KindAdapter* machines = nullptr;
 };
+
+// POST /sandbox/admin/PATH with `attributes`: a change behind the API's
+// back (the hypervisor's abilities, unmanaged machines).
+json admin(const Cloud& cloud, const std::string& path, const json& attributes) {
+  httplib::Client client("127.0.0.1", cloud.server.port());
+  auto res = client.Post(fmt::format("/sandbox/admin/{}", path),
+                         {{"Authorization", fmt::format("Bearer {}", k_token)}}, attributes.dump(),
+                         "application/json");
+  REQUIRE(res);
+  REQUIRE_MESSAGE(res->status / 100 == 2, res->body);
+  return json::parse(res->body);
+}
+
+// The sandbox's data file, once it has stopped.
+json saved_cloud(Cloud& cloud) {
+  cloud.server.stop();
+  return json::parse(test::read_file(cloud.dir / "cloud" / "cloud.json"));
+}
 
 std::string error_of(const std::function<void()>& run) {
   try {
@@ -142,7 +164,8 @@ TEST_CASE("providers: openvcloud on the sandbox - a machine is created RUNNING, 
   CHECK(notes.list().size() == notes_before);
   target = grown;
 
-  // Shrink memory: 202, stop and start, then the new size.
+  // Shrink memory: the G8 shrinks only a HALTED machine (400 otherwise), so
+  // stove stops it, resizes, starts it, then reads the new size.
   auto shrunk = test::update_of(target, {{"memory", 1024}}, after.observed);
   after = cloud.machines->update(shrunk, notes.context());
   CHECK(after.observed["memory"] == 1024);
@@ -191,18 +214,23 @@ TEST_CASE("providers: openvcloud on the sandbox - a renamed cloud space keeps it
 
 TEST_CASE("providers: openvcloud on the sandbox - a create that outlives its deadline fails, "
           "and deleting the space still DEPLOYING waits for it") {
-  Cloud cloud(0.0, k_token, 800ms);
+  Cloud cloud(0.0, k_token, 2000ms); // VIRTUAL for 500 ms, then DEPLOYING
   test::Notes notes;
   auto target = test::space_target("slow", 1);
-  std::string message = error_of([&] { cloud.spaces->create(target, notes.context(300ms)); });
+  std::string message = error_of([&] { cloud.spaces->create(target, notes.context(150ms)); });
   auto found = cloud.spaces->find(target, notes.context());
   REQUIRE(found);
+  // VIRTUAL is not yet DEPLOYED, not an error: only the deadline ends the wait.
   CHECK(message == fmt::format(R"(cloud space "slow" (id {}) was not DEPLOYED by the deadline )"
-                               "(status DEPLOYING)",
+                               "(status VIRTUAL)",
                                found->remote_id));
-  CHECK(found->observed["status"] == "DEPLOYING");
+  CHECK(notes.list() == std::vector<std::string>{"waiting for DEPLOYED"});
 
+  // Once DEPLOYING, the G8 refuses the delete (400): stove waits and tries again.
   target.remote_id = found->remote_id;
+  while (cloud.spaces->read(target, notes.context())->observed["status"] == "VIRTUAL") {
+    std::this_thread::sleep_for(20ms);
+  }
   test::Notes delete_notes;
   cloud.spaces->destroy(target, delete_notes.context());
   CHECK(delete_notes.list() == std::vector<std::string>{"waiting for DEPLOYED before deleting"});
@@ -267,12 +295,13 @@ TEST_CASE("providers: openvcloud on the sandbox - lost responses and server erro
 
 TEST_CASE("providers: openvcloud on the sandbox - a wrong token is a clear error without the "
           "token") {
-  Cloud cloud(0.0, "not-the-t0k3n");
+  const std::string wrong = test::user_jwt("mallory");
+  Cloud cloud(0.0, wrong);
   test::Notes notes;
   std::string message = error_of([&] { cloud.spaces->list({}, notes.context()); });
   CHECK(message == "cloudspaces/list: 401 Unauthorized: missing or invalid bearer token (check "
                    "the token in STOVE_OVC_TOKEN)");
-  CHECK(message.find("not-the-t0k3n") == std::string::npos);
+  CHECK(message.find(wrong) == std::string::npos);
   ProviderError error("");
   try {
     cloud.spaces->create(test::space_target("web", 1), notes.context());
@@ -301,4 +330,80 @@ TEST_CASE("providers: openvcloud on the sandbox - the API's 400 for odd memory s
         "machines/create: 400 Bad Request: memory must be an even number of MB, not 2049");
   CHECK(error.http_status() == 400);
   CHECK(cloud.machines->list(target.parents, notes.context()).empty());
+}
+
+TEST_CASE("providers: openvcloud on the sandbox - cloudspaces/create gets the JWT's user as "
+          "access") {
+  Cloud cloud;
+  test::Notes notes;
+  cloud.spaces->create(test::space_target("web", 1), notes.context());
+  json saved = saved_cloud(cloud);
+  REQUIRE(saved["cloudspaces"].size() == 1);
+  CHECK(saved["cloudspaces"][0]["access"] == "john@itsyouonline");
+}
+
+TEST_CASE("providers: openvcloud on the sandbox - a resize or disk growth the hypervisor cannot "
+          "do live (202 false) is applied by one stop and start") {
+  Cloud cloud;
+  test::Notes notes;
+  Remote space = cloud.spaces->create(test::space_target("web", 1), notes.context());
+  auto target = test::machine_target(space.remote_id, "app");
+  Remote machine = cloud.machines->create(target, notes.context());
+  target.remote_id = machine.remote_id;
+  admin(cloud, fmt::format("machines/{}", machine.remote_id), {{"live_resize", false}});
+
+  test::Notes update_notes;
+  auto bigger = test::update_of(target, {{"memory", 4096}, {"vcpus", 4}, {"disk_boot_size", 40}},
+                                machine.observed);
+  Remote after = cloud.machines->update(bigger, update_notes.context());
+  CHECK(after.observed["memory"] == 4096);
+  CHECK(after.observed["vcpus"] == 4);
+  CHECK(after.observed["disk_boot_size"] == 40);
+  CHECK(after.observed["status"] == "RUNNING");
+  CHECK(update_notes.list() ==
+        std::vector<std::string>{"stopping to apply the resize", "starting after the resize"});
+  json saved = saved_cloud(cloud);
+  CHECK(saved["machines"][0]["awaiting_restart"] == false);
+  CHECK(saved["machines"][0]["boots"] == 1);
+}
+
+TEST_CASE("providers: openvcloud on the sandbox - shrinking a HALTED machine leaves it HALTED") {
+  Cloud cloud;
+  test::Notes notes;
+  Remote space = cloud.spaces->create(test::space_target("web", 1), notes.context());
+  auto target = test::machine_target(space.remote_id, "app");
+  Remote machine = cloud.machines->create(target, notes.context());
+  target.remote_id = machine.remote_id;
+  cloud.machines->execute(target, "stop", json::object(), notes.context());
+
+  test::Notes update_notes;
+  auto smaller = test::update_of(target, {{"memory", 1024}, {"vcpus", 1}}, machine.observed);
+  Remote after = cloud.machines->update(smaller, update_notes.context());
+  CHECK(after.observed["memory"] == 1024);
+  CHECK(after.observed["vcpus"] == 1);
+  CHECK(after.observed["status"] == "HALTED");
+  CHECK(update_notes.list().empty());
+}
+
+TEST_CASE("providers: openvcloud on the sandbox - a cloud space holding a machine stove does not "
+          "manage is not deleted, and the error names the machine") {
+  Cloud cloud;
+  test::Notes notes;
+  Remote space = cloud.spaces->create(test::space_target("web", 1), notes.context());
+  json stray =
+      admin(cloud, fmt::format("cloudspaces/{}/machines", space.remote_id), {{"name", "stray"}});
+  auto target = test::space_target("web", 1, space.remote_id);
+  ProviderError error("");
+  try {
+    cloud.spaces->destroy(target, notes.context());
+  } catch (const ProviderError& e) {
+    error = e;
+  }
+  CHECK(error.http_status() == 409);
+  CHECK(std::string(error.what()) ==
+        fmt::format(R"(cloud_space["web"]: cloudspaces/delete: 409 Conflict: In order to delete )"
+                    R"(a CloudSpace it can not contain Machines.; it holds machines stove does )"
+                    R"(not manage: "stray" (id {}); delete them first)",
+                    stray["id"].get<int64_t>()));
+  CHECK(cloud.spaces->read(target, notes.context()));
 }

@@ -2,6 +2,7 @@
 // exact paths, bodies and headers, and what the adapter makes of answers
 // the sandbox does not give (client credentials, odd error bodies, ERROR).
 
+#include "model/error.hpp"
 #include "providers/openvcloud.hpp"
 #include "providers/provider.hpp"
 #include "support/printing.hpp"
@@ -11,6 +12,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -25,12 +27,16 @@ namespace {
 using Answer = FakeCloudapi::Answer;
 using Call = FakeCloudapi::Call;
 
+// The bearer token: a JWT of itsyou.online user john, whose `access` is
+// john@itsyouonline.
+const std::string k_jwt = test::user_jwt("john");
+
 std::unique_ptr<Provider> openvcloud_on(const FakeCloudapi& fake,
                                         json settings = {{"account_id", 42},
                                                          {"token_env", "STOVE_OVC_TOKEN"}}) {
   return openvcloud::factory(
       test::openvcloud_config(fake.url(), std::move(settings)),
-      test::provider_options(test::fake_environment({{"STOVE_OVC_TOKEN", "tok-123"}})));
+      test::provider_options(test::fake_environment({{"STOVE_OVC_TOKEN", k_jwt}})));
 }
 
 const json k_locations = json::array({{{"id", 1}, {"locationCode", "be-g8-1"}, {"name", "Ghent"}},
@@ -78,8 +84,9 @@ TEST_CASE("providers: openvcloud wire - a cloud space create resolves the locati
   FakeCloudapi fake;
   fake.on("locations/list", 200, k_locations);
   fake.on("cloudspaces/create", 200, 17);
+  // As the G8: VIRTUAL at first, DEPLOYING while deployed, then DEPLOYED.
   fake.on("cloudspaces/get", [](const Call&, int n) {
-    return Answer{200, space_json(n <= 2 ? "DEPLOYING" : "DEPLOYED").dump()};
+    return Answer{200, space_json(n == 1 ? "VIRTUAL" : n == 2 ? "DEPLOYING" : "DEPLOYED").dump()};
   });
   auto provider = openvcloud_on(fake);
   test::Notes notes;
@@ -95,18 +102,21 @@ TEST_CASE("providers: openvcloud wire - a cloud space create resolves the locati
                                                  "cloudspaces/get"});
   auto calls = fake.calls();
   CHECK(calls[0].body == json::object());
-  CHECK(calls[1].body == json{{"accountId", 42}, {"location", "nl-ams-1"}, {"name", "web"}});
+  CHECK(calls[1].body == json{{"accountId", 42},
+                              {"location", "nl-ams-1"},
+                              {"name", "web"},
+                              {"access", "john@itsyouonline"}});
   CHECK(calls[2].body == json{{"cloudspaceId", 17}});
   for (const auto& call : calls) {
-    CHECK(call.authorization == "bearer tok-123");
+    CHECK(call.authorization == "bearer " + k_jwt);
     CHECK(call.content_type.rfind("application/json", 0) == 0);
   }
   CHECK(notes.list() == std::vector<std::string>{"waiting for DEPLOYED"});
   CHECK(provider->stats().requests == 5);
 }
 
-TEST_CASE("providers: openvcloud wire - locations are listed once per provider and access is "
-          "sent when set") {
+TEST_CASE("providers: openvcloud wire - locations are listed once per provider and the access "
+          "setting wins over the JWT's user") {
   FakeCloudapi fake;
   fake.on("locations/list", 200, k_locations);
   fake.on("cloudspaces/create", 200, 17);
@@ -192,7 +202,7 @@ TEST_CASE("providers: openvcloud wire - a create whose response never comes adop
     return Answer{200, made ? json::array({{{"id", 5}, {"name", "app"}}}).dump() : "[]"};
   });
   fake.on("machines/get", 200, machine_json());
-  auto options = test::provider_options(test::fake_environment({{"STOVE_OVC_TOKEN", "tok-123"}}));
+  auto options = test::provider_options(test::fake_environment({{"STOVE_OVC_TOKEN", k_jwt}}));
   options.http.request_timeout = 200ms;
   auto provider = openvcloud::factory(test::openvcloud_config(fake.url()), options);
   test::Notes notes;
@@ -308,15 +318,77 @@ TEST_CASE("providers: openvcloud wire - a 409 on machine create adopts the machi
   CHECK(provider->adapter(Kind::machine)->create(interrupted, notes.context()).remote_id == "5");
 }
 
-TEST_CASE("providers: openvcloud wire - a machine update renames, resizes through a restart "
-          "and grows the boot disk, in that order") {
+namespace {
+
+// Machine 5 on a fake cloudapi that resizes as the G8 does
+// (cloudapi_machines.resize, cloudapi_disks.resize): no decrease unless
+// HALTED (400), the size stored at once, 202 false when the live change
+// fails (`live` false).
+struct FakeMachine {
+  std::mutex mutex;
+  std::string status = "RUNNING";
+  int64_t memory = 2048;
+  int64_t vcpus = 2;
+  int64_t disk = 20;
+  bool live = true;
+  bool stores = true; // false: a broken server that forgets the new size
+  std::string refusal; // when set, machines/resize answers 400 with it
+
+  explicit FakeMachine(FakeCloudapi& fake) {
+    fake.on("machines/get", [this](const Call&, int) {
+      std::lock_guard lock(mutex);
+      return Answer{200, machine_json(memory, vcpus, disk, status).dump()};
+    });
+    fake.on("machines/update", 200, true);
+    fake.on("machines/stop", [this](const Call&, int) { return set_status("HALTED"); });
+    fake.on("machines/start", [this](const Call&, int) { return set_status("RUNNING"); });
+    fake.on("machines/resize", [this](const Call& call, int) { return resize(call.body); });
+    fake.on("disks/resize", [this](const Call& call, int) { return grow(call.body); });
+  }
+
+  Answer set_status(const char* to) {
+    std::lock_guard lock(mutex);
+    status = to;
+    return Answer{200, "true"};
+  }
+
+  Answer resize(const json& body) {
+    std::lock_guard lock(mutex);
+    int64_t m = body.at("memory");
+    int64_t v = body.at("vcpus");
+    if (!refusal.empty()) {
+      return Answer{400, json(refusal).dump()};
+    }
+    if (m < memory && status != "HALTED") {
+      return Answer{400, "\"Can not decrease memory on a running machine\""};
+    }
+    if (v < vcpus && status != "HALTED") {
+      return Answer{400, "\"Can not decrease vcpus on a running machine\""};
+    }
+    if (stores) {
+      memory = m;
+      vcpus = v;
+    }
+    return status != "HALTED" && !live ? Answer{202, "false"} : Answer{200, "true"};
+  }
+
+  Answer grow(const json& body) {
+    std::lock_guard lock(mutex);
+    int64_t size = body.at("size");
+    if (size <= disk) {
+      return Answer{400, "\"The specified size is smaller than or equal the original size\""};
+    }
+    disk = size;
+    return status != "HALTED" && !live ? Answer{202, "false"} : Answer{200, "true"};
+  }
+};
+
+} // namespace
+
+TEST_CASE("providers: openvcloud wire - a machine update renames, stops a running machine to "
+          "shrink it, grows its disk while stopped, and starts it again") {
   FakeCloudapi fake;
-  fake.on("machines/update", 200, true);
-  fake.on("machines/resize", 202, false);
-  fake.on("machines/stop", 200, true);
-  fake.on("machines/start", 200, true);
-  fake.on("disks/resize", 200, true);
-  fake.on("machines/get", 200, machine_json(1024, 1, 40));
+  FakeMachine machine(fake);
   auto provider = openvcloud_on(fake);
   auto* machines = provider->adapter(Kind::machine);
   test::Notes notes;
@@ -330,26 +402,109 @@ TEST_CASE("providers: openvcloud wire - a machine update renames, resizes throug
   Remote remote = machines->update(target, notes.context());
   CHECK(remote.remote_id == "5");
   CHECK(remote.observed["memory"] == 1024);
+  CHECK(remote.observed["vcpus"] == 1);
   CHECK(remote.observed["disk_boot_size"] == 40);
-  CHECK(fake.paths() == std::vector<std::string>{"machines/update", "machines/resize",
-                                                 "machines/stop", "machines/start", "machines/get",
-                                                 "machines/get", "disks/resize", "machines/get"});
+  CHECK(remote.observed["status"] == "RUNNING");
+  CHECK(fake.paths() == std::vector<std::string>{"machines/update", "machines/get", "machines/stop",
+                                                 "machines/get", "machines/resize", "disks/resize",
+                                                 "machines/start", "machines/get", "machines/get"});
   auto calls = fake.calls();
   CHECK(calls[0].body == json{{"machineId", 5}, {"name", "app2"}, {"description", "x"}});
-  CHECK(calls[1].body == json{{"machineId", 5}, {"memory", 1024}, {"vcpus", 1}});
   CHECK(calls[2].body == json{{"machineId", 5}});
-  CHECK(calls[3].body == json{{"machineId", 5}});
-  CHECK(calls[6].body == json{{"diskId", 80}, {"size", 40}});
+  CHECK(calls[4].body == json{{"machineId", 5}, {"memory", 1024}, {"vcpus", 1}});
+  CHECK(calls[5].body == json{{"diskId", 80}, {"size", 40}});
+  CHECK(calls[6].body == json{{"machineId", 5}});
   CHECK(notes.list() ==
         std::vector<std::string>{"stopping to resize", "starting after the resize"});
+}
+
+TEST_CASE("providers: openvcloud wire - a machine stopped to shrink is started again when the "
+          "resize is refused") {
+  FakeCloudapi fake;
+  FakeMachine machine(fake);
+  machine.refusal = "Not enough resources";
+  auto provider = openvcloud_on(fake);
+  test::Notes notes;
+  auto target = test::update_of(test::machine_target("17", "app", "5"),
+                                {{"memory", 1024}, {"vcpus", 1}}, k_machine_observed);
+  CHECK(error_of([&] { provider->adapter(Kind::machine)->update(target, notes.context()); }) ==
+        "machines/resize: 400 Bad Request: Not enough resources");
+  CHECK(fake.paths() == std::vector<std::string>{"machines/get", "machines/stop", "machines/get",
+                                                 "machines/resize", "machines/start"});
+  CHECK(machine.status == "RUNNING");
+  CHECK(notes.list() == std::vector<std::string>{"stopping to resize",
+                                                 "starting again after the failed resize"});
+}
+
+TEST_CASE("providers: openvcloud wire - a 202 false from machines/resize or disks/resize is "
+          "applied by one stop and start, then observed") {
+  FakeCloudapi fake;
+  FakeMachine machine(fake);
+  machine.live = false;
+  auto provider = openvcloud_on(fake);
+  auto* machines = provider->adapter(Kind::machine);
+  test::Notes notes;
+  auto target =
+      test::update_of(test::machine_target("17", "app", "5"),
+                      {{"memory", 4096}, {"vcpus", 4}, {"disk_boot_size", 40}}, k_machine_observed);
+  Remote remote = machines->update(target, notes.context());
+  CHECK(remote.observed["memory"] == 4096);
+  CHECK(remote.observed["disk_boot_size"] == 40);
+  CHECK(remote.observed["status"] == "RUNNING");
+  CHECK(fake.paths() == std::vector<std::string>{"machines/get", "machines/resize", "disks/resize",
+                                                 "machines/stop", "machines/get", "machines/start",
+                                                 "machines/get", "machines/get"});
+  CHECK(notes.list() ==
+        std::vector<std::string>{"stopping to apply the resize", "starting after the resize"});
+
+  // The disk alone: the same.
+  fake.clear();
+  test::Notes disk_notes;
+  auto disk_only =
+      test::update_of(test::machine_target("17", "app", "5"),
+                      {{"memory", 4096}, {"vcpus", 4}, {"disk_boot_size", 60}}, remote.observed);
+  disk_only.prior_spec["memory"] = 4096;
+  disk_only.prior_spec["vcpus"] = 4;
+  machines->update(disk_only, disk_notes.context());
+  CHECK(fake.paths() == std::vector<std::string>{"machines/get", "disks/resize", "machines/stop",
+                                                 "machines/get", "machines/start", "machines/get",
+                                                 "machines/get"});
+  CHECK(disk_notes.list() ==
+        std::vector<std::string>{"stopping to apply the resize", "starting after the resize"});
+}
+
+TEST_CASE("providers: openvcloud wire - a machine started since stove read it is stopped when the "
+          "G8 refuses the decrease, and a size not taken is an error") {
+  FakeCloudapi fake;
+  FakeMachine machine(fake);
+  machine.memory = 4096; // what the G8 has; stove reads a stale 512 first
+  fake.on("machines/get", [&](const Call&, int n) {
+    std::lock_guard lock(machine.mutex);
+    return Answer{200, machine_json(n == 1 ? 512 : machine.memory, machine.vcpus, machine.disk,
+                                    machine.status)
+                           .dump()};
+  });
+  auto provider = openvcloud_on(fake);
+  auto* machines = provider->adapter(Kind::machine);
+  test::Notes notes;
+  auto target = test::update_of(test::machine_target("17", "app", "5"),
+                                {{"memory", 1024}, {"vcpus", 2}}, k_machine_observed);
+  Remote remote = machines->update(target, notes.context());
+  CHECK(remote.observed["memory"] == 1024);
+  CHECK(fake.paths() == std::vector<std::string>{"machines/get", "machines/resize", "machines/stop",
+                                                 "machines/get", "machines/resize",
+                                                 "machines/start", "machines/get", "machines/get"});
 
   // The size not taken after the restart is an error, not a silent success.
-  fake.clear();
-  fake.on("machines/get", 200, machine_json(2048, 2, 20));
+  FakeCloudapi broken;
+  FakeMachine forgetful(broken);
+  forgetful.stores = false;
+  auto broken_provider = openvcloud_on(broken);
   auto resize_only = test::update_of(test::machine_target("17", "app", "5"),
                                      {{"memory", 1024}, {"vcpus", 1}}, k_machine_observed);
   CHECK(
-      error_of([&] { machines->update(resize_only, notes.context()); }) ==
+      error_of(
+          [&] { broken_provider->adapter(Kind::machine)->update(resize_only, notes.context()); }) ==
       R"(cloud_space["web"].machine["app"]: machines/resize: the machine has 2048 MB and 2 vcpus after the resize, not 1024 MB and 1 vcpus)");
 }
 
@@ -393,11 +548,12 @@ TEST_CASE("providers: openvcloud wire - deleting a cloud space still DEPLOYING w
           "again, and one already gone is fine") {
   FakeCloudapi fake;
   fake.on("cloudspaces/delete", [](const Call&, int n) {
-    return n == 1 ? Answer{400, "\"cloud space 17 is still DEPLOYING\""} : Answer{200, "true"};
+    return n == 1 ? Answer{400, "\"Can not delete a CloudSpace that is being deployed.\""}
+                  : Answer{200, "true"};
   });
   fake.on("cloudspaces/get", [](const Call&, int n) {
     return n == 1 ? Answer{200, space_json("DEPLOYING").dump()}
-                  : Answer{404, "\"cloud space 17 not found\""};
+                  : Answer{404, "\"Could not find an accessible resource.\""};
   });
   auto provider = openvcloud_on(fake);
   test::Notes notes;
@@ -409,7 +565,7 @@ TEST_CASE("providers: openvcloud wire - deleting a cloud space still DEPLOYING w
   CHECK(notes.list() == std::vector<std::string>{"waiting for DEPLOYED before deleting"});
 
   fake.clear();
-  fake.on("cloudspaces/delete", 404, "cloud space 17 not found");
+  fake.on("cloudspaces/delete", 404, "Could not find 17 of type cloudspace");
   provider->adapter(Kind::cloud_space)
       ->destroy(test::space_target("web", 2, "17"), notes.context());
   CHECK(fake.paths() == std::vector<std::string>{"cloudspaces/delete"});
@@ -421,6 +577,37 @@ TEST_CASE("providers: openvcloud wire - deleting a cloud space still DEPLOYING w
               ->destroy(test::space_target("web", 2, "17"), notes.context());
         }) ==
         "cloudspaces/delete: 403 Forbidden: not allowed (check the token in STOVE_OVC_TOKEN)");
+}
+
+TEST_CASE("providers: openvcloud wire - a 409 on a cloud space delete names the machines it "
+          "holds, which stove does not manage") {
+  FakeCloudapi fake;
+  fake.on("cloudspaces/delete", 409,
+          "In order to delete a CloudSpace it can not contain Machines.");
+  fake.on("machines/list", 200,
+          json::array({{{"id", 4}, {"name", "stray"}, {"status", "RUNNING"}},
+                       {{"id", 9}, {"name", "left \"over\""}, {"status", "HALTED"}}}));
+  auto provider = openvcloud_on(fake);
+  test::Notes notes;
+  auto destroy = [&] {
+    return error_of([&] {
+      provider->adapter(Kind::cloud_space)
+          ->destroy(test::space_target("web", 2, "17"), notes.context());
+    });
+  };
+  CHECK(destroy() ==
+        R"(cloud_space["web"]: cloudspaces/delete: 409 Conflict: In order to delete a CloudSpace )"
+        R"(it can not contain Machines.; it holds machines stove does not manage: "stray" (id 4), )"
+        R"("left \"over\"" (id 9); delete them first)");
+  CHECK(fake.paths() == std::vector<std::string>{"cloudspaces/delete", "machines/list"});
+  CHECK(fake.calls()[0].body == json{{"cloudspaceId", 17}, {"permanently", true}});
+  CHECK(fake.calls()[1].body == json{{"cloudspaceId", 17}});
+
+  fake.on("machines/list", 200, json::array());
+  CHECK(destroy() ==
+        R"(cloud_space["web"]: cloudspaces/delete: 409 Conflict: In order to delete a CloudSpace )"
+        R"(it can not contain Machines.; machines/list shows none (it leaves out machines in )"
+        R"(ERROR, which still count))");
 }
 
 TEST_CASE("providers: openvcloud wire - error bodies surface the API's message, whatever their "
@@ -441,100 +628,259 @@ TEST_CASE("providers: openvcloud wire - error bodies surface the API's message, 
   CHECK(read_error(400, "  plain\n words  \n", "text/plain") ==
         "machines/get: 400 Bad Request: plain words");
   CHECK(read_error(418, "", "text/plain") == "machines/get: 418");
-  std::string refused = read_error(401, "\"invalid token tok-123\"", "application/json");
+  std::string refused = read_error(401, json("invalid token " + k_jwt).dump(), "application/json");
   CHECK(refused == "machines/get: 401 Unauthorized: invalid token <redacted> (check the token "
                    "in STOVE_OVC_TOKEN)");
-  CHECK(refused.find("tok-123") == std::string::npos);
+  CHECK(refused.find(k_jwt) == std::string::npos);
 
   // 404 is no error for a read: the machine is gone.
   fake.on("machines/get", 404, "machine 5 not found");
   CHECK_FALSE(machines->read(test::machine_target("17", "app", "5"), notes.context()));
 }
 
-TEST_CASE("providers: openvcloud wire - client credentials are exchanged once for a token, "
-          "and again when it is refused") {
+namespace {
+
+std::string form_decode(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out.push_back(' ');
+    } else if (text[i] == '%' && i + 2 < text.size()) {
+      out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> form_of(const std::string& body) {
+  std::map<std::string, std::string> fields;
+  size_t at = 0;
+  while (at <= body.size()) {
+    size_t end = body.find('&', at);
+    std::string pair = body.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    size_t eq = pair.find('=');
+    if (eq != std::string::npos) {
+      fields[form_decode(pair.substr(0, eq))] = form_decode(pair.substr(eq + 1));
+    }
+    if (end == std::string::npos) {
+      break;
+    }
+    at = end + 1;
+  }
+  return fields;
+}
+
+// POST /v1/oauth/access_token as itsyou.online answers it
+// (identityserver oauthservice/access_token.go): 400 "Bad Request" as
+// text without the client credentials grant or for credentials other than
+// "stove client" / "s3cr&t="; without
+// response_type=id_token an opaque OAuth2 token in JSON; with it the JWT
+// itself as application/jwt, or {"access_token": JWT} when Accept holds
+// application/json.
+Answer itsyouonline(const Call& call, const std::string& jwt) {
+  auto form = form_of(call.raw);
+  if (form["grant_type"] != "client_credentials" || form["client_id"] != "stove client" ||
+      form["client_secret"] != "s3cr&t=") {
+    return Answer{400, "Bad Request\n", "text/plain; charset=utf-8"};
+  }
+  if (form["response_type"] != "id_token") {
+    return Answer{200,
+                  json{{"access_token", "opaque-oauth2-token"}, {"token_type", "bearer"}}.dump(),
+                  "application/json"};
+  }
+  if (call.accept.find("application/json") != std::string::npos) {
+    return Answer{200, json{{"access_token", jwt}}.dump() + "\n", "application/json"};
+  }
+  return Answer{200, jwt, "application/jwt"};
+}
+
+const char* k_token_path = "/v1/oauth/access_token";
+
+json credentials_settings(const FakeCloudapi& fake) {
+  return {{"account_id", 42},
+          {"token_env", "STOVE_OVC_TOKEN"},
+          {"token_url", fmt::format("{}{}", fake.url(), k_token_path)},
+          {"client_id_env", "OVC_ID"},
+          {"client_secret_env", "OVC_SECRET"}};
+}
+
+std::unique_ptr<Provider> exchanging_provider(const FakeCloudapi& fake,
+                                              const std::string& secret = "s3cr&t=") {
+  auto environment = test::fake_environment({{"OVC_ID", "stove client"}, {"OVC_SECRET", secret}});
+  return openvcloud::factory(test::openvcloud_config(fake.url(), credentials_settings(fake)),
+                             test::provider_options(environment));
+}
+
+// The n-th token itsyou.online gives user john.
+std::string johns_jwt(int n) {
+  return test::jwt({{"username", "john"}, {"iss", "itsyouonline"}, {"n", n}});
+}
+
+} // namespace
+
+TEST_CASE("providers: openvcloud wire - client credentials are exchanged at itsyou.online for "
+          "its plain-text JWT, once, and again when it is refused") {
+  std::atomic<int> exchanges{0}; // outlives the fake's handlers
   FakeCloudapi fake;
-  fake.on("/oauth/token", [](const Call&, int n) {
-    return Answer{
-        200, json{{"access_token", fmt::format("jwt-{}", n)}, {"token_type", "bearer"}}.dump()};
-  });
+  fake.on(k_token_path,
+          [&](const Call& call, int) { return itsyouonline(call, johns_jwt(++exchanges)); });
   fake.on("cloudspaces/get", 200, space_json("DEPLOYED"));
   fake.on("locations/list", 200, k_locations);
-  json settings = {{"account_id", 42},
-                   {"token_env", "STOVE_OVC_TOKEN"},
-                   {"token_url", fmt::format("{}/oauth/token", fake.url())},
-                   {"client_id_env", "OVC_ID"},
-                   {"client_secret_env", "OVC_SECRET"}};
-  auto environment =
-      test::fake_environment({{"OVC_ID", "stove client"}, {"OVC_SECRET", "s3cr&t="}});
-  auto provider = openvcloud::factory(test::openvcloud_config(fake.url(), settings),
-                                      test::provider_options(environment));
+  auto provider = exchanging_provider(fake);
   auto* spaces = provider->adapter(Kind::cloud_space);
   test::Notes notes;
   CHECK(fake.calls().empty()); // fetched lazily
   REQUIRE(spaces->read(test::space_target("web", 2, "17"), notes.context()));
   REQUIRE(spaces->read(test::space_target("web", 2, "17"), notes.context()));
   // locations/list, once, for the observed location_id.
-  CHECK(fake.paths() == std::vector<std::string>{"/oauth/token", "cloudspaces/get",
-                                                 "locations/list", "cloudspaces/get"});
+  CHECK(fake.paths() == std::vector<std::string>{k_token_path, "cloudspaces/get", "locations/list",
+                                                 "cloudspaces/get"});
   auto calls = fake.calls();
-  CHECK(calls[0].raw ==
-        "grant_type=client_credentials&client_id=stove%20client&client_secret=s3cr%26t%3D");
+  CHECK(calls[0].raw == "grant_type=client_credentials&client_id=stove%20client&client_secret="
+                        "s3cr%26t%3D&response_type=id_token");
   CHECK(calls[0].content_type == "application/x-www-form-urlencoded");
-  CHECK(calls[1].authorization == "bearer jwt-1");
-  CHECK(calls[2].authorization == "bearer jwt-1");
-  CHECK(calls[3].authorization == "bearer jwt-1");
+  CHECK(calls[0].accept.find("application/json") == std::string::npos);
+  CHECK(calls[1].authorization == "bearer " + johns_jwt(1));
+  CHECK(calls[2].authorization == "bearer " + johns_jwt(1));
+  CHECK(calls[3].authorization == "bearer " + johns_jwt(1));
 
   // An expired token: one new exchange, and the call is sent again.
   fake.clear();
-  fake.on("/oauth/token", 200, json{{"access_token", "jwt-2"}});
   fake.on("cloudspaces/get", [](const Call& call, int) {
-    return call.authorization == "bearer jwt-1" ? Answer{401, "\"token expired\""}
-                                                : Answer{200, space_json("DEPLOYED").dump()};
+    return call.authorization == "bearer " + johns_jwt(1)
+               ? Answer{401, "\"token expired\""}
+               : Answer{200, space_json("DEPLOYED").dump()};
   });
   REQUIRE(spaces->read(test::space_target("web", 2, "17"), notes.context()));
   CHECK(fake.paths() ==
-        std::vector<std::string>{"cloudspaces/get", "/oauth/token", "cloudspaces/get"});
-  CHECK(fake.calls()[2].authorization == "bearer jwt-2");
+        std::vector<std::string>{"cloudspaces/get", k_token_path, "cloudspaces/get"});
+  CHECK(fake.calls()[2].authorization == "bearer " + johns_jwt(2));
 }
 
-TEST_CASE("providers: openvcloud wire - a refused token exchange names the URL and the "
-          "variables, never the secret") {
+TEST_CASE("providers: openvcloud wire - the exchanged JWT names the access user, in JSON form "
+          "too, and never shows in logs or errors") {
   FakeCloudapi fake;
-  fake.on("/oauth/token", 401,
-          json{{"error", "invalid_client"}, {"error_description", "wrong secret s3cr&t="}});
-  json settings = {{"account_id", 42},
-                   {"token_env", "STOVE_OVC_TOKEN"},
-                   {"token_url", fmt::format("{}/oauth/token", fake.url())},
-                   {"client_id_env", "OVC_ID"},
-                   {"client_secret_env", "OVC_SECRET"}};
-  auto environment = test::fake_environment({{"OVC_ID", "stove"}, {"OVC_SECRET", "s3cr&t="}});
-  auto provider = openvcloud::factory(test::openvcloud_config(fake.url(), settings),
-                                      test::provider_options(environment));
-  test::Notes notes;
-  std::string message = error_of([&] {
-    provider->adapter(Kind::cloud_space)->read(test::space_target("web", 2, "17"), notes.context());
+  const std::string token = johns_jwt(1);
+  // A server that answers JSON whatever the Accept: still taken.
+  fake.on(k_token_path, 200, json{{"access_token", token}});
+  fake.on("locations/list", 200, k_locations);
+  fake.on("cloudspaces/create", 200, 17);
+  fake.on("cloudspaces/get", [&](const Call&, int n) {
+    return n == 1 ? Answer{500, json("backend down for " + token).dump()}
+                  : Answer{200, space_json("DEPLOYED").dump()};
   });
-  CHECK(message == fmt::format("token exchange at {}/oauth/token: 401 Unauthorized: "
-                               "invalid_client: wrong secret <redacted> (check the client "
-                               "credentials in OVC_ID and OVC_SECRET)",
-                               fake.url()));
-  CHECK(fake.paths() == std::vector<std::string>{"/oauth/token"});
+  std::vector<std::string> lines;
+  std::mutex lines_mutex;
+  http::set_log_level(http::LogLevel::debug);
+  http::set_log_sink([&](std::string_view line) {
+    std::lock_guard lock(lines_mutex);
+    lines.emplace_back(line);
+  });
+  auto provider = exchanging_provider(fake);
+  test::Notes notes;
+  provider->adapter(Kind::cloud_space)->create(test::space_target("web", 2), notes.context());
+  http::set_log_sink({});
+  http::set_log_level(http::LogLevel::warn);
 
-  fake.on("/oauth/token", 200, json{{"token_type", "bearer"}});
-  CHECK(error_of([&] {
-          provider->adapter(Kind::cloud_space)
-              ->read(test::space_target("web", 2, "17"), notes.context());
-        }) == fmt::format("token exchange at {}/oauth/token: the response holds no access_token",
-                          fake.url()));
+  CHECK(fake.calls().at(2).path == "cloudspaces/create");
+  CHECK(fake.calls().at(2).body.at("access") == "john@itsyouonline");
+  CHECK_FALSE(lines.empty());
+  for (const auto& line : lines) {
+    CHECK(line.find(token) == std::string::npos);
+    CHECK(line.find("s3cr&t=") == std::string::npos);
+  }
+}
+
+TEST_CASE("providers: openvcloud wire - a token exchange refused, or answered with neither a JWT "
+          "nor an access_token, is a clear error that never holds the secret") {
+  FakeCloudapi fake;
+  fake.on(k_token_path, [](const Call& call, int) { return itsyouonline(call, johns_jwt(1)); });
+  // itsyou.online's answer to wrong credentials, once stove's form is
+  // checked: 400 "Bad Request" as text.
+  auto provider = exchanging_provider(fake, "wrong");
+  test::Notes notes;
+  auto read = [&] {
+    return error_of([&] {
+      provider->adapter(Kind::cloud_space)
+          ->read(test::space_target("web", 2, "17"), notes.context());
+    });
+  };
+  CHECK(read() == fmt::format("token exchange at {}{}: 400 Bad Request: Bad Request (check the "
+                              "client credentials in OVC_ID and OVC_SECRET)",
+                              fake.url(), k_token_path));
+
+  provider = exchanging_provider(fake);
+  fake.on(k_token_path, 401,
+          json{{"error", "invalid_client"}, {"error_description", "wrong secret s3cr&t="}});
+  CHECK(read() == fmt::format("token exchange at {}{}: 401 Unauthorized: invalid_client: wrong "
+                              "secret <redacted> (check the client credentials in OVC_ID and "
+                              "OVC_SECRET)",
+                              fake.url(), k_token_path));
+  fake.on(k_token_path, [](const Call&, int) {
+    return Answer{200, "<html><body>Sign in</body></html>", "text/html"};
+  });
+  CHECK(read() == fmt::format("token exchange at {}{}: the answer is neither a JWT "
+                              "(application/jwt) nor JSON holding an access_token (Content-Type "
+                              "text/html, 33 bytes)",
+                              fake.url(), k_token_path));
+  fake.on(k_token_path, 200, json{{"token_type", "bearer"}});
+  CHECK(read().find("the answer is neither a JWT") != std::string::npos);
+  CHECK(fake.count("cloudspaces/get") == 0);
+}
+
+TEST_CASE("providers: openvcloud wire - access: the setting, else the JWT's user, else refused "
+          "before any call") {
+  FakeCloudapi fake;
+  // A token that is no JWT says no user: refused when the provider is made.
+  auto opaque = [&](json settings) {
+    return openvcloud::factory(
+        test::openvcloud_config(fake.url(), std::move(settings)),
+        test::provider_options(test::fake_environment({{"STOVE_OVC_TOKEN", "tok-123"}})));
+  };
+  try {
+    opaque({{"account_id", 42}, {"token_env", "STOVE_OVC_TOKEN"}});
+    FAIL("no error");
+  } catch (const stove::Error& e) {
+    CHECK(e.kind() == stove::ErrorKind::input);
+    CHECK(std::string(e.what()) ==
+          R"(provider "ovc": "access" is not set and the token in STOVE_OVC_TOKEN is not a JWT )"
+          R"(with username and iss claims to take it from; set "access" to the G8 user that )"
+          R"(cloud spaces are created for (such as john@itsyouonline))");
+    CHECK(std::string(e.what()).find("tok-123") == std::string::npos);
+  }
+  CHECK(opaque({{"account_id", 42}, {"token_env", "STOVE_OVC_TOKEN"}, {"access", "ops"}}) !=
+        nullptr);
+
+  // An exchanged JWT without a user (an organization's credentials): the
+  // create is refused before it is sent, and leaves nothing.
+  fake.on(k_token_path, [](const Call& call, int) {
+    return itsyouonline(call, test::jwt({{"globalid", "gig"}, {"iss", "itsyouonline"}}));
+  });
+  fake.on("locations/list", 200, k_locations);
+  auto provider = exchanging_provider(fake);
+  test::Notes notes;
+  try {
+    provider->adapter(Kind::cloud_space)->create(test::space_target("web", 2), notes.context());
+    FAIL("no error");
+  } catch (const NothingCreated& e) {
+    CHECK(std::string(e.what()) ==
+          fmt::format(R"(provider "ovc": the token from {}{} is not a JWT with username and iss )"
+                      R"(claims, so stove cannot tell which user cloudspaces/create should give )"
+                      R"(access to; set "access" (the G8 user, such as john@itsyouonline))",
+                      fake.url(), k_token_path));
+  }
+  CHECK(fake.count("cloudspaces/create") == 0);
 }
 
 TEST_CASE("providers: openvcloud wire - threads sharing a provider exchange the token and list "
           "the locations once") {
   FakeCloudapi fake;
-  fake.on("/oauth/token", [](const Call&, int n) {
+  fake.on(k_token_path, [](const Call& call, int n) {
     std::this_thread::sleep_for(50ms); // long enough for every thread to want it
-    return Answer{200, json{{"access_token", fmt::format("jwt-{}", n)}}.dump()};
+    return itsyouonline(call, johns_jwt(n));
   });
   fake.on("locations/list", [](const Call&, int) {
     std::this_thread::sleep_for(50ms);
@@ -545,13 +891,7 @@ TEST_CASE("providers: openvcloud wire - threads sharing a provider exchange the 
   });
   fake.on("cloudspaces/get", 200, space_json("DEPLOYED"));
   fake.on("locations/list", 200, k_locations);
-  json settings = {{"account_id", 42},
-                   {"token_url", fmt::format("{}/oauth/token", fake.url())},
-                   {"client_id_env", "OVC_ID"},
-                   {"client_secret_env", "OVC_SECRET"}};
-  auto environment = test::fake_environment({{"OVC_ID", "stove"}, {"OVC_SECRET", "secret"}});
-  auto provider = openvcloud::factory(test::openvcloud_config(fake.url(), settings),
-                                      test::provider_options(environment));
+  auto provider = exchanging_provider(fake);
   auto* spaces = provider->adapter(Kind::cloud_space);
   std::vector<std::thread> threads;
   std::atomic<int> created{0};
@@ -574,12 +914,12 @@ TEST_CASE("providers: openvcloud wire - threads sharing a provider exchange the 
   }
   CHECK(errors == std::vector<std::string>{});
   CHECK(created == 6);
-  CHECK(fake.count("/oauth/token") == 1);
+  CHECK(fake.count(k_token_path) == 1);
   CHECK(fake.count("locations/list") == 1);
   CHECK(fake.count("cloudspaces/create") == 6);
   for (const auto& call : fake.calls()) {
-    if (call.path != "/oauth/token") {
-      CHECK(call.authorization == "bearer jwt-1");
+    if (call.path != k_token_path) {
+      CHECK(call.authorization == "bearer " + johns_jwt(1));
     }
   }
 }

@@ -66,8 +66,8 @@ TEST_CASE("providers: a missing STOVE_OVC_TOKEN is an input error that names the
   CHECK(make_error(other, test::provider_options(
                               test::fake_environment({{"STOVE_OVC_TOKEN", "not this one"}})))
             .find("environment variable PROD_OVC_JWT is not set") != std::string::npos);
-  auto made = make_provider(
-      other, test::provider_options(test::fake_environment({{"PROD_OVC_JWT", "jwt"}})));
+  auto made = make_provider(other, test::provider_options(test::fake_environment(
+                                       {{"PROD_OVC_JWT", test::user_jwt("john")}})));
   REQUIRE(made);
   CHECK(made->adapter(Kind::cloud_space) != nullptr);
   CHECK(made->adapter(Kind::machine) != nullptr);
@@ -173,10 +173,22 @@ TEST_CASE("providers: the sandbox provider serves spaces and machines through th
   CHECK(fake.paths() == std::vector<std::string>{"cloudspaces/list", "locations/list"});
   CHECK(provider->stats().requests == 2);
 
+  // cloudspaces/create requires `access`: the sandbox provider's fixed user.
+  fake.on("cloudspaces/create", 200, 3);
+  fake.on("cloudspaces/get", 200,
+          json{{"id", 3}, {"name", "new"}, {"status", "DEPLOYED"}, {"location", "be-g8-1"}});
+  provider->adapter(Kind::cloud_space)->create(test::space_target("new", 1), notes.context());
+  CHECK(fake.calls().at(2).path == "cloudspaces/create");
+  CHECK(fake.calls().at(2).body == json{{"accountId", 1},
+                                        {"location", "be-g8-1"},
+                                        {"name", "new"},
+                                        {"access", "stove@sandbox"}});
+  fake.clear();
+
   auto own_token = make_provider(
       config, test::provider_options(test::fake_environment({{"STOVE_SANDBOX_TOKEN", "t0k3n"}})));
   own_token->adapter(Kind::cloud_space)->list({}, notes.context());
-  CHECK(fake.calls().at(2).authorization == "bearer t0k3n");
+  CHECK(fake.calls().at(0).authorization == "bearer t0k3n");
 
   // A token of one's own is kept out of messages; the well-known default,
   // a word messages use, is not.

@@ -116,10 +116,12 @@ json error(const std::string& message) {
 
 // A cloud space (1) with machines "web" (1) and "db" (2).
 void populate(Admin& admin) {
-  REQUIRE(
-      admin
-          .call("cloudspaces/create", {{"accountId", 7}, {"location", "be-g8-1"}, {"name", "prod"}})
-          .body == 1);
+  REQUIRE(admin
+              .call("cloudspaces/create", {{"accountId", 7},
+                                           {"location", "be-g8-1"},
+                                           {"name", "prod"},
+                                           {"access", "ops@example"}})
+              .body == 1);
   for (const char* name : {"web", "db"}) {
     REQUIRE(admin
                 .call("machines/create", {{"cloudspaceId", 1},
@@ -250,7 +252,7 @@ TEST_SUITE("sandbox admin") {
 
     CHECK(admin.post("machines/1", {{"colour", "red"}}).body ==
           error("unknown machine attribute \"colour\" (known: name, description, status, "
-                "memory, vcpus, disk_size, image_id)"));
+                "memory, vcpus, disk_size, image_id, live_resize)"));
     CHECK(admin.post("machines/1", {{"memory", "4096"}}).body ==
           error("attribute \"memory\" must be an integer, not \"4096\""));
     CHECK(admin.post("machines/1", {{"memory", 1.5}}).status == 400);
@@ -258,6 +260,8 @@ TEST_SUITE("sandbox admin") {
           error("attribute \"vcpus\" must be at least 1, not 0"));
     CHECK(admin.post("machines/1", {{"status", "BROKEN"}}).body ==
           error("attribute \"status\" must be one of RUNNING, HALTED, not \"BROKEN\""));
+    CHECK(admin.post("machines/1", {{"live_resize", "no"}}).body ==
+          error("attribute \"live_resize\" must be true or false, not \"no\""));
     CHECK(admin.post("machines/1", {{"name", 5}}).body ==
           error("attribute \"name\" must be a string, not 5"));
     CHECK(admin.post("machines/1", {{"name", " "}}).body ==
@@ -310,8 +314,10 @@ TEST_SUITE("sandbox admin") {
     server.start();
     Admin admin(server);
     REQUIRE(admin
-                .call("cloudspaces/create",
-                      {{"accountId", 7}, {"location", "be-g8-1"}, {"name", "new"}})
+                .call("cloudspaces/create", {{"accountId", 7},
+                                             {"location", "be-g8-1"},
+                                             {"name", "new"},
+                                             {"access", "ops@example"}})
                 .status == 200);
     Answer a = admin.remove("cloudspaces/1");
     CHECK(a.status == 200);

@@ -242,12 +242,16 @@ TEST_SUITE("sandbox server") {
     CHECK(api.post("/restmachine/cloudapi/cloudspaces/list", "", std::string("bearer sandbox"))
               .status == 200);
 
+    // The portal's checks against the actor's spec, in its words.
     Answer missing = api.call("cloudspaces/get");
     CHECK(missing.status == 400);
-    CHECK(missing.body == "missing parameter cloudspaceId");
+    CHECK(missing.body == "Param with name:cloudspaceId is missing.");
+    CHECK(header(missing, "Content-Type") == "application/json");
+    CHECK(api.call("cloudspaces/get", {{"cloudspaceId", ""}}).body ==
+          "Param with name:cloudspaceId is missing.");
     Answer wrong_type = api.call("cloudspaces/get", {{"cloudspaceId", "one"}});
     CHECK(wrong_type.status == 400);
-    CHECK(wrong_type.body == "parameter cloudspaceId must be an integer");
+    CHECK(wrong_type.body == "Value of param cloudspaceId not correct needs to be of type int");
     Answer name_type =
         api.call("cloudspaces/create", {{"accountId", 1}, {"location", "be-g8-1"}, {"name", 5}});
     CHECK(name_type.status == 400);
@@ -261,9 +265,10 @@ TEST_SUITE("sandbox server") {
     Answer a = api.call("locations/list");
     REQUIRE(a.status == 200);
     CHECK(a.body == json::parse(R"([
-      {"id": 1, "locationCode": "be-g8-1", "name": "Belgium, Ghent 1", "flag": "be"},
-      {"id": 2, "locationCode": "be-g8-2", "name": "Belgium, Ghent 2", "flag": "be"},
-      {"id": 3, "locationCode": "ch-lug-1", "name": "Switzerland, Lugano 1", "flag": "ch"}
+      {"id": 1, "gid": 101, "locationCode": "be-g8-1", "name": "Belgium, Ghent 1", "flag": "be"},
+      {"id": 2, "gid": 102, "locationCode": "be-g8-2", "name": "Belgium, Ghent 2", "flag": "be"},
+      {"id": 3, "gid": 201, "locationCode": "ch-lug-1", "name": "Switzerland, Lugano 1",
+       "flag": "ch"}
     ])"));
   }
 
@@ -316,7 +321,7 @@ TEST_SUITE("sandbox server") {
     CHECK(deleted.body == true);
     Answer gone = api.call("cloudspaces/get", {{"cloudspaceId", 2}});
     CHECK(gone.status == 404);
-    CHECK(gone.body == "cloud space 2 not found");
+    CHECK(gone.body == "Could not find 2 of type cloudspace");
     CHECK(api.call("cloudspaces/delete", {{"cloudspaceId", 2}, {"permanently", true}}).status ==
           404);
     CHECK(api.call("cloudspaces/list").body.size() == 3);
@@ -350,41 +355,74 @@ TEST_SUITE("sandbox server") {
     CHECK(api.call("cloudspaces/list").body.size() == 1);
   }
 
-  TEST_CASE("a cloud space is DEPLOYING until the deploy delay has passed") {
+  TEST_CASE("a cloud space is VIRTUAL, then DEPLOYING, until the deploy delay has passed") {
     TempDir dir;
     Options o = options_in(dir);
-    o.deploy_delay = 400ms;
+    o.deploy_delay = 2s; // VIRTUAL for its first 500 ms
     auto server = started(o);
     Api api(*server);
 
     auto created_at = std::chrono::steady_clock::now();
     int64_t id = create_space(api, "web");
     Answer fresh = api.call("cloudspaces/get", {{"cloudspaceId", id}});
-    CHECK(fresh.body["status"] == "DEPLOYING");
-    CHECK(fresh.body["externalnetworkip"] == "");
-    CHECK(api.call("cloudspaces/list").body[0]["status"] == "DEPLOYING");
-
-    REQUIRE(api.wait_deployed(id));
-    CHECK(std::chrono::steady_clock::now() - created_at >= 400ms);
-    CHECK(api.call("machines/create", machine_params(id, "m")).status == 200);
+    CHECK(fresh.body["status"] == "VIRTUAL");
+    CHECK(fresh.body["externalnetworkip"] == "203.0.113.2");
+    CHECK(api.call("cloudspaces/list").body[0]["status"] == "VIRTUAL");
+    // Deployment starts by itself: no call is needed.
+    std::vector<std::string> seen{"VIRTUAL"};
+    while (seen.back() != "DEPLOYED" && std::chrono::steady_clock::now() - created_at < 10s) {
+      std::string status = api.call("cloudspaces/get", {{"cloudspaceId", id}}).body["status"];
+      if (status != seen.back()) {
+        seen.push_back(status);
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    CHECK(seen == std::vector<std::string>{"VIRTUAL", "DEPLOYING", "DEPLOYED"});
+    CHECK(std::chrono::steady_clock::now() - created_at >= 2s);
   }
 
-  TEST_CASE("a DEPLOYING cloud space cannot be deleted or hold machines yet") {
+  TEST_CASE("cloudspaces/create without access is the portal's 400, framed as a JSON string") {
+    TempDir dir;
+    auto server = started(options_in(dir));
+    Api api(*server);
+    json params = space_params("web");
+    params.erase("access");
+    // The raw answer: status, type and body, quotes included.
+    httplib::Client client("127.0.0.1", server->port());
+    auto raw =
+        client.Post("/restmachine/cloudapi/cloudspaces/create",
+                    {{"Authorization", "bearer sandbox"}}, params.dump(), "application/json");
+    REQUIRE(raw);
+    CHECK(raw->status == 400);
+    CHECK(raw->get_header_value("Content-Type") == "application/json");
+    CHECK(raw->body == R"("Param with name:access is missing.")");
+    params["access"] = "";
+    CHECK(api.call("cloudspaces/create", params).body == "Param with name:access is missing.");
+    CHECK(api.call("cloudspaces/list").body.empty());
+  }
+
+  TEST_CASE("a cloud space holding machines cannot be deleted, even while it deploys") {
     TempDir dir;
     Options o = options_in(dir);
     o.deploy_delay = 1h;
     auto server = started(o);
     Api api(*server);
     int64_t id = create_space(api, "web");
+    CHECK(api.call("cloudspaces/get", {{"cloudspaceId", id}}).body["status"] == "VIRTUAL");
+    // Machines may be made while the cloud space deploys.
+    int64_t machine = create_machine(api, id, "m");
 
-    Answer deleted = api.call("cloudspaces/delete", {{"cloudspaceId", id}, {"permanently", true}});
-    CHECK(deleted.status == 400);
-    CHECK(deleted.body ==
-          "cloud space 1 is still DEPLOYING; it can be deleted once it is DEPLOYED");
-    Answer machine = api.call("machines/create", machine_params(id, "m"));
-    CHECK(machine.status == 400);
-    CHECK(machine.body == "cloud space 1 is not DEPLOYED yet (it is DEPLOYING)");
-    CHECK(api.call("cloudspaces/get", {{"cloudspaceId", id}}).status == 200);
+    Answer refused = api.call("cloudspaces/delete", {{"cloudspaceId", id}, {"permanently", true}});
+    CHECK(refused.status == 409);
+    CHECK(refused.body == "In order to delete a CloudSpace it can not contain Machines.");
+    CHECK(header(refused, "Content-Type") == "application/json");
+    CHECK(api.call("machines/get", {{"machineId", machine}}).status == 200);
+    CHECK(api.call("machines/delete", {{"machineId", machine}, {"permanently", true}}).status ==
+          200);
+    // VIRTUAL: its deployment has not begun, so it can go.
+    CHECK(api.call("cloudspaces/delete", {{"cloudspaceId", id}, {"permanently", true}}).status ==
+          200);
+    CHECK(api.call("cloudspaces/get", {{"cloudspaceId", id}}).status == 404);
   }
 
   TEST_CASE("machines are created RUNNING, read, listed, renamed and deleted") {
@@ -402,11 +440,13 @@ TEST_SUITE("sandbox server") {
     REQUIRE(got.status == 200);
     json expected = json::parse(R"({
       "id": 1, "name": "drupal", "hostname": "drupal", "description": "web server",
-      "status": "RUNNING", "imageid": 12, "imageId": 12, "cloudspaceid": 1, "cloudspaceId": 1,
+      "status": "RUNNING", "imageid": 12, "cloudspaceid": 1, "sizeid": 0,
       "memory": 2048, "vcpus": 2, "storage": 20,
-      "disks": [{"id": 1, "type": "B", "sizeMax": 20, "status": "ASSIGNED"}],
+      "disks": [{"id": 1, "type": "B", "name": "Boot disk", "sizeMax": 20,
+                 "status": "ASSIGNED"}],
       "interfaces": [{"ipAddress": "10.1.0.1", "macAddress": "52:54:00:00:00:01",
-                      "type": "bridge", "status": "ok"}]
+                      "type": "bridge", "deviceName": "vm-1-0000", "status": "ok"}],
+      "accounts": [], "locked": false
     })");
     json body = got.body;
     CHECK(body["creationTime"].is_number_integer());
@@ -447,7 +487,7 @@ TEST_SUITE("sandbox server") {
     CHECK(deleted.body == true);
     Answer gone = api.call("machines/get", {{"machineId", 1}});
     CHECK(gone.status == 404);
-    CHECK(gone.body == "machine 1 not found");
+    CHECK(gone.body == "Could not find 1 of type vmachine");
     CHECK(api.call("machines/delete", {{"machineId", 1}, {"permanently", true}}).status == 404);
     CHECK(api.call("machines/list", {{"cloudspaceId", space}}).body.size() == 2);
   }
@@ -484,20 +524,21 @@ TEST_SUITE("sandbox server") {
     missing.erase("imageId");
     a = refusal(missing);
     CHECK(a.status == 400);
-    CHECK(a.body == "missing parameter imageId");
+    CHECK(a.body == "Param with name:imageId is missing.");
     a = refusal(machine_params(space, "taken"));
     CHECK(a.status == 409);
     CHECK(a.body == "a machine named \"taken\" already exists in cloud space 1 (id 1)");
     a = refusal(machine_params(42, "m"));
     CHECK(a.status == 404);
-    CHECK(a.body == "cloud space 42 not found");
+    CHECK(a.body == "Could not find 42 of type cloudspace");
 
     // Refused calls change nothing and use no id.
     CHECK(api.call("machines/list", {{"cloudspaceId", space}}).body.size() == 1);
     CHECK(create_machine(api, space, "m") == 2);
   }
 
-  TEST_CASE("machines/resize is live when nothing shrinks and otherwise waits for a stop") {
+  TEST_CASE("machines/resize shrinks only a HALTED machine, and answers 202 false when the live "
+            "resize fails") {
     TempDir dir;
     auto server = started(options_in(dir));
     Api api(*server);
@@ -508,54 +549,49 @@ TEST_SUITE("sandbox server") {
       return std::make_tuple(a.body["status"].get<std::string>(), a.body["memory"].get<int64_t>(),
                              a.body["vcpus"].get<int64_t>());
     };
+    auto resize = [&](int64_t memory, int64_t vcpus) {
+      return api.call("machines/resize", {{"machineId", id}, {"memory", memory}, {"vcpus", vcpus}});
+    };
 
-    Answer grown = api.call("machines/resize", {{"machineId", id}, {"memory", 4096}, {"vcpus", 4}});
+    Answer grown = resize(4096, 4);
     CHECK(grown.status == 200);
     CHECK(grown.body == true);
     CHECK(size() == std::make_tuple(std::string("RUNNING"), 4096, 4));
-    Answer more_cpus = api.call("machines/resize", {{"machineId", id}, {"vcpus", 6}});
-    CHECK(more_cpus.status == 200);
-    CHECK(size() == std::make_tuple(std::string("RUNNING"), 4096, 6));
 
-    Answer odd = api.call("machines/resize", {{"machineId", id}, {"memory", 3001}});
-    CHECK(odd.status == 400);
-    CHECK(odd.body == "memory must be an even number of MB, not 3001");
-    Answer nothing = api.call("machines/resize", {{"machineId", id}});
-    CHECK(nothing.status == 400);
-    CHECK(nothing.body == "missing parameter memory or vcpus");
+    Answer shrink = resize(2048, 8);
+    CHECK(shrink.status == 400);
+    CHECK(shrink.body == "Can not decrease memory on a running machine");
+    CHECK(resize(8192, 1).body == "Can not decrease vcpus on a running machine");
+    CHECK(size() == std::make_tuple(std::string("RUNNING"), 4096, 4));
 
-    // Shrinking memory needs a stop: 202 false, and the size stays until
-    // the machine is stopped and started.
-    Answer shrunk =
-        api.call("machines/resize", {{"machineId", id}, {"memory", 2048}, {"vcpus", 8}});
-    CHECK(shrunk.status == 202);
-    CHECK(shrunk.body == false);
-    CHECK(size() == std::make_tuple(std::string("RUNNING"), 4096, 6));
-    CHECK(api.call("machines/start", {{"machineId", id}}).body == true); // already running
-    CHECK(size() == std::make_tuple(std::string("RUNNING"), 4096, 6));
-    Answer stopped = api.call("machines/stop", {{"machineId", id}});
-    CHECK(stopped.status == 200);
-    CHECK(stopped.body == true);
-    CHECK(size() == std::make_tuple(std::string("HALTED"), 4096, 6));
-    Answer restarted = api.call("machines/start", {{"machineId", id}});
-    CHECK(restarted.status == 200);
-    CHECK(restarted.body == true);
-    CHECK(size() == std::make_tuple(std::string("RUNNING"), 2048, 8));
-
-    // Fewer vcpus need a stop too; a HALTED machine is resized at once.
-    CHECK(api.call("machines/resize", {{"machineId", id}, {"vcpus", 1}}).status == 202);
-    CHECK(api.call("machines/stop", {{"machineId", id}}).status == 200);
-    CHECK(size() == std::make_tuple(std::string("HALTED"), 2048, 8));
-    Answer halted = api.call("machines/resize", {{"machineId", id}, {"memory", 512}, {"vcpus", 1}});
+    // Stopped, it shrinks at once, and stays HALTED.
+    CHECK(api.call("machines/stop", {{"machineId", id}}).body == true);
+    Answer halted = resize(512, 1);
     CHECK(halted.status == 200);
     CHECK(halted.body == true);
     CHECK(size() == std::make_tuple(std::string("HALTED"), 512, 1));
     CHECK(api.call("machines/start", {{"machineId", id}}).status == 200);
-    CHECK(size() == std::make_tuple(std::string("RUNNING"), 512, 1));
 
-    CHECK(api.call("machines/resize", {{"machineId", 99}, {"vcpus", 1}}).status == 404);
+    // A hypervisor that cannot resize it live: 202 false, the size stored.
+    httplib::Client admin("127.0.0.1", server->port());
+    auto set = admin.Post(fmt::format("/sandbox/admin/machines/{}", id),
+                          {{"Authorization", "Bearer sandbox"}}, R"({"live_resize": false})",
+                          "application/json");
+    REQUIRE(set);
+    REQUIRE(set->status == 200);
+    Answer accepted = resize(1024, 2);
+    CHECK(accepted.status == 202);
+    CHECK(accepted.body == false);
+    CHECK(size() == std::make_tuple(std::string("RUNNING"), 1024, 2));
+
+    CHECK(api.call("machines/resize", {{"machineId", 99}, {"memory", 512}, {"vcpus", 1}}).status ==
+          404);
     CHECK(api.call("machines/stop", {{"machineId", 99}}).status == 404);
     CHECK(api.call("machines/start", {{"machineId", 99}}).status == 404);
+    server->stop();
+    json saved = json::parse(stove::test::read_file(dir / "cloud" / "cloud.json"));
+    CHECK(saved["machines"][0]["awaiting_restart"] == true);
+    CHECK(saved["machines"][0]["live_resize"] == false);
   }
 
   TEST_CASE("machines/reboot restarts a RUNNING machine and refuses a HALTED one") {
@@ -583,7 +619,7 @@ TEST_SUITE("sandbox server") {
     CHECK(saved["machines"][0]["boots"] == 2);
   }
 
-  TEST_CASE("disks/resize grows a boot disk and refuses to shrink it") {
+  TEST_CASE("disks/resize grows a boot disk and refuses a size that is not larger") {
     TempDir dir;
     auto server = started(options_in(dir));
     Api api(*server);
@@ -595,18 +631,20 @@ TEST_SUITE("sandbox server") {
     CHECK(grown.status == 200);
     CHECK(grown.body == true);
     CHECK(api.call("machines/get", {{"machineId", id}}).body["disks"][0]["sizeMax"] == 50);
-    CHECK(api.call("disks/resize", {{"diskId", disk}, {"size", 50}}).status == 200);
+    Answer same = api.call("disks/resize", {{"diskId", disk}, {"size", 50}});
+    CHECK(same.status == 400);
+    CHECK(same.body == "The specified size is smaller than or equal the original size");
 
     Answer shrunk = api.call("disks/resize", {{"diskId", disk}, {"size", 10}});
     CHECK(shrunk.status == 400);
-    CHECK(shrunk.body == "disk 1 cannot shrink from 50 GB to 10 GB");
+    CHECK(shrunk.body == "The specified size is smaller than or equal the original size");
     CHECK(api.call("machines/get", {{"machineId", id}}).body["disks"][0]["sizeMax"] == 50);
     Answer unknown = api.call("disks/resize", {{"diskId", 77}, {"size", 10}});
     CHECK(unknown.status == 404);
-    CHECK(unknown.body == "disk 77 not found");
+    CHECK(unknown.body == "Could not find 77 of type disk");
   }
 
-  TEST_CASE("deleting a cloud space deletes its machines") {
+  TEST_CASE("deleting a cloud space permanently, once its machines are deleted, destroys them") {
     TempDir dir;
     auto server = started(options_in(dir));
     Api api(*server);
@@ -618,9 +656,14 @@ TEST_SUITE("sandbox server") {
     int64_t disk_a = api.call("machines/get", {{"machineId", a}}).body["disks"][0]["id"];
 
     CHECK(api.call("cloudspaces/delete", {{"cloudspaceId", web}, {"permanently", true}}).status ==
+          409);
+    // Deleted, not permanently: in the recycle bin, no longer in the way.
+    CHECK(api.call("machines/delete", {{"machineId", a}}).status == 200);
+    CHECK(api.call("machines/delete", {{"machineId", b}}).status == 200);
+    CHECK(api.call("cloudspaces/delete", {{"cloudspaceId", web}, {"permanently", true}}).status ==
           200);
     CHECK(api.call("machines/get", {{"machineId", a}}).status == 404);
-    CHECK(api.call("machines/get", {{"machineId", b}}).status == 404);
+    CHECK(api.call("machines/delete", {{"machineId", b}}).status == 404); // destroyed with it
     CHECK(api.call("disks/resize", {{"diskId", disk_a}, {"size", 100}}).status == 404);
     CHECK(api.call("machines/get", {{"machineId", c}}).status == 200);
     CHECK(api.call("machines/list", {{"cloudspaceId", web}}).status == 404);
@@ -638,7 +681,14 @@ TEST_SUITE("sandbox server") {
       create_machine(api, space, "a");
       create_machine(api, space, "b");
       CHECK(api.call("machines/delete", {{"machineId", 2}}).status == 200);
-      CHECK(api.call("machines/resize", {{"machineId", 1}, {"memory", 1024}}).status == 202);
+      httplib::Client admin("127.0.0.1", server->port());
+      auto set = admin.Post("/sandbox/admin/machines/1", {{"Authorization", "Bearer sandbox"}},
+                            R"({"live_resize": false})", "application/json");
+      REQUIRE(set);
+      CHECK(set->status == 200);
+      CHECK(
+          api.call("machines/resize", {{"machineId", 1}, {"memory", 4096}, {"vcpus", 2}}).status ==
+          202);
       CHECK(api.call("machines/update", {{"machineId", 1}, {"description", "kept"}}).status == 200);
     }
     CHECK(std::filesystem::exists(dir / "cloud" / "cloud.json"));
@@ -651,10 +701,11 @@ TEST_SUITE("sandbox server") {
     CHECK(api.call("cloudspaces/get", {{"cloudspaceId", 2}}).status == 404);
     Answer machine = api.call("machines/get", {{"machineId", 1}});
     CHECK(machine.body["description"] == "kept");
-    CHECK(machine.body["memory"] == 2048);
+    CHECK(machine.body["memory"] == 4096);
     CHECK(api.call("machines/get", {{"machineId", 2}}).status == 404);
 
-    // Deleted ids are not reused, and a pending resize survives.
+    // Deleted ids are not reused, and a size awaiting a restart still
+    // awaits it.
     CHECK(create_space(api, "next") == 3);
     CHECK(create_machine(api, 1, "c") == 3);
     CHECK(api.call("machines/get", {{"machineId", 3}}).body["disks"][0]["id"] == 3);
@@ -662,7 +713,11 @@ TEST_SUITE("sandbox server") {
           "10.1.0.3");
     CHECK(api.call("machines/stop", {{"machineId", 1}}).status == 200);
     CHECK(api.call("machines/start", {{"machineId", 1}}).status == 200);
-    CHECK(api.call("machines/get", {{"machineId", 1}}).body["memory"] == 1024);
+    CHECK(api.call("machines/get", {{"machineId", 1}}).body["memory"] == 4096);
+    server->stop();
+    json saved = json::parse(stove::test::read_file(dir / "cloud" / "cloud.json"));
+    CHECK(saved["machines"][0]["awaiting_restart"] == false);
+    CHECK(saved["machines"][0]["boots"] == 1);
   }
 
   TEST_CASE("a failing sandbox with a fixed seed injects 500s, 429s and drops before and after the "
