@@ -1,11 +1,9 @@
 #include "providers/bacularis.hpp"
 
-#include "model/bacula_name.hpp"
-#include "model/error.hpp"
 #include "providers/bacularis_api.hpp"
 #include "providers/bacularis_directives.hpp"
+#include "providers/bacularis_listing.hpp"
 #include "providers/bacularis_run.hpp"
-#include "providers/openvcloud.hpp"
 
 #include <fmt/format.h>
 
@@ -92,23 +90,6 @@ enum class Existing {
   reuse,     // a machine's Client: shared; its address is brought up to date
   overwrite, // a backup's Fileset, Schedule, Pool: named after the job, stove's
   refuse,    // the Job itself: someone else's
-};
-
-// Every backup-related resource of the director, as listed once.
-struct Directory {
-  std::map<std::string, std::map<std::string, json, std::less<>>, std::less<>> resources;
-  std::set<std::string, std::less<>> loaded; // Jobs the director runs
-  std::vector<Remote> all;                   // every Job, observed
-  std::map<std::string, std::vector<size_t>, std::less<>> by_client;
-
-  std::optional<json> find(std::string_view type, const std::string& name) const {
-    auto t = resources.find(type);
-    if (t == resources.end()) {
-      return std::nullopt;
-    }
-    auto r = t->second.find(name);
-    return r == t->second.end() ? std::nullopt : std::optional<json>(r->second);
-  }
 };
 
 class Backups final : public KindAdapter {
@@ -564,34 +545,6 @@ private:
     return remote;
   }
 
-  Directory fetch_directory(const OpContext& context) {
-    Directory directory;
-    for (const char* type : {"Job", "Schedule", "Fileset", "Pool", "Client"}) {
-      auto& named = directory.resources[type];
-      for (auto& directives : m_api.list(type, context)) {
-        std::string name = string_of(directives, "Name");
-        if (!name.empty()) {
-          named.emplace(std::move(name), std::move(directives));
-        }
-      }
-    }
-    for (auto& name : m_api.loaded_jobs(context)) {
-      directory.loaded.insert(std::move(name));
-    }
-    const Lookup lookup = [&](std::string_view type, const std::string& name) {
-      return directory.find(type, name);
-    };
-    for (const auto& [name, job] : directory.resources["Job"]) {
-      directory.by_client[string_of(job, "Client")].push_back(directory.all.size());
-      Remote remote{name, observed_of(name, job, lookup), {}};
-      if (!directory.loaded.contains(name)) {
-        remote.missing.push_back("a director reload (the director does not run this Job yet)");
-      }
-      directory.all.push_back(std::move(remote));
-    }
-    return directory;
-  }
-
   // During a refresh, the directory fetched by its first user (fetched now
   // if this is it); outside one, fetched for this call alone. Concurrent
   // callers wait for the one fetch; a failed fetch is tried again by the
@@ -599,10 +552,10 @@ private:
   std::shared_ptr<const Directory> directory_for(const OpContext& context) {
     std::lock_guard lock(m_refresh_mutex);
     if (m_refreshes == 0) {
-      return std::make_shared<const Directory>(fetch_directory(context));
+      return std::make_shared<const Directory>(fetch_directory(m_api, context));
     }
     if (!m_directory) {
-      m_directory = std::make_shared<const Directory>(fetch_directory(context));
+      m_directory = std::make_shared<const Directory>(fetch_directory(m_api, context));
     }
     return m_directory;
   }
@@ -651,77 +604,6 @@ private:
 };
 
 } // namespace
-
-bool valid_name(std::string_view name) {
-  return !check_bacula_name(name, k_max_name);
-}
-
-std::string client_name(std::string_view machine_name) {
-  constexpr std::string_view k_suffix = "-fd";
-  std::string name;
-  for (char c : machine_name) {
-    name.push_back(bacula_name_char(c) ? c : '-');
-  }
-  if (name.size() > k_max_name - k_suffix.size()) {
-    name.resize(k_max_name - k_suffix.size());
-  }
-  if (name.empty()) {
-    name = "machine";
-  }
-  name.append(k_suffix);
-  return name;
-}
-
-Settings settings_from_config(const ProviderConfig& config, const Environment& environment) {
-  Settings s;
-  s.provider_name = config.name;
-  s.endpoint = openvcloud::normalise_endpoint(config);
-  if (auto variable = setting_string(config, "client_password_env")) {
-    s.client_password = read_variable(environment, *variable);
-    if (!s.client_password) {
-      throw Error(ErrorKind::input,
-                  fmt::format("provider \"{}\": environment variable {} is not set; it holds the "
-                              "file daemons' password (client_password_env)",
-                              config.name, *variable));
-    }
-  }
-  if (auto token_variable = setting_string(config, "token_env")) {
-    auto token = read_variable(environment, *token_variable);
-    if (!token) {
-      throw Error(ErrorKind::input,
-                  fmt::format("provider \"{}\": environment variable {} is not set; it holds the "
-                              "OAuth2 bearer token (token_env)",
-                              config.name, *token_variable));
-    }
-    s.token = std::move(token);
-    s.credential_hint = fmt::format("check the token in {}", *token_variable);
-    return s;
-  }
-  const std::string user_variable =
-      setting_string(config, "username_env").value_or("STOVE_BACULARIS_USER");
-  const std::string password_variable =
-      setting_string(config, "password_env").value_or("STOVE_BACULARIS_PASSWORD");
-  auto user = read_variable(environment, user_variable);
-  if (!user) {
-    throw Error(ErrorKind::input,
-                fmt::format("provider \"{}\": environment variable {} is not set; it holds the "
-                            "Bacularis API user name (username_env), or set token_env for an "
-                            "OAuth2 bearer token",
-                            config.name, user_variable));
-  }
-  auto password = read_variable(environment, password_variable);
-  if (!password) {
-    throw Error(ErrorKind::input,
-                fmt::format("provider \"{}\": environment variable {} is not set; it holds the "
-                            "Bacularis API password (password_env)",
-                            config.name, password_variable));
-  }
-  s.username = std::move(*user);
-  s.password = std::move(*password);
-  s.credential_hint =
-      fmt::format("check the user and password in {} and {}", user_variable, password_variable);
-  return s;
-}
 
 std::unique_ptr<Provider> make(Settings settings, http::ClientOptions http) {
   if (http.name.empty()) {
