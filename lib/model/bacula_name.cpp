@@ -30,4 +30,16 @@ std::optional<BaculaNameProblem> check_bacula_name(std::string_view name, size_t
   return std::nullopt;
 }
 
+std::string bacula_quoted(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+    }
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
 } // namespace stove

@@ -22,6 +22,10 @@ struct BaculaNameProblem {
   std::string message;
 };
 
+// `text` as a quoted string of the director's configuration: in double
+// quotes, with `"` and `\` escaped by a backslash.
+std::string bacula_quoted(std::string_view text);
+
 // nullopt when `name` is a valid Bacula name of at most `max` characters.
 std::optional<BaculaNameProblem> check_bacula_name(std::string_view name,
                                                    size_t max = k_bacula_max_name);

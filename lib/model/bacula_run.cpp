@@ -1,5 +1,7 @@
 #include "model/bacula_run.hpp"
 
+#include "model/bacula_name.hpp"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -68,18 +70,6 @@ bool read_bits(const json& object, const char* key, std::bitset<N>& bits) {
   return true;
 }
 
-std::string quoted(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-    }
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
-
 void append_overrides(const BaculaRun& run, std::vector<std::string>& words) {
   for (const auto& spelling : k_override_spellings) {
     auto it = run.overrides.find(std::string(spelling.json_name));
@@ -93,7 +83,7 @@ void append_overrides(const BaculaRun& run, std::vector<std::string>& words) {
       value = v.is_string() ? v.get<std::string>() : v.dump();
       break;
     case OverrideSpelling::name:
-      value = quoted(v.is_string() ? v.get<std::string>() : v.dump());
+      value = bacula_quoted(v.is_string() ? v.get<std::string>() : v.dump());
       break;
     case OverrideSpelling::boolean:
       value = v.is_boolean() && v.get<bool>() ? "yes" : "no";

@@ -1,5 +1,6 @@
 #include "sandbox/bacula_config.hpp"
 
+#include "model/bacula_name.hpp"
 #include "model/bacula_run.hpp"
 #include "sandbox/bacula_directives.hpp"
 
@@ -16,18 +17,6 @@ using nlohmann::json;
 bool exists(const Resources& resources, std::string_view type, const std::string& name) {
   auto t = resources.find(type);
   return t != resources.end() && t->second.count(name) > 0;
-}
-
-std::string quoted(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-    }
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
 }
 
 // One directive's lines in the file, `indent` deep.
@@ -47,7 +36,7 @@ void write_directive(std::string& out, const Directive& d, const json& value,
     for (const auto& block : list_of(value)) {
       out += fmt::format("{}{} {{\n", indent, d.key);
       for (const auto& f : block.value("File", json::array())) {
-        line("  File", quoted(f.get<std::string>()));
+        line("  File", bacula_quoted(f.get<std::string>()));
       }
       for (const auto& options : block.value("Options", json::array())) {
         out += fmt::format("{}  Options {{\n", indent);
@@ -62,7 +51,7 @@ void write_directive(std::string& out, const Directive& d, const json& value,
     return;
   case Kind::references:
     for (const auto& item : value) {
-      line(d.key, quoted(item.get<std::string>()));
+      line(d.key, bacula_quoted(item.get<std::string>()));
     }
     return;
   case Kind::boolean:
@@ -77,7 +66,7 @@ void write_directive(std::string& out, const Directive& d, const json& value,
     line(d.key, value.get<std::string>());
     return;
   default:
-    line(d.key, quoted(value.get<std::string>()));
+    line(d.key, bacula_quoted(value.get<std::string>()));
     return;
   }
 }
