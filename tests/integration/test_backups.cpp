@@ -214,4 +214,60 @@ TEST_SUITE("backups against stove sandbox serve") {
     CHECK(find(s4, k_machine) == nullptr);
     CHECK(w.stove({"plan", "--detailed-exitcode", "--state", w.state, w.file}).exit_code == 0);
   }
+
+  TEST_CASE("a backup whose Job went while its parts stayed is incomplete, and apply finishes it; "
+            "without the file, destroy removes what is left") {
+    World w;
+    w.write("Level=Full sun at 02:00");
+    REQUIRE(w.apply().exit_code == 0);
+    // What a destroy cut short after the Job's DELETE leaves: the Job gone,
+    // the director not reloaded.
+    httplib::Client admin("127.0.0.1", w.sandbox.port());
+    admin.set_bearer_token_auth(w.sandbox.token());
+    auto gone = admin.Delete("/sandbox/admin/bacula/Job/nightly");
+    REQUIRE(gone);
+    REQUIRE(gone->status == 200);
+
+    RunResult drift = w.stove({"drift", "--json", "--state", w.state, w.file});
+    INFO(drift.out, drift.err);
+    CHECK(drift.exit_code == 2);
+    Json report = Json::parse(drift.out);
+    REQUIRE(report.at("drift").size() == 1);
+    CHECK(report["drift"][0].at("address") == k_backup);
+    CHECK(report["drift"][0].at("change") == "incomplete");
+    CHECK(report["drift"][0].at("missing") ==
+          Json::array({"Job \"nightly\"",
+                       "a director reload (the director still runs this deleted Job)"}));
+    CHECK(report.at("summary").at("incomplete") == 1);
+    CHECK(report.at("summary").at("deleted") == 0);
+
+    RunResult plan = w.stove({"--no-color", "plan", "--state", w.state, w.file});
+    INFO(plan.out);
+    CHECK(contains(plan.out, "  # " + k_backup +
+                                 " is incomplete (a run cut short, or a change made by hand)\n"
+                                 "  ! missing: Job \"nightly\"\n"));
+    CHECK(contains(plan.out, "Plan: 0 to add, 1 to change, 0 to destroy.\n"));
+    RunResult finished = w.apply();
+    INFO(finished.out, finished.err);
+    REQUIRE(finished.exit_code == 0);
+    CHECK(w.director("Job", "nightly").second.at("Client") == "app-fd");
+    CHECK(w.stove({"drift", "--state", w.state, w.file}).exit_code == 0);
+
+    // Cut short again; now the file drops the machine: what is left goes.
+    REQUIRE(admin.Delete("/sandbox/admin/bacula/Job/nightly")->status == 200);
+    w.write("Level=Full sun at 02:00", false);
+    RunResult removed = w.apply();
+    INFO(removed.out, removed.err);
+    REQUIRE(removed.exit_code == 0);
+    CHECK(contains(removed.out, "Apply complete! Resources: 0 added, 0 changed, 2 destroyed.\n"));
+    for (auto [type, name] : {std::pair{"Schedule", "nightly-schedule"},
+                              {"Fileset", "nightly-fileset"}, {"Pool", "nightly-pool"},
+                              {"Client", "app-fd"}}) {
+      CAPTURE(type);
+      CHECK(w.director(type, name) == std::pair{0, Json::array()});
+    }
+    auto loaded = admin.Get("/api/v3/jobs/resnames");
+    REQUIRE(loaded);
+    CHECK(Json::parse(loaded->body).at("output") == Json{{"sandbox-dir", Json::array()}});
+  }
 }
