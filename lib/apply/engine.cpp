@@ -1,6 +1,7 @@
 #include "apply/engine.hpp"
 
 #include "model/error.hpp"
+#include "model/observed.hpp"
 #include "state/statefile.hpp"
 
 #include <fmt/format.h>
@@ -480,6 +481,12 @@ private:
         target.prior_spec = change.before.is_object() ? change.before : nlohmann::json::object();
         target.prior_observed = prior_observed;
         target.parents = parents_of(change.parent);
+        // Cut short, the update leaves the resource for the next run to
+        // update again, knowing what was observed before it.
+        // Cut again, it keeps what was observed before the first cut.
+        const auto earlier = prior_observed.find(std::string(k_observed_interrupted_update));
+        m_journal.updating(address,
+                           earlier != prior_observed.end() ? *earlier : prior_observed);
         providers::Remote remote = adapter.update(target, context);
         ResourceState r = make_record(change, remote);
         {
@@ -577,6 +584,8 @@ private:
     r.parent = change.parent;
     r.spec = change.after;
     r.observed = remote.observed.is_object() ? remote.observed : nlohmann::json::object();
+    // What a cut-short update left behind has served its purpose.
+    r.observed.erase(std::string(k_observed_interrupted_update));
     r.status = ResourceStatus::completed;
     r.dependencies = change.dependencies;
     r.created_at = now_rfc3339();

@@ -1,6 +1,7 @@
 #include "apply/refresh.hpp"
 
 #include "model/error.hpp"
+#include "model/observed.hpp"
 #include "state/statefile.hpp"
 
 #include <fmt/format.h>
@@ -364,9 +365,9 @@ private:
       }
       // What an incomplete object lacks, for the apply that finishes it.
       if (remote.missing.empty()) {
-        observed.erase("missing");
+        observed.erase(std::string(k_observed_missing));
       } else {
-        observed["missing"] = remote.missing;
+        observed[std::string(k_observed_missing)] = remote.missing;
       }
       auto attributes = drifted_attributes(schema, r.spec, remote.observed, ignored);
       if (!attributes.empty() || !remote.missing.empty()) {

@@ -1,5 +1,6 @@
 #include "providers/bacularis.hpp"
 
+#include "model/observed.hpp"
 #include "providers/bacularis_api.hpp"
 #include "providers/bacularis_directives.hpp"
 #include "providers/bacularis_listing.hpp"
@@ -80,7 +81,7 @@ bool changed(const Target& target, const char* name) {
 
 // An incomplete object's missing parts, as the state records them.
 bool incomplete(const Target& target) {
-  json missing = value_of(target.prior_observed, "missing");
+  json missing = value_of(target.prior_observed, std::string(k_observed_missing).c_str());
   return missing.is_array() && !missing.empty();
 }
 

@@ -1,6 +1,7 @@
 #include "providers/openvcloud.hpp"
 
 #include "model/error.hpp"
+#include "model/observed.hpp"
 #include "providers/openvcloud_token.hpp"
 
 #include <fmt/format.h>
@@ -931,7 +932,12 @@ public:
                                         target.address, before.get<int64_t>(), disk_size));
       }
     }
-    if (!rename && !resize && !grow && target.prior_observed.is_object() &&
+    // An earlier update of this machine was cut short while it ran: a stop
+    // for a resize may have left it HALTED, and the machine is started again.
+    const bool was_running =
+        value_of(value_of(target.prior_observed, std::string(k_observed_interrupted_update).c_str()),
+                 "status") == json("RUNNING");
+    if (!rename && !resize && !grow && !was_running && target.prior_observed.is_object() &&
         target.prior_observed.contains("name")) {
       return Remote{id, target.prior_observed}; // labels: stove's alone
     }
@@ -944,7 +950,12 @@ public:
                  context);
     }
     if (resize || grow) {
-      change_size(target, resize, grow ? disk_size : 0, what, context);
+      change_size(target, resize, grow ? disk_size : 0, what, context, was_running);
+    } else if (was_running &&
+               must_get(id, context).observed.value("status", std::string()) == "HALTED") {
+      note(context, "starting again after an update cut short");
+      m_api.call("machines/start", {{"machineId", id_value(id)}}, context);
+      wait_running(id, what, context);
     }
     Remote remote = must_get(id, context);
     if (resize) {
@@ -1169,13 +1180,17 @@ private:
   // so a running machine is stopped first. A 202 (false) of machines/resize
   // or disks/resize means the new size is stored but not live: a stop and
   // a start apply it. One stop and start serve both; a machine found
-  // HALTED stays HALTED.
+  // HALTED stays HALTED, unless an earlier update cut short left it so
+  // (`was_running`).
   void change_size(const Target& target, bool resize, int64_t disk_size, const std::string& what,
-                   const OpContext& context) {
+                   const OpContext& context, bool was_running = false) {
     const std::string& id = target.remote_id;
     const Remote current = must_get(id, context);
-    const bool running = current.observed.value("status", std::string()) != "HALTED";
-    bool stopped = false;
+    const bool halted = current.observed.value("status", std::string()) == "HALTED";
+    // HALTED by an earlier update cut short (was_running): stove's stop,
+    // which this update finishes with a start.
+    const bool running = !halted || was_running;
+    bool stopped = halted && was_running;
     auto stop = [&](std::string_view why) {
       note(context, why);
       m_api.call("machines/stop", {{"machineId", id_value(id)}}, context);
@@ -1220,7 +1235,7 @@ private:
                       const OpContext& context) {
     const int64_t memory = spec_int(target, "memory");
     const int64_t vcpus = spec_int(target, "vcpus");
-    if (running && (memory < current.observed.value("memory", int64_t{0}) ||
+    if (running && !stopped && (memory < current.observed.value("memory", int64_t{0}) ||
                     vcpus < current.observed.value("vcpus", int64_t{0}))) {
       stop("stopping to resize");
     }

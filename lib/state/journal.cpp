@@ -1,6 +1,7 @@
 #include "state/journal.hpp"
 
 #include "model/error.hpp"
+#include "model/observed.hpp"
 #include "state/statefile.hpp"
 
 #include <fmt/format.h>
@@ -81,6 +82,10 @@ void Journal::begin(const State& state, const std::string& operation) {
 
 void Journal::intent(const ResourceState& resource) {
   append(record(Json{{"t", "intent"}, {"resource", resource_to_json(resource)}}));
+}
+
+void Journal::updating(const std::string& address, const Json& observed_before) {
+  append(record(Json{{"t", "updating"}, {"address", address}, {"observed", observed_before}}));
 }
 
 void Journal::recorded(const ResourceState& resource) {
@@ -229,6 +234,17 @@ ReplayResult replay_journal(const std::string& state_path, State& state) {
         r.remote_id.clear();
         pending_intent[r.address] = true;
         upsert(std::move(r));
+      } else if (t == "updating") {
+        const auto address = j.at("address").get<std::string>();
+        auto it = index.find(address);
+        if (it != index.end() && !removed[it->second]) {
+          ResourceState& r = state.resources[it->second];
+          r.status = ResourceStatus::processing;
+          if (!r.observed.is_object()) {
+            r.observed = Json::object();
+          }
+          r.observed[std::string(k_observed_interrupted_update)] = j.at("observed");
+        }
       } else if (t == "recorded") {
         ResourceState r = resource_from_json(j.at("resource"));
         pending_intent.erase(r.address);

@@ -10,6 +10,10 @@
 // One JSON document per line:
 //   {"t":"begin","lineage":"…","serial":7,"operation":"apply","at":"…"}
 //   {"t":"intent","resource":{…}}    before a create call: the object may exist
+//   {"t":"updating","address":"…","observed":{…}}
+//                                    before an update call, with what was observed
+//                                    before it (a machine stopped for a resize is
+//                                    started again if the update is cut short)
 //   {"t":"recorded","resource":{…}}  after the provider confirmed a create or update
 //   {"t":"deleted","address":"…"}    after the provider confirmed a delete
 //   {"t":"failed","address":"…","error":"…"}
@@ -42,6 +46,7 @@ public:
 
   void begin(const State& state, const std::string& operation);
   void intent(const ResourceState& resource);
+  void updating(const std::string& address, const nlohmann::json& observed_before);
   void recorded(const ResourceState& resource);
   void deleted(const std::string& address);
   void failed(const std::string& address, const std::string& error);
@@ -78,7 +83,10 @@ struct ReplayResult {
 // resources replace or join the state, deleted ones leave it, and an intent
 // with no result becomes a resource with status "processing" and no remote
 // id, which the next plan creates again and the adapter adopts (by name in
-// its parent) instead of duplicating. Throws stove::Error(state) for a
+// its parent) instead of duplicating. An update with no result leaves the
+// resource "processing", with what was observed before it under the
+// observed key "interrupted_update", so that the next plan updates it again
+// and its adapter can put back what the cut-short update undid. Throws stove::Error(state) for a
 // journal that is unreadable or written against another lineage.
 ReplayResult replay_journal(const std::string& state_path, State& state);
 

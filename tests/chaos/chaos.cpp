@@ -36,8 +36,9 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 // The estate before (`changed` false) and after the change phase: a new
-// schedule, retention and excludes, a machine grown in place, a backup
-// swapped for another, bucket tags changed.
+// schedule, retention and excludes, a machine grown in place and one shrunk
+// (stopped, resized, started), a backup swapped for another, bucket tags
+// changed.
 std::string estate(const std::string& url, bool changed) {
   return fmt::format(R"(providers:
   lab:
@@ -65,7 +66,7 @@ resources:
       - name: db
         image_id: 12
         memory: 4096
-        vcpus: 2
+        vcpus: {db_vcpus}
         disk_boot_size: 40
         backups:
           - name: {db_backup}
@@ -95,6 +96,7 @@ resources:
                      fmt::arg("web_schedule", changed ? "Level=Incremental mon-fri at 01:30"
                                                       : "Level=Incremental mon-sat at 02:00"),
                      fmt::arg("web_excludes", changed ? "[/var/www/cache, /tmp]" : "[]"),
+                     fmt::arg("db_vcpus", changed ? 1 : 2),
                      fmt::arg("db_backup", changed ? "db-weekly" : "db-monthly"),
                      fmt::arg("db_retention", changed ? 90 : 365),
                      fmt::arg("tag", changed ? "two" : "one"));

@@ -184,6 +184,8 @@ void check_attributes(const test::SandboxProcess& sandbox, const Recorded& recor
     if (m != held.machine_objects.end()) {
       mismatch(findings, fmt::format("machine {} memory", id), spec["memory"], m->second["memory"]);
       mismatch(findings, fmt::format("machine {} vcpus", id), spec["vcpus"], m->second["vcpus"]);
+      // Stove starts what it creates, and starts again what it stops.
+      mismatch(findings, fmt::format("machine {} status", id), "RUNNING", m->second["status"]);
     }
   }
   test::S3Client s3(fmt::format("{}/s3", sandbox.url()), "sandbox", sandbox.token());

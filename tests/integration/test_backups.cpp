@@ -215,7 +215,7 @@ TEST_SUITE("backups against stove sandbox serve") {
     CHECK(w.stove({"plan", "--detailed-exitcode", "--state", w.state, w.file}).exit_code == 0);
   }
 
-  TEST_CASE("a backup whose Job went while its parts stayed is incomplete, and apply finishes it; "
+  TEST_CASE("a backup whose Job went while its parts stayed is incomplete, and apply finishes it, and "
             "without the file, destroy removes what is left") {
     World w;
     w.write("Level=Full sun at 02:00");

@@ -385,6 +385,49 @@ TEST_CASE("providers: openvcloud on the sandbox - shrinking a HALTED machine lea
   CHECK(update_notes.list().empty());
 }
 
+TEST_CASE("providers: openvcloud on the sandbox - a machine an update cut short left HALTED is "
+          "started again, with or without a resize left to do") {
+  Cloud cloud;
+  test::Notes notes;
+  Remote space = cloud.spaces->create(test::space_target("web", 1), notes.context());
+  auto target = test::machine_target(space.remote_id, "app");
+  Remote machine = cloud.machines->create(target, notes.context());
+  target.remote_id = machine.remote_id;
+  // A shrink was cut short after its stop: the journal gave the machine
+  // what was observed before the update, RUNNING.
+  cloud.machines->execute(target, "stop", json::object(), notes.context());
+  json observed = machine.observed;
+  observed["status"] = "HALTED";
+  observed["interrupted_update"] = machine.observed;
+
+  test::Notes resume_notes;
+  auto smaller = test::update_of(target, {{"memory", 1024}, {"vcpus", 1}}, observed);
+  Remote after = cloud.machines->update(smaller, resume_notes.context());
+  CHECK(after.observed["memory"] == 1024);
+  CHECK(after.observed["status"] == "RUNNING");
+  CHECK(resume_notes.list() == std::vector<std::string>{"starting after the resize"});
+
+  // Cut short after the resize, before the start: nothing left to change
+  // but the start.
+  cloud.machines->execute(target, "stop", json::object(), notes.context());
+  observed = after.observed;
+  observed["status"] = "HALTED";
+  observed["interrupted_update"] = after.observed;
+  test::Notes start_notes;
+  auto same = test::update_of(smaller, json::object(), observed);
+  CHECK(cloud.machines->update(same, start_notes.context()).observed["status"] == "RUNNING");
+  CHECK(start_notes.list() ==
+        std::vector<std::string>{"starting again after an update cut short"});
+
+  // A machine stopped on purpose, with no update cut short, stays HALTED.
+  cloud.machines->execute(target, "stop", json::object(), notes.context());
+  observed = after.observed;
+  observed["status"] = "HALTED";
+  test::Notes quiet_notes;
+  auto unchanged = test::update_of(smaller, {{"labels", {{"a", "b"}}}}, observed);
+  CHECK(cloud.machines->update(unchanged, quiet_notes.context()).observed["status"] == "HALTED");
+}
+
 TEST_CASE("providers: openvcloud on the sandbox - a cloud space holding a machine stove does not "
           "manage is not deleted, and the error names the machine") {
   Cloud cloud;

@@ -13,6 +13,7 @@
 using namespace stove;
 using stove::test::read_file;
 using stove::test::TempDir;
+using nlohmann::json;
 
 namespace {
 
@@ -74,6 +75,34 @@ TEST_SUITE("journal") {
     REQUIRE(state.resources.size() == 1);
     CHECK(state.resources[0].status == ResourceStatus::processing);
     CHECK(state.resources[0].remote_id.empty());
+  }
+
+  TEST_CASE("an update with no result leaves the resource processing, with what was observed "
+            "before it") {
+    TempDir dir;
+    std::string state_path = (dir / "s.json").string();
+    State state;
+    state.resources = {bucket("cut", "1"), bucket("done", "2")};
+    state.resources[0].observed = {{"status", "HALTED"}};
+    {
+      Journal j(state_path);
+      j.begin(state, "apply");
+      j.updating(R"(bucket["cut"])", {{"status", "RUNNING"}});
+      j.updating(R"(bucket["done"])", {{"status", "RUNNING"}});
+      ResourceState done = bucket("done", "2");
+      done.observed = {{"status", "RUNNING"}, {"memory", 4096}};
+      j.recorded(done);
+    }
+    ReplayResult result = replay_journal(state_path, state);
+    CHECK(result.records == 4);
+    REQUIRE(state.resources.size() == 2);
+    CHECK(state.resources[0].status == ResourceStatus::processing);
+    CHECK(state.resources[0].remote_id == "1");
+    CHECK(state.resources[0].observed ==
+          json{{"status", "HALTED"}, {"interrupted_update", {{"status", "RUNNING"}}}});
+    // The update that finished replaced the record, marker and all.
+    CHECK(state.resources[1].status == ResourceStatus::completed);
+    CHECK(state.resources[1].observed == json{{"status", "RUNNING"}, {"memory", 4096}});
   }
 
   TEST_CASE("a record cut short by a crash is ignored") {
