@@ -2,7 +2,6 @@
 
 #include "model/error.hpp"
 #include "parse/suggest.hpp"
-#include "providers/bacularis.hpp"
 #include "state/statefile.hpp"
 
 #include <fmt/format.h>
@@ -54,49 +53,10 @@ std::vector<providers::Parent> recorded_parents(const State& state, const std::s
   return parents;
 }
 
-std::string observed_string(const nlohmann::json& observed, const char* key) {
-  auto it = observed.find(key);
-  return it != observed.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // `what` names the object for messages: machine "12" at provider "cloud".
 std::string object_name(const ImportRequest& request) {
   return fmt::format("{} \"{}\" at provider \"{}\"", to_string(request.target.kind),
                      request.target.remote_id, request.resource->provider);
-}
-
-// Refuses an object that sits elsewhere than the file's parent: a machine of
-// another cloud space, a backup job of another machine's client. What the
-// provider does not report cannot be checked.
-void check_parent(const ImportRequest& request, const providers::Remote& remote) {
-  const auto& parents = request.target.parents;
-  if (parents.empty()) {
-    return;
-  }
-  const providers::Parent& parent = parents.front();
-  const std::string& address = request.target.address;
-  if (request.target.kind == Kind::machine) {
-    const std::string space = observed_string(remote.observed, "cloudspace_id");
-    if (!space.empty() && space != parent.remote_id) {
-      throw Error(ErrorKind::input,
-                  fmt::format("{}: {} is in cloud space \"{}\", not in {} (id \"{}\")", address,
-                              object_name(request), space, parent.address, parent.remote_id));
-    }
-  } else if (request.target.kind == Kind::backup) {
-    // A backup's job runs on its machine's Client, which stove names after
-    // the machine (MACHINE-fd).
-    const std::string machine = observed_string(parent.observed, "name");
-    const std::string client = observed_string(remote.observed, "client");
-    if (machine.empty() || client.empty()) {
-      return;
-    }
-    const std::string expected = providers::bacularis::client_name(machine);
-    if (client != expected) {
-      throw Error(ErrorKind::input,
-                  fmt::format("{}: {} backs up the client \"{}\", not {}'s (\"{}\")", address,
-                              object_name(request), client, parent.address, expected));
-    }
-  }
 }
 
 } // namespace
@@ -174,7 +134,13 @@ ImportResult import_resource(const ImportRequest& request, ProviderSet& provider
                 fmt::format("{}: no {} with id \"{}\" at provider \"{}\"", address,
                             to_string(resource.kind), request.target.remote_id, resource.provider));
   }
-  check_parent(request, *remote);
+  // An object that sits elsewhere than the file's parent is refused.
+  if (!request.target.parents.empty()) {
+    if (auto outside = adapter.outside_parent(request.target, *remote)) {
+      throw Error(ErrorKind::input,
+                  fmt::format("{}: {} {}", address, object_name(request), *outside));
+    }
+  }
 
   const KindSchema& schema = schema_of(resource.kind);
   const nlohmann::json& wanted = request.target.spec;

@@ -269,6 +269,20 @@ public:
     return leftovers(target, Names(target.remote_id), directory.get(), context);
   }
 
+  // A backup's Job runs on its machine's Client, named after the machine.
+  std::optional<std::string> outside_parent(const Target& target,
+                                            const Remote& remote) const override {
+    const Parent& parent = target.parents.front();
+    const std::string machine = string_of(parent.observed, "name");
+    const std::string client = string_of(remote.observed, "client");
+    if (parent.kind != Kind::machine || machine.empty() || client.empty() ||
+        client == client_name(machine)) {
+      return std::nullopt;
+    }
+    return fmt::format("backs up the client \"{}\", not {}'s (\"{}\")", client, parent.address,
+                       client_name(machine));
+  }
+
   void begin_refresh() override {
     std::lock_guard lock(m_refresh_mutex);
     ++m_refreshes;

@@ -2,7 +2,6 @@
 
 #include "model/bacula_name.hpp"
 #include "model/error.hpp"
-#include "providers/openvcloud.hpp"
 
 #include <fmt/format.h>
 
@@ -31,7 +30,7 @@ std::string client_name(std::string_view machine_name) {
 Settings settings_from_config(const ProviderConfig& config, const Environment& environment) {
   Settings s;
   s.provider_name = config.name;
-  s.endpoint = openvcloud::normalise_endpoint(config);
+  s.endpoint = normalise_endpoint(config);
   if (auto variable = setting_string(config, "client_password_env")) {
     s.client_password = read_variable(environment, *variable);
     if (!s.client_password) {

@@ -1079,6 +1079,21 @@ public:
     return ActionResult{true, fmt::format("status={}", now), after.observed};
   }
 
+  // A machine is in the cloud space machines/get names.
+  std::optional<std::string> outside_parent(const Target& target,
+                                            const Remote& remote) const override {
+    const Parent& parent = target.parents.front();
+    json space = value_of(remote.observed, "cloudspace_id");
+    const std::string id = space.is_string() ? space.get<std::string>()
+                           : space.is_number() ? space.dump()
+                                               : std::string();
+    if (id.empty() || id == parent.remote_id) {
+      return std::nullopt;
+    }
+    return fmt::format("is in cloud space \"{}\", not in {} (id \"{}\")", id, parent.address,
+                       parent.remote_id);
+  }
+
   std::vector<Remote> list(const std::vector<Parent>& parents, const OpContext& context) override {
     for (const auto& parent : parents) {
       if (parent.kind == Kind::cloud_space) {
@@ -1402,33 +1417,10 @@ private:
 
 } // namespace
 
-std::string normalise_endpoint(const ProviderConfig& config) {
-  std::string endpoint = config.endpoint;
-  auto scheme = endpoint.find("://");
-  std::string_view prefix = std::string_view(endpoint).substr(0, scheme);
-  bool ok = scheme != std::string::npos && (prefix == "http" || prefix == "https") &&
-            endpoint.size() > scheme + 3 && endpoint[scheme + 3] != '/';
-  if (!ok) {
-    if (endpoint == "sandbox" || endpoint.starts_with("sandbox:")) {
-      throw Error(ErrorKind::internal,
-                  fmt::format("provider \"{}\": the embedded sandbox (endpoint \"{}\") must be "
-                              "started before its provider is made",
-                              config.name, endpoint));
-    }
-    throw Error(ErrorKind::input,
-                fmt::format("provider \"{}\": endpoint \"{}\" is not an http:// or https:// URL",
-                            config.name, http::redact_url(endpoint)));
-  }
-  while (endpoint.size() > scheme + 3 && endpoint.back() == '/') {
-    endpoint.pop_back();
-  }
-  return endpoint;
-}
-
 Settings settings_from_config(const ProviderConfig& config, const Environment& environment) {
   Settings s;
   s.provider_name = config.name;
-  s.endpoint = normalise_endpoint(config);
+  s.endpoint = providers::normalise_endpoint(config);
   auto account = config.settings.find("account_id");
   if (account == config.settings.end() || !account->is_number_integer()) {
     throw Error(ErrorKind::input,

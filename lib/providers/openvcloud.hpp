@@ -55,8 +55,4 @@ std::unique_ptr<Provider> make(Settings settings, http::ClientOptions http);
 // The factory registered for `type: openvcloud`.
 std::unique_ptr<Provider> factory(const ProviderConfig& config, const ProviderOptions& options);
 
-// Checks that an endpoint is an http:// or https:// URL and drops trailing
-// slashes; throws stove::Error(ErrorKind::input) naming the provider if not.
-std::string normalise_endpoint(const ProviderConfig& config);
-
 } // namespace stove::providers::openvcloud

@@ -152,6 +152,14 @@ public:
   // nullopt: nothing is left. May use what begin_refresh() cached. The
   // default returns nullopt.
   virtual std::optional<Remote> remains(const Target& target, const OpContext& context);
+  // For `stove import`: why `remote`, read for `target`, sits outside its
+  // parent target.parents.front() (a machine of another cloud space, a
+  // backup of another machine's Client), as the words that follow the
+  // object's name in a message ("is in cloud space \"5\", not in ...");
+  // nullopt when it is inside, or the listing cannot tell. The default:
+  // nullopt.
+  virtual std::optional<std::string> outside_parent(const Target& target,
+                                                    const Remote& remote) const;
   // Runs `action`, declared by the kind (model/kind.hpp), on the existing
   // object `target` (remote_id set, spec the applied one, parents and
   // prior_observed from the state), with `params` already checked against
@@ -188,6 +196,11 @@ Environment process_environment();
 std::optional<std::string> setting_string(const ProviderConfig& config, const char* name);
 // A credential from the environment; unset and empty are both missing.
 std::optional<std::string> read_variable(const Environment& environment, const std::string& name);
+
+// The provider's endpoint, checked to be an http:// or https:// URL, without
+// trailing slashes. Throws stove::Error(ErrorKind::input) naming the
+// provider if not.
+std::string normalise_endpoint(const ProviderConfig& config);
 
 // Everything a factory gets besides the provider's configuration.
 struct ProviderOptions {

@@ -55,9 +55,37 @@ std::optional<Remote> KindAdapter::complete(const Target& /*target*/, Remote lis
   return listed;
 }
 
+std::optional<std::string> KindAdapter::outside_parent(const Target& /*target*/,
+                                                      const Remote& /*remote*/) const {
+  return std::nullopt;
+}
+
 std::optional<Remote> KindAdapter::remains(const Target& /*target*/,
                                            const OpContext& /*context*/) {
   return std::nullopt;
+}
+
+std::string normalise_endpoint(const ProviderConfig& config) {
+  std::string endpoint = config.endpoint;
+  auto scheme = endpoint.find("://");
+  std::string_view prefix = std::string_view(endpoint).substr(0, scheme);
+  bool ok = scheme != std::string::npos && (prefix == "http" || prefix == "https") &&
+            endpoint.size() > scheme + 3 && endpoint[scheme + 3] != '/';
+  if (!ok) {
+    if (endpoint == "sandbox" || endpoint.starts_with("sandbox:")) {
+      throw Error(ErrorKind::internal,
+                  fmt::format("provider \"{}\": the embedded sandbox (endpoint \"{}\") must be "
+                              "started before its provider is made",
+                              config.name, endpoint));
+    }
+    throw Error(ErrorKind::input,
+                fmt::format("provider \"{}\": endpoint \"{}\" is not an http:// or https:// URL",
+                            config.name, http::redact_url(endpoint)));
+  }
+  while (endpoint.size() > scheme + 3 && endpoint.back() == '/') {
+    endpoint.pop_back();
+  }
+  return endpoint;
 }
 
 Environment process_environment() {

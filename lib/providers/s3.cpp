@@ -1,7 +1,6 @@
 #include "providers/s3.hpp"
 
 #include "model/error.hpp"
-#include "providers/openvcloud.hpp"
 #include "providers/s3_api.hpp"
 #include "providers/s3_xml.hpp"
 
@@ -617,7 +616,7 @@ private:
 Settings settings_from_config(const ProviderConfig& config, const Environment& environment) {
   Settings s;
   s.provider_name = config.name;
-  s.endpoint = openvcloud::normalise_endpoint(config);
+  s.endpoint = normalise_endpoint(config);
   s.region = setting_string(config, "region").value_or("us-east-1");
   s.access_key_variable = setting_string(config, "access_key_env").value_or("AWS_ACCESS_KEY_ID");
   s.secret_key_variable =

@@ -56,7 +56,7 @@ std::unique_ptr<Provider> make_sandbox_provider(const ProviderConfig& config,
                                                 const ProviderOptions& options) {
   openvcloud::Settings settings;
   settings.provider_name = config.name;
-  settings.endpoint = openvcloud::normalise_endpoint(config);
+  settings.endpoint = normalise_endpoint(config);
   settings.account_id = k_sandbox_account_id;
   settings.access = std::string(k_sandbox_access);
   settings.token_variable = std::string(k_sandbox_token_variable);

@@ -481,6 +481,17 @@ TEST_CASE("bacularis: a Job the director has not loaded (no reload since) is inc
   CHECK(f.backups->list({machine_parent()}, f.notes.context())[0].missing.empty());
 }
 
+TEST_CASE("bacularis: for import, a backup of another machine's Client is outside its machine") {
+  Fixture f;
+  Target target = backup_target("nightly");
+  Remote made = f.backups->create(target, f.notes.context());
+  CHECK_FALSE(f.backups->outside_parent(target, made).has_value());
+  Target elsewhere = backup_target("nightly", machine_parent("db"));
+  CHECK(f.backups->outside_parent(elsewhere, made) ==
+        std::optional<std::string>(R"(backs up the client "web-1-fd", not )"
+                                   R"(cloud_space["web"].machine["db"]'s ("db-fd"))"));
+}
+
 TEST_CASE("bacularis: a create finds what an earlier attempt made and adopts it") {
   Fixture f;
   Target target = backup_target("nightly");

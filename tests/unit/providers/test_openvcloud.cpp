@@ -196,6 +196,24 @@ TEST_CASE("providers: openvcloud on the sandbox - a machine is created RUNNING, 
   CHECK(cloud.spaces->list({}, notes.context()).empty());
 }
 
+TEST_CASE("providers: openvcloud on the sandbox - for import, a machine of another cloud space "
+          "is outside its parent") {
+  Cloud cloud;
+  test::Notes notes;
+  Remote web = cloud.spaces->create(test::space_target("web", 1), notes.context());
+  Remote db = cloud.spaces->create(test::space_target("db", 1), notes.context());
+  auto target = test::machine_target(web.remote_id, "app");
+  Remote machine = cloud.machines->create(target, notes.context());
+  target.remote_id = machine.remote_id;
+  Remote read = cloud.machines->read(target, notes.context()).value();
+  CHECK_FALSE(cloud.machines->outside_parent(target, read).has_value());
+  auto in_db = test::machine_target(db.remote_id, "app");
+  CHECK(cloud.machines->outside_parent(in_db, read) ==
+        std::optional<std::string>(
+            fmt::format("is in cloud space \"{}\", not in {} (id \"{}\")", web.remote_id,
+                        in_db.parents.front().address, db.remote_id)));
+}
+
 TEST_CASE("providers: openvcloud on the sandbox - a renamed cloud space keeps its id") {
   Cloud cloud;
   test::Notes notes;
