@@ -24,12 +24,6 @@ namespace {
 
 using nlohmann::json;
 
-void note(const OpContext& context, std::string_view text) {
-  if (context.note) {
-    context.note(text);
-  }
-}
-
 std::string spec_string(const Target& target, const char* name) {
   auto it = target.spec.find(name);
   if (it == target.spec.end() || !it->is_string() || it->get<std::string>().empty()) {
@@ -452,7 +446,7 @@ private:
     } catch (const ProviderError& e) {
       // A refusal may quote the resource sent back, with the file daemon's
       // password an operator set.
-      throw ProviderError(redacted(e.what(), string_of(current, "Password")), e.http_status());
+      throw ProviderError(redact_secret(e.what(), string_of(current, "Password")), e.http_status());
     }
     if (!replaced) {
       throw ProviderError(fmt::format("{}: {} \"{}\" went away while stove updated it",

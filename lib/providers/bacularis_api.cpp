@@ -72,18 +72,6 @@ Api::Reply envelope(http::Response response) {
 
 } // namespace
 
-std::string redacted(std::string text, std::string_view secret) {
-  if (secret.empty()) {
-    return text;
-  }
-  size_t at = 0;
-  while ((at = text.find(secret, at)) != std::string::npos) {
-    text.replace(at, secret.size(), "<redacted>");
-    at += 10;
-  }
-  return text;
-}
-
 std::string output_text(const json& output) {
   constexpr size_t k_max = 400;
   std::string text;
@@ -366,12 +354,12 @@ std::set<std::string> Api::loaded_jobs(const OpContext& context) {
 
 std::string Api::redact(std::string text) const {
   if (m_settings.token && m_settings.token_is_secret) {
-    text = redacted(std::move(text), *m_settings.token);
+    text = redact_secret(std::move(text), *m_settings.token);
   }
   if (m_settings.client_password) {
-    text = redacted(std::move(text), *m_settings.client_password);
+    text = redact_secret(std::move(text), *m_settings.client_password);
   }
-  return redacted(std::move(text), m_settings.password);
+  return redact_secret(std::move(text), m_settings.password);
 }
 
 } // namespace stove::providers::bacularis

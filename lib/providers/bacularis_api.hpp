@@ -128,7 +128,4 @@ private:
 // for a validation error, the director's own message.
 std::string output_text(const nlohmann::json& output);
 
-// `text` with every occurrence of `secret` replaced by "<redacted>".
-std::string redacted(std::string text, std::string_view secret);
-
 } // namespace stove::providers::bacularis

@@ -15,12 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-void note(const OpContext& context, std::string_view text) {
-  if (context.note) {
-    context.note(text);
-  }
-}
-
 // "Full" -> "F": the letters jobs/run takes; empty for another level.
 std::string level_letter(const std::string& level) {
   const std::string l = lower_ascii(level);

@@ -23,12 +23,6 @@ using namespace std::chrono_literals;
 constexpr std::chrono::milliseconds k_poll_first{100};
 constexpr std::chrono::milliseconds k_poll_cap{2000};
 
-void note(const OpContext& context, std::string_view text) {
-  if (context.note) {
-    context.note(text);
-  }
-}
-
 // What an error response says: the API answers with a JSON string, an
 // object such as {"error": msg}, or (behind a proxy) plain text or HTML.
 std::string error_message(const std::string& body) {
@@ -82,18 +76,6 @@ std::string error_message(const std::string& body) {
       text.append("...");
       break;
     }
-  }
-  return text;
-}
-
-std::string replace_all(std::string text, std::string_view needle, std::string_view with) {
-  if (needle.empty()) {
-    return text;
-  }
-  size_t at = 0;
-  while ((at = text.find(needle, at)) != std::string::npos) {
-    text.replace(at, needle.size(), with);
-    at += with.size();
   }
   return text;
 }
@@ -393,14 +375,14 @@ private:
 
   std::string redact(std::string text) const {
     if (m_settings.token && m_settings.token_is_secret) {
-      text = replace_all(std::move(text), *m_settings.token, "<redacted>");
+      text = redact_secret(std::move(text), *m_settings.token);
     }
     if (m_settings.credentials) {
-      text = replace_all(std::move(text), m_settings.credentials->client_secret, "<redacted>");
+      text = redact_secret(std::move(text), m_settings.credentials->client_secret);
     }
     std::lock_guard lock(m_token_mutex);
     if (m_token) {
-      text = replace_all(std::move(text), *m_token, "<redacted>");
+      text = redact_secret(std::move(text), *m_token);
     }
     return text;
   }

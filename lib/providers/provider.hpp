@@ -68,6 +68,17 @@ struct OpContext {
   std::function<void(std::string_view note)> note;  // may be empty
 };
 
+// Reports a progress note through `context`, if it takes notes.
+inline void note(const OpContext& context, std::string_view text) {
+  if (context.note) {
+    context.note(text);
+  }
+}
+
+// `text` with every occurrence of `secret` replaced by "<redacted>" (an
+// empty secret changes nothing): for messages that may quote a request.
+std::string redact_secret(std::string text, std::string_view secret);
+
 // Raised by adapters when the provider refuses or fails an operation. The
 // message is for the user: what was asked, what the API answered (never a
 // credential).

@@ -88,6 +88,19 @@ std::string normalise_endpoint(const ProviderConfig& config) {
   return endpoint;
 }
 
+std::string redact_secret(std::string text, std::string_view secret) {
+  if (secret.empty()) {
+    return text;
+  }
+  constexpr std::string_view k_redacted = "<redacted>";
+  size_t at = 0;
+  while ((at = text.find(secret, at)) != std::string::npos) {
+    text.replace(at, secret.size(), k_redacted);
+    at += k_redacted.size();
+  }
+  return text;
+}
+
 Environment process_environment() {
   return [](std::string_view name) -> std::optional<std::string> {
     const char* value = std::getenv(std::string(name).c_str());

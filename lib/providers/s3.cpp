@@ -17,12 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-void note(const OpContext& context, std::string_view text) {
-  if (context.note) {
-    context.note(text);
-  }
-}
-
 std::string what(std::string_view method, std::string_view bucket, std::string_view sub = {}) {
   return sub.empty() ? fmt::format("{} bucket {}", method, bucket)
                      : fmt::format("{} bucket {}?{}", method, bucket, sub);

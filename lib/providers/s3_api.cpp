@@ -12,18 +12,6 @@ namespace stove::providers::s3 {
 
 namespace {
 
-std::string replace_all(std::string text, std::string_view needle, std::string_view with) {
-  if (needle.empty()) {
-    return text;
-  }
-  size_t at = 0;
-  while ((at = text.find(needle, at)) != std::string::npos) {
-    text.replace(at, needle.size(), with);
-    at += with.size();
-  }
-  return text;
-}
-
 } // namespace
 
 std::optional<std::string> Reply::region_elsewhere() const {
@@ -146,9 +134,9 @@ void Api::fail(std::string_view what, const Reply& reply) const {
 }
 
 std::string Api::redact(std::string text) const {
-  text = replace_all(std::move(text), m_settings.credentials.secret_key, "<redacted>");
+  text = redact_secret(std::move(text), m_settings.credentials.secret_key);
   if (!m_settings.credentials.session_token.empty()) {
-    text = replace_all(std::move(text), m_settings.credentials.session_token, "<redacted>");
+    text = redact_secret(std::move(text), m_settings.credentials.session_token);
   }
   return text;
 }
