@@ -1450,22 +1450,10 @@ Settings settings_from_config(const ProviderConfig& config, const Environment& e
   c.token_url = *token_url;
   c.client_id_variable = *id_variable;
   c.client_secret_variable = *secret_variable;
-  auto id = read_variable(environment, c.client_id_variable);
-  if (!id) {
-    throw Error(ErrorKind::input,
-                fmt::format("provider \"{}\": environment variable {} is not set; it holds the "
-                            "client id for token_url (client_id_env)",
-                            config.name, c.client_id_variable));
-  }
-  auto secret = read_variable(environment, c.client_secret_variable);
-  if (!secret) {
-    throw Error(ErrorKind::input,
-                fmt::format("provider \"{}\": environment variable {} is not set; it holds the "
-                            "client secret for token_url (client_secret_env)",
-                            config.name, c.client_secret_variable));
-  }
-  c.client_id = std::move(*id);
-  c.client_secret = std::move(*secret);
+  c.client_id = require_variable(environment, config, c.client_id_variable,
+                                 "client id for token_url (client_id_env)");
+  c.client_secret = require_variable(environment, config, c.client_secret_variable,
+                                     "client secret for token_url (client_secret_env)");
   s.credentials = std::move(c);
   return s;
 }

@@ -207,6 +207,11 @@ Environment process_environment();
 std::optional<std::string> setting_string(const ProviderConfig& config, const char* name);
 // A credential from the environment; unset and empty are both missing.
 std::optional<std::string> read_variable(const Environment& environment, const std::string& name);
+// The same, required: throws stove::Error(ErrorKind::input) "provider
+// \"NAME\": environment variable VAR is not set; it holds the `holds`",
+// naming the variable, never a value.
+std::string require_variable(const Environment& environment, const ProviderConfig& config,
+                             const std::string& variable, std::string_view holds);
 
 // The provider's endpoint, checked to be an http:// or https:// URL, without
 // trailing slashes. Throws stove::Error(ErrorKind::input) naming the

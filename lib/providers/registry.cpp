@@ -88,6 +88,17 @@ std::string normalise_endpoint(const ProviderConfig& config) {
   return endpoint;
 }
 
+std::string require_variable(const Environment& environment, const ProviderConfig& config,
+                             const std::string& variable, std::string_view holds) {
+  auto value = read_variable(environment, variable);
+  if (!value) {
+    throw Error(ErrorKind::input,
+                fmt::format("provider \"{}\": environment variable {} is not set; it holds the {}",
+                            config.name, variable, holds));
+  }
+  return std::move(*value);
+}
+
 std::string redact_secret(std::string text, std::string_view secret) {
   if (secret.empty()) {
     return text;

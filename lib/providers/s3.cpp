@@ -617,22 +617,10 @@ Settings settings_from_config(const ProviderConfig& config, const Environment& e
       setting_string(config, "secret_key_env").value_or("AWS_SECRET_ACCESS_KEY");
   const std::string token_variable =
       setting_string(config, "session_token_env").value_or("AWS_SESSION_TOKEN");
-  auto access = read_variable(environment, s.access_key_variable);
-  if (!access) {
-    throw Error(ErrorKind::input,
-                fmt::format("provider \"{}\": environment variable {} is not set; it holds the "
-                            "access key id (access_key_env)",
-                            config.name, s.access_key_variable));
-  }
-  auto secret = read_variable(environment, s.secret_key_variable);
-  if (!secret) {
-    throw Error(ErrorKind::input,
-                fmt::format("provider \"{}\": environment variable {} is not set; it holds the "
-                            "secret access key (secret_key_env)",
-                            config.name, s.secret_key_variable));
-  }
-  s.credentials.access_key = std::move(*access);
-  s.credentials.secret_key = std::move(*secret);
+  s.credentials.access_key = require_variable(environment, config, s.access_key_variable,
+                                              "access key id (access_key_env)");
+  s.credentials.secret_key = require_variable(environment, config, s.secret_key_variable,
+                                              "secret access key (secret_key_env)");
   s.credentials.session_token = read_variable(environment, token_variable).value_or("");
   return s;
 }
