@@ -247,7 +247,7 @@ json read_boolean(const Token& t) {
   throw ConfigError(fmt::format("Expect \"YES\" or \"NO\", got: {}", t.text));
 }
 
-json read_runs(const json& value, ValueSource source) {
+json read_runs(const json& value) {
   if (!value.is_array()) {
     // BaculaSetting counts the items of Run: PHP cannot count a string.
     throw InternalError("Run must be a list");
@@ -273,7 +273,6 @@ json read_runs(const json& value, ValueSource source) {
     }
     out.push_back(bdirjson_of(*parse_bacula_run(text)));
   }
-  (void)source;
   return out;
 }
 
@@ -370,7 +369,7 @@ json read_exclude(const json& value, ValueSource source) {
 json read_value(const Directive& d, const json& value, ValueSource source) {
   switch (d.kind) {
   case Kind::runs:
-    return read_runs(value, source);
+    return read_runs(value);
   case Kind::include:
     return read_include(value, source);
   case Kind::exclude:

@@ -87,12 +87,14 @@ const json* find(const bacula::Resources& resources, std::string_view type,
   return r == t->second.end() ? nullptr : &r->second;
 }
 
-int64_t system_now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 } // namespace
+
+int64_t now_ms(const JobOptions& options) {
+  using namespace std::chrono;
+  return options.clock
+             ? options.clock()
+             : duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
 
 json jobs_to_json(const BaculaJobs& jobs) {
   json runs = json::array();
@@ -232,7 +234,7 @@ RunAnswer queue_run(const json& params_in, const bacula::Resources& resources, b
     return {k_pool_does_not_exist, "Pool does not exist."};
   }
 
-  const int64_t now = options.clock ? options.clock() : system_now_ms();
+  const int64_t now = now_ms(options);
   const int64_t duration = std::max<int64_t>(options.duration.count(), 0);
   JobRun run;
   run.id = jobs.next_id++;

@@ -52,6 +52,9 @@ struct JobOptions {
   std::function<int64_t()> clock; // Unix time in milliseconds; unset: the system clock
 };
 
+// Now, in Unix milliseconds, by the options' clock (the system's if unset).
+int64_t now_ms(const JobOptions& options);
+
 nlohmann::json jobs_to_json(const BaculaJobs& jobs);
 // The runs a data document holds (none in one from before jobs/run).
 // Throws std::runtime_error saying what is wrong.

@@ -450,11 +450,7 @@ Reply Bacularis::call(std::string_view method, std::string_view path, const std:
     if (run == m_jobs.runs.end()) {
       return answer(k_job_does_not_exist, "Job does not exist.");
     }
-    const int64_t now = m_job_options.clock
-                            ? m_job_options.clock()
-                            : std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count();
+    const int64_t now = now_ms(m_job_options);
     return answer(0,
                   segments[0] == "jobs" ? run_record(run->second, now) : run_log(run->second, now));
   }
