@@ -7,7 +7,7 @@
 #include "apply/import.hpp"
 #include "http/client.hpp"
 #include "model/address.hpp"
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "plan/inputs.hpp"
 #include "plan/render.hpp"
 #include "state/journal.hpp"

@@ -1,7 +1,7 @@
 #include "command.hpp"
 
 #include "http/client.hpp"
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "stove/version.hpp"
 
 #include <CLI/CLI.hpp>

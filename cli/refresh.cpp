@@ -5,7 +5,7 @@
 #include "command.hpp"
 
 #include "apply/refresh.hpp"
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "plan/inputs.hpp"
 #include "plan/render.hpp"
 #include "state/journal.hpp"

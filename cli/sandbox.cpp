@@ -1,6 +1,6 @@
 #include "command.hpp"
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "sandbox/server.hpp"
 
 #include <fmt/format.h>

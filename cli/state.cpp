@@ -1,8 +1,8 @@
 #include "command.hpp"
 
 #include "model/address.hpp"
-#include "model/error.hpp"
-#include "parse/suggest.hpp"
+#include "util/error.hpp"
+#include "util/suggest.hpp"
 #include "plan/render.hpp"
 #include "state/journal.hpp"
 #include "state/lock.hpp"

@@ -1,7 +1,7 @@
 #include "apply/execute.hpp"
 
-#include "model/error.hpp"
-#include "parse/suggest.hpp"
+#include "util/error.hpp"
+#include "util/suggest.hpp"
 #include "state/statefile.hpp"
 
 #include <fmt/format.h>

@@ -2,7 +2,7 @@
 
 #include "model/kind.hpp"
 #include "model/provider.hpp"
-#include "parse/source.hpp"
+#include "model/mark.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,7 +1,7 @@
 #include "model/kind.hpp"
 
-#include "model/error.hpp"
-#include "parse/suggest.hpp"
+#include "util/error.hpp"
+#include "util/suggest.hpp"
 
 #include <fmt/format.h>
 

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "model/kind.hpp"
-#include "parse/source.hpp"
+#include "model/mark.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -2,7 +2,7 @@
 
 #include "model/bacula_duration.hpp"
 #include "model/bacula_name.hpp"
-#include "parse/suggest.hpp"
+#include "util/suggest.hpp"
 
 #include <fmt/format.h>
 

@@ -6,7 +6,7 @@
 #include "model/bucket_name.hpp"
 #include "model/bucket_region.hpp"
 #include "parse/bacula_schedule.hpp"
-#include "parse/suggest.hpp"
+#include "util/suggest.hpp"
 
 #include <fmt/format.h>
 

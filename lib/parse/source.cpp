@@ -1,6 +1,6 @@
 #include "parse/source.hpp"
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 
 #include <fmt/format.h>
 

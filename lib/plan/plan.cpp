@@ -1,7 +1,7 @@
 #include "plan/plan.hpp"
 
 #include "model/address.hpp"
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "plan/diff.hpp"
 #include "plan/order.hpp"
 

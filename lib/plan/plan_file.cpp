@@ -1,8 +1,8 @@
 #include "plan/plan_file.hpp"
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "parse/source.hpp"
-#include "state/atomic_file.hpp"
+#include "util/atomic_file.hpp"
 #include "stove/version.hpp"
 
 #include <fmt/format.h>

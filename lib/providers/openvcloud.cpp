@@ -1,6 +1,6 @@
 #include "providers/openvcloud.hpp"
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "model/observed.hpp"
 #include "providers/openvcloud_token.hpp"
 

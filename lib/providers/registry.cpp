@@ -1,4 +1,4 @@
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "providers/bacularis.hpp"
 #include "providers/openvcloud.hpp"
 #include "providers/provider.hpp"

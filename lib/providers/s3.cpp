@@ -1,6 +1,6 @@
 #include "providers/s3.hpp"
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "providers/s3_api.hpp"
 #include "providers/s3_xml.hpp"
 

@@ -1,11 +1,11 @@
 #include "sandbox/bacularis.hpp"
 
 #include "model/bacula_name.hpp"
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "providers/sigv4.hpp"
 #include "sandbox/admin.hpp"
 #include "sandbox/committer.hpp"
-#include "state/atomic_file.hpp"
+#include "util/atomic_file.hpp"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
 #include "sandbox/committer.hpp"
 
-#include "state/atomic_file.hpp"
+#include "util/atomic_file.hpp"
 
 #include <algorithm>
 #include <exception>

@@ -1,12 +1,12 @@
 #include "sandbox/s3.hpp"
 
 #include "model/bucket_name.hpp"
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "providers/s3_xml.hpp"
 #include "providers/sigv4.hpp"
 #include "sandbox/admin.hpp"
 #include "sandbox/s3_payload.hpp"
-#include "state/atomic_file.hpp"
+#include "util/atomic_file.hpp"
 
 #include <fmt/format.h>
 

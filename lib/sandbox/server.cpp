@@ -1,13 +1,13 @@
 #include "sandbox/server.hpp"
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "sandbox/admin.hpp"
 #include "sandbox/bacularis.hpp"
 #include "sandbox/cloud.hpp"
 #include "sandbox/committer.hpp"
 #include "sandbox/s3.hpp"
-#include "state/atomic_file.hpp"
-#include "state/random.hpp"
+#include "util/atomic_file.hpp"
+#include "util/random.hpp"
 
 #include <fmt/format.h>
 #include <httplib.h>

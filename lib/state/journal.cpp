@@ -1,6 +1,6 @@
 #include "state/journal.hpp"
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "model/observed.hpp"
 #include "state/statefile.hpp"
 

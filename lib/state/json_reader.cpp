@@ -1,6 +1,6 @@
 #include "state/json_reader.hpp"
 
-#include "state/utf8.hpp"
+#include "util/utf8.hpp"
 
 #include <array>
 #include <bit>

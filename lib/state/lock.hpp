@@ -60,9 +60,4 @@ LockInfo force_unlock(const std::string& state_path, const std::string& id);
 // Reads the holder record of STATE_PATH.lock, if any (it may be stale).
 std::optional<LockInfo> read_lock_info(const std::string& state_path);
 
-// Parses a duration: "0", "500ms", "30s", "5m", "1h", "1m30s". Returns
-// nullopt for anything else (negative, unknown unit, missing unit on a
-// non-zero number, overflow).
-std::optional<std::chrono::milliseconds> parse_duration(const std::string& text);
-
 } // namespace stove

@@ -1,10 +1,10 @@
 #include "state/statefile.hpp"
 
-#include "model/error.hpp"
-#include "state/atomic_file.hpp"
-#include "state/random.hpp"
+#include "util/error.hpp"
+#include "util/atomic_file.hpp"
+#include "util/random.hpp"
 #include "state/state_reader.hpp"
-#include "state/utf8.hpp"
+#include "util/utf8.hpp"
 #include "stove/version.hpp"
 
 #include <fmt/format.h>

@@ -4,7 +4,7 @@
 
 #include "apply/engine.hpp"
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "plan/plan_fixtures.hpp"
 #include "state/journal.hpp"
 #include "state/statefile.hpp"

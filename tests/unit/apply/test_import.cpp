@@ -5,7 +5,7 @@
 #include "apply/import.hpp"
 
 #include "model/address.hpp"
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "plan/plan.hpp"
 #include "plan/plan_fixtures.hpp"
 

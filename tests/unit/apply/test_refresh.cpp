@@ -6,7 +6,7 @@
 
 #include "apply/refresh.hpp"
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "plan/plan_fixtures.hpp"
 
 #include <doctest/doctest.h>

@@ -1,7 +1,7 @@
 // The actions kinds declare (`stove exec`), and how their names and
 // parameters are checked.
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "model/kind.hpp"
 
 #include <doctest/doctest.h>

@@ -1,4 +1,4 @@
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "parse/source.hpp"
 #include "support/temp_dir.hpp"
 #include "unit/parse/mark_string.hpp"

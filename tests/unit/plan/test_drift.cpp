@@ -1,6 +1,6 @@
 #include "plan/drift.hpp"
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "plan/render.hpp"
 
 #include <doctest/doctest.h>

@@ -1,6 +1,6 @@
 #include "plan/plan.hpp"
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "plan/plan_fixtures.hpp"
 
 #include "support/printing.hpp"

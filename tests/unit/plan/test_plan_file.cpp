@@ -1,6 +1,6 @@
 #include "plan/plan_file.hpp"
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "plan/plan_fixtures.hpp"
 #include "support/temp_dir.hpp"
 

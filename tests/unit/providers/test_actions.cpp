@@ -5,7 +5,7 @@
 
 #include "apply/engine.hpp"
 #include "apply/execute.hpp"
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "model/kind.hpp"
 #include "providers/bacularis.hpp"
 #include "providers/provider.hpp"

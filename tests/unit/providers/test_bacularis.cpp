@@ -4,7 +4,7 @@
 // adopts, what is left of a backup cut short, API v2, and how refusals
 // surface.
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "providers/bacularis.hpp"
 #include "providers/provider.hpp"
 #include "providers/sandbox_provider.hpp"

@@ -2,7 +2,7 @@
 // exact paths, bodies and headers, and what the adapter makes of answers
 // the sandbox does not give (client credentials, odd error bodies, ERROR).
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "providers/openvcloud.hpp"
 #include "providers/provider.hpp"
 #include "support/printing.hpp"

@@ -1,7 +1,7 @@
 // The provider registry and the factories' checks of configuration and
 // credentials.
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "providers/provider.hpp"
 #include "providers/sandbox_provider.hpp"
 #include "support/printing.hpp"

@@ -2,7 +2,7 @@
 // buckets created, read, updated in place and deleted through the sandbox
 // provider, checked with signed requests of the test's own.
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "providers/provider.hpp"
 #include "providers/s3.hpp"
 #include "providers/s3_xml.hpp"

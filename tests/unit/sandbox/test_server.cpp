@@ -1,4 +1,4 @@
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "sandbox/committer.hpp"
 #include "sandbox/server.hpp"
 #include "support/temp_dir.hpp"

@@ -1,6 +1,6 @@
 #include "state/journal.hpp"
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "state/statefile.hpp"
 
 #include "support/temp_dir.hpp"

@@ -1,5 +1,5 @@
 #include "model/address.hpp"
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "state/state_edit.hpp"
 
 #include <doctest/doctest.h>

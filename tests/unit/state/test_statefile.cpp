@@ -1,4 +1,4 @@
-#include "model/error.hpp"
+#include "util/error.hpp"
 #include "state/statefile.hpp"
 #include "stove/version.hpp"
 #include "support/temp_dir.hpp"

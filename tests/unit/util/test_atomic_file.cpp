@@ -1,5 +1,5 @@
-#include "model/error.hpp"
-#include "state/atomic_file.hpp"
+#include "util/error.hpp"
+#include "util/atomic_file.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 

@@ -1,7 +1,7 @@
-#include "state/atomic_file.hpp"
+#include "util/atomic_file.hpp"
 
-#include "model/error.hpp"
-#include "state/random.hpp"
+#include "util/error.hpp"
+#include "util/random.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "parse/suggest.hpp"
+#include "util/suggest.hpp"
 
 #include <doctest/doctest.h>
 

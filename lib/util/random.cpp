@@ -1,6 +1,6 @@
-#include "state/random.hpp"
+#include "util/random.hpp"
 
-#include "model/error.hpp"
+#include "util/error.hpp"
 
 #include <fmt/format.h>
 
