@@ -3,19 +3,15 @@
 
 #include "command.hpp"
 
-#include "apply/engine.hpp"
-#include "apply/refresh.hpp"
+#include "json_events.hpp"
+#include "terminal.hpp"
+
 #include "http/client.hpp"
+#include "plan/inputs.hpp"
+#include "plan/plan_file.hpp"
+#include "session/session.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
-#include "plan/inputs.hpp"
-#include "plan/plan.hpp"
-#include "plan/plan_file.hpp"
-#include "plan/render.hpp"
-#include "providers/provider.hpp"
-#include "state/journal.hpp"
-#include "state/lock.hpp"
-#include "state/statefile.hpp"
 
 #include <fmt/format.h>
 
@@ -39,6 +35,7 @@ struct ApplyCommandOptions {
   bool refresh = true;
   std::string lock_timeout = "0s";
   std::string operation_timeout = "30m";
+  bool json = false;
 };
 
 // Ctrl-C: the first stops new operations, the second abandons those in
@@ -87,139 +84,83 @@ std::chrono::milliseconds duration_option(const std::string& text, std::string_v
   return *d;
 }
 
-bool ask_for_approval(bool destroy) {
-  return answered_yes(destroy ? "\nDo you really want to destroy all resources?\n"
-                      "  Stove will destroy everything it manages in this state. There is no "
-                      "undo.\n  Only 'yes' will be accepted to confirm.\n\n  Enter a value: "
-                    : "\nDo you want to perform these actions?\n"
-                      "  Stove will perform the actions described above.\n"
-                      "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+int exit_code(const session::ApplyOutcome& outcome) {
+  switch (outcome.status) {
+  case session::ApplyStatus::no_changes:
+    return k_exit_ok;
+  case session::ApplyStatus::applied:
+    return outcome.result.ok() ? k_exit_ok : k_exit_error;
+  case session::ApplyStatus::invalid_file:
+  case session::ApplyStatus::cancelled:
+    break;
+  }
+  return k_exit_error;
 }
 
 int run_apply(const ApplyCommandOptions& options, const Context& context, bool destroy) {
   check_parallelism(options.parallelism);
-  const auto lock_timeout = duration_option(options.lock_timeout, "--lock-timeout");
-  const auto operation_timeout = duration_option(options.operation_timeout, "--timeout");
-  const bool saved = !destroy && looks_like_saved_plan(options.file);
+  session::ApplyRequest request;
+  request.destroy = destroy;
+  request.refresh = options.refresh;
+  request.operation_timeout = duration_option(options.operation_timeout, "--timeout");
   const char* verb = destroy ? "destroy" : "apply";
 
   // The saved plan names its state; --state overrides it.
-  std::unique_ptr<Plan> saved_plan;
   std::string state_path = options.state;
-  if (saved) {
-    saved_plan = std::make_unique<Plan>(load_plan(options.file));
-    if (state_path.empty()) {
-      state_path = saved_plan->state_path;
-    }
-  } else if (state_path.empty()) {
-    state_path = default_state_path(options.file);
-  }
-
-  StateLock lock = StateLock::acquire(state_path, verb, lock_timeout);
-
-  // The state as it is, with the journal of an interrupted run folded in
-  // and written back first, so that what that run did is never lost.
-  std::unique_ptr<Inputs> inputs;
-  State state;
-  if (saved) {
-    state = load_state(state_path);
-    ReplayResult replay = replay_journal(state_path, state);
-    if (replay.found) {
-      save_recovered_state(state_path, state, replay.records);
-    }
+  if (!destroy && looks_like_saved_plan(options.file)) {
+    request.saved = std::make_unique<Plan>(load_plan(options.file));
+    state_path = state_path.empty() ? request.saved->state_path : state_path;
   } else {
-    inputs = std::make_unique<Inputs>(load_inputs(options.file, state_path));
-    if (report_diagnostics(*inputs, context)) {
-      return k_exit_error;
-    }
-    if (inputs->journal.found) {
-      save_recovered_state(state_path, inputs->state, inputs->journal.records);
-    }
-    if (inputs->config.implicit_sandbox) {
-      print_note("the file declares no providers: using the embedded sandbox cloud");
-    }
+    request.file = options.file;
+    state_path = state_path.empty() ? default_state_path(options.file) : state_path;
+  }
+  if (options.json && !options.auto_approve && !request.saved) {
+    throw Error(ErrorKind::usage,
+                fmt::format("{} --json cannot ask for approval: nothing was changed; add "
+                            "--auto-approve, or apply a plan saved with `stove plan --out FILE`",
+                            verb));
   }
 
-  // Providers: the embedded sandbox stands in for `sandbox` endpoints.
-  CommandProviders command_providers(state_path,
-                                     saved ? saved_plan->providers : inputs->config.providers,
-                                     static_cast<size_t>(options.parallelism));
-  ProviderSet& provider_set = command_providers.set();
+  TerminalReporter terminal(context);
+  JsonReporter json(verb);
+  session::SessionOptions session_options;
+  session_options.state_path = state_path;
+  session_options.reporter = options.json ? static_cast<session::Reporter*>(&json) : &terminal;
+  session_options.lock_timeout = duration_option(options.lock_timeout, "--lock-timeout");
+  session_options.parallelism = options.parallelism;
+  session_options.stop = &g_stop;
+  session_options.cancel = &g_cancel;
+  session_options.changing = interrupt_guard(on_interrupt);
+  CommandSession session(std::move(session_options));
 
-  // Refresh: the plan starts from what the objects are now. A saved plan
-  // carries what its own refresh found, and folds that in again.
-  Plan plan;
-  if (saved) {
-    check_plan_is_current(*saved_plan, state);
-    plan = std::move(*saved_plan);
-    apply_refresh(state, plan.drift);
-  } else {
-    DriftReport drift;
-    if (options.refresh) {
-      drift = refresh_inputs(*inputs, command_providers, options.parallelism, {},
-                             fmt::format("(`stove {} --refresh=false` skips the refresh)", verb));
-      apply_refresh(inputs->state, drift);
-    }
-    state = inputs->state;
-    plan = destroy ? make_destroy_plan(inputs->config, std::move(inputs->state), state_path)
-                   : make_plan(inputs->config, inputs->state, state_path);
-    plan.refreshed = options.refresh;
-    plan.drift = std::move(drift);
+  session::AlwaysApprove approved;
+  TerminalApprover prompt(fmt::format(
+      "run with --auto-approve, or save a plan with `stove plan --out FILE` and run "
+      "`stove apply FILE`"));
+  session::Approver& approver =
+      options.auto_approve || request.saved ? static_cast<session::Approver&>(approved) : prompt;
+  if (options.json) {
+    json.begin();
   }
-
-  std::string drifted = render_drift(plan.drift, RenderOptions{context.color_stdout()});
-  print_out(drifted.empty() ? std::string() : fmt::format("{}\n", drifted));
-  print_out(render_plan(plan, RenderOptions{context.color_stdout()}));
-  if (!plan.summary().has_changes()) {
-    if (plan.drift.has_drift()) {
-      // Nothing to change in the cloud, but the state learns what the
-      // refresh found (the file already says what the objects now are).
-      write_state(state_path, state);
-      print_out(fmt::format("\nThe state now records the {} change{} made outside of Stove.\n",
-                            plan.drift.drift.size(), plan.drift.drift.size() == 1 ? "" : "s"));
+  session::ApplyOutcome outcome;
+  try {
+    outcome = session->apply(std::move(request), approver);
+  } catch (const Error& e) {
+    if (options.json) {
+      json.error(e.what(), k_exit_error);
     }
-    return k_exit_ok;
+    throw;
   }
-  if (!saved && !options.auto_approve) {
-    if (::isatty(STDIN_FILENO) != 1) {
-      throw Error(ErrorKind::usage,
-                  fmt::format("{} needs approval and standard input is not a terminal: nothing "
-                              "was changed; run with --auto-approve, or save a plan with "
-                              "`stove plan --out FILE` and run `stove apply FILE`",
-                              verb));
-    }
-    if (!ask_for_approval(destroy)) {
-      print_out(fmt::format("\n{} cancelled: nothing was changed.\n",
-                            destroy ? "Destroy" : "Apply"));
-      return k_exit_error;
-    }
+  const int code = exit_code(outcome);
+  if (options.json) {
+    json.finish(code == k_exit_ok, code);
   }
-  print_out("\n");
-
-  Journal journal(state_path);
-  journal.begin(state, verb);
-  InterruptHandlers handlers(on_interrupt);
-  ApplyOptions apply_options;
-  apply_options.parallelism = options.parallelism;
-  apply_options.operation_timeout = operation_timeout;
-  apply_options.stop = &g_stop;
-  apply_options.cancel = &g_cancel;
-  apply_options.on_progress = [](const Progress& progress) {
-    print_out(format_progress(progress) + "\n");
-  };
-  ApplyResult result = apply_plan(plan, state, provider_set, journal, apply_options);
-
-  // Compaction: one write of the state, then the journal can go.
-  write_state(state_path, state);
-  journal.remove();
-
-  print_out("\n" + format_apply_summary(result, destroy));
   if (http::log_level() >= http::LogLevel::debug) {
-    auto stats = provider_set.stats();
+    auto stats = session->stats();
     print_err(fmt::format("stove: debug: {} HTTP request(s), {} retried\n", stats.requests,
                           stats.retries));
   }
-  return result.ok() ? k_exit_ok : k_exit_error;
+  return code;
 }
 
 void add_common_options(CLI::App* cmd, ApplyCommandOptions& options) {
@@ -244,6 +185,10 @@ void add_common_options(CLI::App* cmd, ApplyCommandOptions& options) {
   cmd->add_option("--timeout", options.operation_timeout,
                   "Longest one operation (a create with its polling) may take (default 30m)")
       ->type_name("DURATION");
+  cmd->add_flag("--json", options.json,
+                "Print one JSON object per event (plan, each operation's progress, a final "
+                "summary) instead of text; needs --auto-approve or a saved plan (see "
+                "stove-apply(1))");
 }
 
 } // namespace

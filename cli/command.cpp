@@ -1,16 +1,9 @@
 #include "command.hpp"
 
-#include "apply/engine.hpp"
-#include "apply/refresh.hpp"
 #include "model/address.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
 #include "plan/inputs.hpp"
-#include "providers/provider.hpp"
-#include "sandbox/embedded.hpp"
-#include "state/journal.hpp"
-#include "state/lock.hpp"
-#include "state/statefile.hpp"
 
 #include <fmt/format.h>
 
@@ -146,54 +139,15 @@ std::chrono::milliseconds lock_timeout_option(const std::string& text) {
   return *duration;
 }
 
-struct CommandProviders::Parts {
-  Parts(const std::string& sandbox_dir, std::vector<ProviderConfig> configs, size_t max_in_flight)
-    : embedded(sandbox_dir), set(std::move(configs), [this, max_in_flight](const ProviderConfig& c) {
-        ProviderConfig resolved = embedded.resolve(c);
-        providers::ProviderOptions options;
-        options.environment = embedded.environment(providers::process_environment());
-        options.http.name = c.name;
-        options.http.max_in_flight = max_in_flight;
-        return providers::make_provider(resolved, options);
-      }) {}
-
-  sandbox::Embedded embedded;
-  ProviderSet set;
-};
-
-CommandProviders::CommandProviders(const std::string& state_path,
-                                   std::vector<ProviderConfig> configs, size_t max_in_flight) {
-  providers::register_builtin_provider_types();
-  std::filesystem::path sandbox_dir = std::filesystem::path(state_path).parent_path() / "sandbox";
-  m_parts = std::make_unique<Parts>(sandbox_dir.string(), std::move(configs), max_in_flight);
-}
-
-CommandProviders::~CommandProviders() = default;
-
-ProviderSet& CommandProviders::set() { return m_parts->set; }
-
-DriftReport refresh_inputs(const Inputs& inputs, CommandProviders& providers, int parallelism,
-                           const std::map<Kind, std::vector<std::string>>& ignored,
-                           std::string_view hint) {
-  if (inputs.state.resources.empty()) {
-    return DriftReport{};
-  }
-  RefreshOptions options;
-  options.parallelism = parallelism;
-  options.ignored = ignored;
-  for (const auto& r : inputs.config.resources) {
-    if (!r.lifecycle.ignore_changes.empty()) {
-      options.ignored_by_address.emplace(r.address, r.lifecycle.ignore_changes);
+std::function<void(bool)> interrupt_guard(void (*handler)(int)) {
+  auto handlers = std::make_shared<std::unique_ptr<InterruptHandlers>>();
+  return [handlers, handler](bool changing) {
+    if (changing) {
+      *handlers = std::make_unique<InterruptHandlers>(handler);
+    } else {
+      handlers->reset();
     }
-  }
-  try {
-    return refresh_state(inputs.state, providers.set(), options);
-  } catch (const Error& e) {
-    if (e.kind() != ErrorKind::provider || hint.empty()) {
-      throw;
-    }
-    throw Error(ErrorKind::provider, fmt::format("{}\n{}", e.what(), hint));
-  }
+  };
 }
 
 void check_parallelism(int parallelism) {
@@ -211,13 +165,6 @@ Address address_argument(const std::string& text) {
                                               problem.message, problem.offset + 1));
   }
   return std::move(*address);
-}
-
-void save_recovered_state(const std::string& state_path, State& state, size_t records) {
-  print_note(fmt::format("recovered {} step(s) of an interrupted apply from {}", records,
-                         journal_path_for(state_path)));
-  write_state(state_path, state);
-  Journal(state_path).remove();
 }
 
 } // namespace stove

@@ -14,12 +14,7 @@
 namespace stove {
 
 struct Inputs;
-struct ProviderConfig;
-class ProviderSet;
-struct DriftReport;
 struct Address;
-struct State;
-enum class Kind : uint8_t;
 
 // Exit codes, as man/stove.1 documents them.
 inline constexpr int k_exit_ok = 0;
@@ -106,44 +101,13 @@ std::string chosen_state_path(const StateChoice& choice);
 // --lock-timeout DURATION, parsed; a usage error when it is not a duration.
 std::chrono::milliseconds lock_timeout_option(const std::string& text);
 
-// The providers of one command, made on first use from the file's
-// configurations. A `sandbox[:DIR]` endpoint starts the embedded sandbox
-// (with its data under the state's directory, `sandbox/`) only when a
-// resource of that provider is reached. `max_in_flight` caps each
-// provider's concurrent HTTP calls.
-class CommandProviders {
-public:
-  CommandProviders(const std::string& state_path, std::vector<ProviderConfig> configs,
-                   size_t max_in_flight);
-  ~CommandProviders();
-  CommandProviders(const CommandProviders&) = delete;
-  CommandProviders& operator=(const CommandProviders&) = delete;
-
-  ProviderSet& set();
-
-private:
-  struct Parts;
-  std::unique_ptr<Parts> m_parts;
-};
-
-// Refreshes the state in `inputs` (nothing to do when it records nothing)
-// through `providers`: reads every recorded object, reports what drifted,
-// changes nothing. The file's lifecycle.ignore_changes are honoured, and
-// `ignored` (from --ignore) besides. `hint`, when not empty, is added to
-// the error of a refresh that failed (how to do without one).
-DriftReport refresh_inputs(const Inputs& inputs, CommandProviders& providers, int parallelism,
-                           const std::map<Kind, std::vector<std::string>>& ignored = {},
-                           std::string_view hint = {});
+// For a session's `changing` hook: installs `handler` for SIGINT and
+// SIGTERM while changes are in flight, and only then.
+std::function<void(bool)> interrupt_guard(void (*handler)(int));
 
 // An address given on the command line, parsed; a usage error naming the
 // character at fault when it is not one.
 Address address_argument(const std::string& text);
-
-// Writes `state`, into which the journal of an interrupted apply (`records`
-// steps) was folded, and removes the journal, saying so on stderr: what
-// that run did is never lost. Call it under the state lock. Written on its
-// own, so that PATH.backup of the command's own later write holds it.
-void save_recovered_state(const std::string& state_path, State& state, size_t records);
 
 // --parallelism N, checked: a usage error outside 1..1024.
 void check_parallelism(int parallelism);

@@ -4,7 +4,8 @@
 
 #include "command.hpp"
 
-#include "apply/refresh.hpp"
+#include "terminal.hpp"
+
 #include "util/error.hpp"
 #include "plan/drift.hpp"
 #include "plan/inputs.hpp"
@@ -13,7 +14,6 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <memory>
 
 namespace stove {
@@ -36,42 +36,43 @@ std::string plural(size_t n, std::string_view one, std::string_view many) {
   return fmt::format("{} {}", n, n == 1 ? one : many);
 }
 
+// With --json, the report is the only output: notes are left out.
+class DriftReporter final : public TerminalReporter {
+public:
+  DriftReporter(const Context& context, bool json) : TerminalReporter(context), m_json(json) {}
+  void report(const session::Event& event) override {
+    if (!(m_json && event.type == session::EventType::note)) {
+      TerminalReporter::report(event);
+    }
+  }
+
+private:
+  bool m_json;
+};
+
 int run_drift(const DriftOptions& options, const Context& context) {
   check_parallelism(options.parallelism);
   auto ignored = parse_ignored_fields(options.ignore);
   std::string state_path = options.state.empty() ? default_state_path(options.file) : options.state;
-  std::error_code ec;
-  if (!std::filesystem::exists(options.file, ec)) {
-    throw Error(ErrorKind::io,
-                fmt::format("{}: cannot read: No such file or directory", options.file));
-  }
-  auto inputs = std::make_unique<Inputs>(load_inputs(options.file, state_path));
-  if (report_diagnostics(*inputs, context)) {
+  DriftReporter reporter(context, options.json);
+  session::SessionOptions session_options;
+  session_options.state_path = state_path;
+  session_options.reporter = &reporter;
+  session_options.parallelism = options.parallelism;
+  CommandSession session(std::move(session_options));
+  session::DriftOutcome outcome = session->drift({options.file, std::move(ignored)});
+  if (!outcome.valid) {
     return k_exit_error;
   }
-  if (inputs->config.implicit_sandbox && !options.json) {
-    print_note("the file declares no providers: using the embedded sandbox cloud");
-  }
-
-  CommandProviders providers(state_path, inputs->config.providers,
-                             static_cast<size_t>(options.parallelism));
-  auto owned_report = std::make_unique<DriftReport>(
-      refresh_inputs(*inputs, providers, options.parallelism, ignored));
-  const DriftReport& report = *owned_report;
-  keep_until_exit(std::move(owned_report));
-
-  // Unapplied changes: the plan from the state as it really is. With
-  // drift, the exit code is 2 whatever the file says. The inputs are not
-  // needed after: the plan takes them, and like `stove plan` nothing is
-  // torn down before exit (10,000 resources take ~0.2 s to free).
-  const size_t recorded = inputs->state.resources.size();
-  const bool state_exists = inputs->state.exists;
-  apply_refresh(inputs->state, report);
-  auto plan = std::make_unique<Plan>(
-      make_plan(std::move(inputs->config), std::move(inputs->state), state_path));
-  const PlanSummary unapplied = plan->summary();
-  keep_until_exit(std::move(inputs));
-  keep_until_exit(std::move(plan));
+  const DriftReport& report = *outcome.report;
+  const size_t recorded = outcome.recorded;
+  const bool state_exists = outcome.state_exists;
+  const PlanSummary unapplied = outcome.unapplied;
+  // Large at scale: nothing is torn down before exit (10,000 resources
+  // take ~0.2 s to free).
+  keep_until_exit(std::move(outcome.report));
+  keep_until_exit(std::move(outcome.inputs));
+  keep_until_exit(std::move(outcome.plan));
 
   int code = k_exit_ok;
   std::string status = "in_sync";

@@ -4,18 +4,14 @@
 
 #include "command.hpp"
 
-#include "apply/engine.hpp"
-#include "apply/execute.hpp"
+#include "terminal.hpp"
+
 #include "http/client.hpp"
 #include "model/address.hpp"
-#include "util/duration.hpp"
-#include "util/error.hpp"
 #include "model/kind.hpp"
 #include "plan/inputs.hpp"
-#include "providers/provider.hpp"
-#include "state/journal.hpp"
-#include "state/lock.hpp"
-#include "state/statefile.hpp"
+#include "util/duration.hpp"
+#include "util/error.hpp"
 
 #include <fmt/format.h>
 
@@ -70,6 +66,28 @@ std::string params_text(const nlohmann::json& params) {
   return out;
 }
 
+// "Executing start...", and what the action reports while it runs; with
+// --json, only the final object.
+class ExecReporter final : public TerminalReporter {
+public:
+  ExecReporter(const Context& context, bool json, std::string params)
+    : TerminalReporter(context), m_json(json), m_params(std::move(params)) {}
+  void report(const session::Event& event) override {
+    if (event.type == session::EventType::executing && !m_json) {
+      print_out(fmt::format("{}: Executing {}{}...\n", event.address, event.message,
+                            m_params.empty() ? std::string() : fmt::format(" ({})", m_params)));
+    } else if (event.type == session::EventType::action_note && !m_json) {
+      print_out(fmt::format("{}: {}\n", event.address, event.message));
+    } else {
+      TerminalReporter::report(event);
+    }
+  }
+
+private:
+  bool m_json;
+  std::string m_params;
+};
+
 int run_exec(const ExecCommandOptions& options, const Context& context) {
   // Everything that needs neither the state nor the cloud is checked first:
   // a mistyped action or parameter changes nothing.
@@ -81,71 +99,25 @@ int run_exec(const ExecCommandOptions& options, const Context& context) {
   const auto lock_timeout = exec_duration(options.lock_timeout, "--lock-timeout");
   const auto timeout = exec_duration(options.timeout, "--timeout");
 
-  const std::string state_path =
+  ExecReporter reporter(context, options.json, params_text(params));
+  session::SessionOptions session_options;
+  session_options.state_path =
       options.state.empty() ? default_state_path(options.file) : options.state;
-  // Nothing to act on, or no file: said before the lock makes a directory
-  // or a lock file.
-  std::error_code ec;
-  if (!std::filesystem::exists(options.file, ec)) {
-    throw Error(ErrorKind::io, fmt::format("{}: cannot read: No such file or directory", options.file));
-  }
-  if (!std::filesystem::exists(state_path, ec) &&
-      !std::filesystem::exists(journal_path_for(state_path), ec)) {
-    throw Error(ErrorKind::state,
-                fmt::format("{}: no such state file; stove exec acts on what stove apply made",
-                            state_path));
-  }
-  StateLock lock = StateLock::acquire(state_path, "exec", lock_timeout);
-
-  // The file gives the providers' configurations; the state, the object.
-  Inputs inputs = load_inputs(options.file, state_path);
-  if (report_diagnostics(inputs, context)) {
+  session_options.reporter = &reporter;
+  session_options.lock_timeout = lock_timeout;
+  session_options.parallelism = 0;
+  session_options.cancel = &g_exec_cancel;
+  session_options.changing = interrupt_guard(on_exec_interrupt);
+  CommandSession session(std::move(session_options));
+  session::ExecRequest request{options.file, address, &action, params, timeout};
+  session::ExecOutcome outcome = session->exec(request);
+  if (!outcome.valid) {
     return k_exit_error;
   }
-  if (!inputs.state.exists) {
-    throw Error(ErrorKind::state,
-                fmt::format("{}: no such state file; stove exec acts on what stove apply made",
-                            state_path));
-  }
-  if (inputs.journal.found) {
-    save_recovered_state(state_path, inputs.state, inputs.journal.records);
-  }
-  // An address the state does not hold is an error before anything runs.
-  executable_record(inputs.state, canonical);
-  if (inputs.config.implicit_sandbox) {
-    print_note("the file declares no providers: using the embedded sandbox cloud");
-  }
-
-  CommandProviders command_providers(state_path, inputs.config.providers,
-                                     http::ClientOptions{}.max_in_flight);
-  ProviderSet& provider_set = command_providers.set();
-
-  const bool json = options.json;
-  const std::string shown_params = params_text(params);
-  if (!json) {
-    print_out(
-        fmt::format("{}: Executing {}{}...\n", canonical, action.name,
-                    shown_params.empty() ? std::string() : fmt::format(" ({})", shown_params)));
-  }
-  ExecOptions exec_options;
-  exec_options.timeout = timeout;
-  exec_options.cancel = &g_exec_cancel;
-  exec_options.on_note = [&](std::string_view note) {
-    if (!json) {
-      print_out(fmt::format("{}: {}\n", canonical, note));
-    }
-  };
-  ExecResult result;
-  {
-    InterruptHandlers handlers(on_exec_interrupt);
-    result = execute_action(inputs.state, canonical, action, params, provider_set, exec_options);
-  }
-  if (result.recorded) {
-    write_state(state_path, inputs.state);
-  }
+  const ExecResult& result = outcome.result;
 
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(result.elapsed);
-  if (json) {
+  if (options.json) {
     nlohmann::ordered_json out;
     out["address"] = canonical;
     out["action"] = action.name;
@@ -154,12 +126,8 @@ int run_exec(const ExecCommandOptions& options, const Context& context) {
     out["message"] = result.message;
     out["elapsed_ms"] = result.elapsed.count();
     out["recorded"] = result.recorded;
-    for (const auto& r : inputs.state.resources) {
-      if (r.address == canonical) {
-        out["observed"] = r.observed;
-      }
-    }
-    out["serial"] = inputs.state.serial;
+    out["observed"] = outcome.observed;
+    out["serial"] = outcome.serial;
     print_out(out.dump(2) + "\n");
   } else if (result.ok) {
     print_out(

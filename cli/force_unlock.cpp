@@ -2,12 +2,10 @@
 
 #include "command.hpp"
 
-#include "state/journal.hpp"
-#include "state/lock.hpp"
+#include "session/session.hpp"
 
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <memory>
 
 namespace stove {
@@ -21,16 +19,16 @@ struct ForceUnlockOptions {
 
 int run_force_unlock(const ForceUnlockOptions& options) {
   std::string path = chosen_state_path(options.choice);
-  LockInfo cleared = force_unlock(path, options.id);
+  session::Unlocked unlocked = session::force_unlock_state(path, options.id);
+  const LockInfo& cleared = unlocked.cleared;
   print_out(fmt::format("Released lock {} of {}: it was taken by pid {} on host {} (user {}) for "
                         "\"{}\" since {}, which has ended without releasing it.\n",
                         cleared.id, path, cleared.pid, cleared.host, cleared.user,
                         cleared.operation, cleared.created_at));
-  std::error_code ec;
-  if (std::filesystem::exists(journal_path_for(path), ec)) {
+  if (!unlocked.journal.empty()) {
     print_note(fmt::format("{} holds what that run did: the next apply, destroy, exec, state rm "
                            "or state mv folds it into the state",
-                           journal_path_for(path)));
+                           unlocked.journal));
   }
   return k_exit_ok;
 }

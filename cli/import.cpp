@@ -3,20 +3,15 @@
 
 #include "command.hpp"
 
-#include "apply/engine.hpp"
+#include "terminal.hpp"
+
 #include "apply/import.hpp"
-#include "http/client.hpp"
 #include "model/address.hpp"
-#include "util/error.hpp"
 #include "plan/inputs.hpp"
 #include "plan/render.hpp"
-#include "state/journal.hpp"
-#include "state/lock.hpp"
-#include "state/statefile.hpp"
 
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <memory>
 
 namespace stove {
@@ -48,47 +43,39 @@ std::string prepared_text(const ImportResult& result) {
   return out;
 }
 
+// "Importing from ID ...", then what was read.
+class ImportReporter final : public TerminalReporter {
+public:
+  using TerminalReporter::TerminalReporter;
+  void report(const session::Event& event) override {
+    if (event.type == session::EventType::importing) {
+      print_out(fmt::format("{}: Importing from ID \"{}\"...\n", event.address, event.message));
+    } else if (event.type == session::EventType::imported) {
+      print_out(fmt::format("{}: Import prepared!\n{}", event.address,
+                            prepared_text(*event.imported)));
+    } else {
+      TerminalReporter::report(event);
+    }
+  }
+};
+
 int run_import(const ImportCommandOptions& options, const Context& context) {
   const Address address = address_argument(options.address);
-  const std::string canonical = address.str();
   const auto lock_timeout = lock_timeout_option(options.lock_timeout);
 
-  const std::string state_path =
+  ImportReporter reporter(context);
+  session::SessionOptions session_options;
+  session_options.state_path =
       options.state.empty() ? default_state_path(options.file) : options.state;
-  // Said before the lock makes a directory or a lock file.
-  std::error_code ec;
-  if (!std::filesystem::exists(options.file, ec)) {
-    throw Error(ErrorKind::io,
-                fmt::format("{}: cannot read: No such file or directory", options.file));
-  }
-  StateLock lock = StateLock::acquire(state_path, "import", lock_timeout);
-
-  // The file gives the resource and its provider's configuration; the state,
-  // the parents the object must sit in.
-  Inputs inputs = load_inputs(options.file, state_path);
-  if (report_diagnostics(inputs, context)) {
+  session_options.reporter = &reporter;
+  session_options.lock_timeout = lock_timeout;
+  session_options.parallelism = 0;
+  CommandSession session(std::move(session_options));
+  session::ImportOutcome outcome = session->import(options.file, address, options.remote_id);
+  if (!outcome.valid) {
     return k_exit_error;
   }
-  const ImportRequest request =
-      prepare_import(inputs.config, inputs.state, address, options.remote_id);
-  if (inputs.config.implicit_sandbox) {
-    print_note("the file declares no providers: using the embedded sandbox cloud");
-  }
-
-  CommandProviders command_providers(state_path, inputs.config.providers,
-                                     http::ClientOptions{}.max_in_flight);
-  print_out(fmt::format("{}: Importing from ID \"{}\"...\n", canonical, options.remote_id));
-  ImportResult result = import_resource(request, command_providers.set(), ImportOptions{});
-  print_out(fmt::format("{}: Import prepared!\n{}", canonical, prepared_text(result)));
-
-  if (inputs.journal.found) {
-    // The recovered state is written on its own first, so that PATH.backup
-    // holds it: restoring the backup undoes the import, not the recovery.
-    save_recovered_state(state_path, inputs.state, inputs.journal.records);
-  }
-  const std::string kind = result.record.kind;
-  inputs.state.resources.push_back(std::move(result.record));
-  write_state(state_path, inputs.state);
+  const std::string kind = outcome.result.record.kind;
   print_out(
       fmt::format("\nImport successful!\n\nThe imported {} is now in the state and managed by "
                   "stove.\n`stove plan` shows any difference from the file.\n",

@@ -1,6 +1,7 @@
 #include "command.hpp"
 
-#include "apply/refresh.hpp"
+#include "terminal.hpp"
+
 #include "plan/inputs.hpp"
 #include "plan/plan.hpp"
 #include "plan/plan_file.hpp"
@@ -28,38 +29,25 @@ int run_plan(const PlanOptions& options, const Context& context) {
   check_parallelism(options.parallelism);
   std::string state_path = options.state.empty() ? default_state_path(options.file)
                                                  : options.state;
-  auto inputs = std::make_unique<Inputs>(load_inputs(options.file, state_path));
-  if (report_diagnostics(*inputs, context)) {
+  TerminalReporter reporter(context);
+  session::SessionOptions session_options;
+  session_options.state_path = state_path;
+  session_options.reporter = &reporter;
+  session_options.parallelism = options.parallelism;
+  CommandSession session(std::move(session_options));
+  session::PlanRequest request;
+  request.file = options.file;
+  request.refresh = options.refresh;
+  request.refresh_hint =
+      "(`stove plan --refresh=false` plans from the state alone, calling no provider)";
+  session::PlanOutcome outcome = session->plan(request);
+  if (!outcome.valid) {
     return k_exit_error;
   }
-  if (inputs->journal.found) {
-    print_note(fmt::format("{}.journal holds {} step(s) of an interrupted apply; this plan counts "
-                           "them, and the next apply records them in the state",
-                           state_path, inputs->journal.records));
-  }
-  if (inputs->config.implicit_sandbox) {
-    print_note("the file declares no providers: using the embedded sandbox cloud");
-  }
-  // Refresh: what the objects are now, folded into the state in memory so
-  // that the plan puts back what changed outside of stove. Nothing is
-  // written.
-  DriftReport drift;
-  std::unique_ptr<CommandProviders> providers;
-  if (options.refresh) {
-    providers = std::make_unique<CommandProviders>(state_path, inputs->config.providers,
-                                                   static_cast<size_t>(options.parallelism));
-    drift = refresh_inputs(*inputs, *providers, options.parallelism, {},
-                           "(`stove plan --refresh=false` plans from the state alone, calling no "
-                           "provider)");
-    apply_refresh(inputs->state, drift);
-  }
-  auto owned_plan = std::make_unique<Plan>(
-      make_plan(std::move(inputs->config), std::move(inputs->state), state_path));
-  owned_plan->refreshed = options.refresh;
-  owned_plan->drift = std::move(drift);
-  const Plan& plan = *owned_plan;
-  keep_until_exit(std::move(inputs));
-  keep_until_exit(std::move(owned_plan));
+  const Plan& plan = *outcome.plan;
+  // Large at scale: nothing is torn down before exit.
+  keep_until_exit(std::move(outcome.inputs));
+  keep_until_exit(std::move(outcome.plan));
 
   if (options.json) {
     print_out(plan_to_json(plan).dump(2) + "\n");

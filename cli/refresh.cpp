@@ -4,19 +4,14 @@
 
 #include "command.hpp"
 
-#include "apply/refresh.hpp"
-#include "util/error.hpp"
+#include "terminal.hpp"
+
 #include "plan/inputs.hpp"
 #include "plan/render.hpp"
-#include "state/journal.hpp"
-#include "state/lock.hpp"
-#include "state/statefile.hpp"
 
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <memory>
-#include <unistd.h>
 
 namespace stove {
 
@@ -30,44 +25,43 @@ struct RefreshCommandOptions {
   std::string lock_timeout = "0s";
 };
 
-bool ask_for_approval() {
-  return answered_yes(
-      "\nDo you want to update the state to match?\n"
-      "  Stove will record the changes above in the state; the cloud is not changed.\n"
-      "  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
-}
+// The refresh's findings are shown before the prompt.
+class RefreshReporter final : public TerminalReporter {
+public:
+  using TerminalReporter::TerminalReporter;
+  void report(const session::Event& event) override {
+    if (event.type == session::EventType::refreshed) {
+      if (event.drift->has_drift()) {
+        print_out(render_drift(*event.drift, RenderOptions{m_context.color_stdout()}));
+      }
+      return;
+    }
+    TerminalReporter::report(event);
+  }
+};
 
 int run_refresh(const RefreshCommandOptions& options, const Context& context) {
   check_parallelism(options.parallelism);
-  const auto lock_timeout = lock_timeout_option(options.lock_timeout);
-  std::string state_path = options.state.empty() ? default_state_path(options.file) : options.state;
-  std::error_code ec;
-  if (!std::filesystem::exists(options.file, ec)) {
-    throw Error(ErrorKind::io,
-                fmt::format("{}: cannot read: No such file or directory", options.file));
-  }
-  if (!std::filesystem::exists(state_path, ec) &&
-      !std::filesystem::exists(journal_path_for(state_path), ec)) {
-    throw Error(ErrorKind::state,
-                fmt::format("{}: no such state file; there is nothing to refresh", state_path));
-  }
-  StateLock lock = StateLock::acquire(state_path, "refresh", lock_timeout);
-  auto inputs = std::make_unique<Inputs>(load_inputs(options.file, state_path));
-  if (report_diagnostics(*inputs, context)) {
-    return k_exit_error;
-  }
-  if (inputs->journal.found) {
-    save_recovered_state(state_path, inputs->state, inputs->journal.records);
-  }
-  if (inputs->config.implicit_sandbox) {
-    print_note("the file declares no providers: using the embedded sandbox cloud");
-  }
+  RefreshReporter reporter(context);
+  session::SessionOptions session_options;
+  session_options.state_path =
+      options.state.empty() ? default_state_path(options.file) : options.state;
+  session_options.reporter = &reporter;
+  session_options.lock_timeout = lock_timeout_option(options.lock_timeout);
+  session_options.parallelism = options.parallelism;
+  CommandSession session(std::move(session_options));
+  session::AlwaysApprove approved;
+  TerminalApprover prompt("run with --auto-approve");
+  session::RefreshOutcome outcome = session->refresh(
+      options.file, options.auto_approve ? static_cast<session::Approver&>(approved) : prompt);
 
-  CommandProviders providers(state_path, inputs->config.providers,
-                             static_cast<size_t>(options.parallelism));
-  DriftReport report = refresh_inputs(*inputs, providers, options.parallelism);
-  std::string shown = render_drift(report, RenderOptions{context.color_stdout()});
-  if (!report.has_drift()) {
+  switch (outcome.status) {
+  case session::RefreshStatus::invalid_file:
+  case session::RefreshStatus::cancelled:
+    return k_exit_error;
+  case session::RefreshStatus::no_changes: {
+    const DriftReport& report = outcome.report;
+    std::string shown = render_drift(report, RenderOptions{context.color_stdout()});
     print_out(fmt::format("{}{}{}No changes.{} The state matches the {} Stove read.\n", shown,
                           shown.empty() ? "" : "\n", context.color_stdout() ? "\033[1m" : "",
                           context.color_stdout() ? "\033[0m" : "",
@@ -75,27 +69,12 @@ int run_refresh(const RefreshCommandOptions& options, const Context& context) {
                                            : fmt::format("{} objects", report.read)));
     return k_exit_ok;
   }
-  print_out(shown);
-  if (!options.auto_approve) {
-    if (::isatty(STDIN_FILENO) != 1) {
-      throw Error(ErrorKind::usage,
-                  "refresh needs approval and standard input is not a terminal: nothing was "
-                  "changed; run with --auto-approve");
-    }
-    if (!ask_for_approval()) {
-      print_out("\nRefresh cancelled: nothing was changed.\n");
-      return k_exit_error;
-    }
+  case session::RefreshStatus::recorded:
+    break;
   }
-  size_t deleted = 0;
-  for (const auto& d : report.drift) {
-    deleted += d.deleted ? 1 : 0;
-  }
-  apply_refresh(inputs->state, report);
-  write_state(state_path, inputs->state);
   print_out(fmt::format("\nRefresh complete! State: {} updated, {} forgotten (deleted outside of "
                         "Stove).\n",
-                        report.drift.size() - deleted, deleted));
+                        outcome.updated, outcome.forgotten));
   return k_exit_ok;
 }
 

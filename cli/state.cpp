@@ -1,11 +1,11 @@
 #include "command.hpp"
+#include "terminal.hpp"
 
 #include "model/address.hpp"
 #include "util/error.hpp"
 #include "util/suggest.hpp"
 #include "plan/render.hpp"
-#include "state/journal.hpp"
-#include "state/lock.hpp"
+#include "session/session.hpp"
 #include "state/state_edit.hpp"
 #include "state/statefile.hpp"
 
@@ -53,30 +53,15 @@ struct StateEditOptions {
 // An edit of the state, as apply writes it: under the lock, with the journal
 // of an interrupted run folded in first. `edit` changes the state it is
 // given or throws, in which case nothing is written.
-template <typename Edit>
 void edit_state(const std::string& path, const std::string& operation,
-                std::chrono::milliseconds timeout, Edit edit) {
-  // Said before the lock makes a directory or a lock file.
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec) && !std::filesystem::exists(journal_path_for(path), ec)) {
-    throw Error(ErrorKind::state, fmt::format("{}: no such state file", path));
-  }
-  StateLock lock = StateLock::acquire(path, operation, timeout);
-  State state = load_state(path);
-  ReplayResult replay = replay_journal(path, state);
-  if (!state.exists && !replay.found) {
-    throw Error(ErrorKind::state, fmt::format("{}: no such state file", path));
-  }
-  State edited = state;
-  edit(edited);
-  if (replay.found) {
-    // The recovered state is written on its own first, so that PATH.backup
-    // holds it: restoring the backup undoes this edit, not the recovery.
-    save_recovered_state(path, state, replay.records);
-    edited.serial = state.serial;
-    edited.lineage = state.lineage;
-  }
-  write_state(path, edited);
+                std::chrono::milliseconds timeout, const std::function<void(State&)>& edit) {
+  const Context plain; // only notes come: no colour to choose
+  TerminalReporter reporter(plain);
+  session::SessionOptions options;
+  options.state_path = path;
+  options.reporter = &reporter;
+  options.lock_timeout = timeout;
+  session::Session(std::move(options)).edit_state(operation, edit);
 }
 
 int run_rm(const StateEditOptions& options) {
