@@ -74,7 +74,7 @@ void JsonReporter::report(const Event& event) {
     print({{"type", "cancelled"}, {"time", now_text()}, {"operation", event.message}});
     break;
   case EventType::applying:
-    print({{"type", "apply_start"}, {"time", now_text()}, {"operation", m_operation}});
+    print({{"type", session::to_string(event.type)}, {"time", now_text()}, {"operation", m_operation}});
     break;
   case EventType::started:
   case EventType::still_running:
@@ -129,12 +129,7 @@ void JsonReporter::planned(const Event& event) {
 
 void JsonReporter::progress(const Event& event) {
   const Progress& p = *event.progress;
-  const std::string_view type = event.type == EventType::started         ? "operation_start"
-                                : event.type == EventType::still_running ? "operation_progress"
-                                : event.type == EventType::done          ? "operation_complete"
-                                : event.type == EventType::failed        ? "operation_errored"
-                                                                         : "operation_skipped";
-  nlohmann::ordered_json out = {{"type", type},
+  nlohmann::ordered_json out = {{"type", session::to_string(event.type)},
                                 {"time", now_text()},
                                 {"address", p.address},
                                 {"action", to_string(p.action)}};
