@@ -178,6 +178,8 @@ struct Fixture {
     }
     return nullptr;
   }
+  // The record points into the state: a temporary one would leave it dangling.
+  const ResourceState* record(State&& state, const std::string& address) const = delete;
 
   // A change behind stove's back, through the sandbox's admin endpoint.
   void admin_post(const std::string& path, const std::string& body) const {
@@ -315,7 +317,8 @@ TEST_SUITE("session") {
     CHECK(outcome.result.recorded);
     CHECK(f.reporter.events.front() == "exec_start " + k_app);
     CHECK(outcome.observed.at("status") == "HALTED");
-    CHECK(f.record(load_state(f.state_path), k_app)->observed.at("status") == "HALTED");
+    const State after = load_state(f.state_path);
+    CHECK(f.record(after, k_app)->observed.at("status") == "HALTED");
   }
 
   TEST_CASE("import binds an object the state forgot, and a state edit folds in a journal first") {
@@ -324,7 +327,8 @@ TEST_SUITE("session") {
     f.session()->edit_state("state rm", [&](State& state) {
       remove_resources(state, f.state_path, {*parse_address(k_bucket)}, false);
     });
-    REQUIRE(f.record(load_state(f.state_path), k_bucket) == nullptr);
+    const State forgotten = load_state(f.state_path);
+    REQUIRE(f.record(forgotten, k_bucket) == nullptr);
     f.reporter.events.clear();
 
     session::ImportOutcome outcome =
@@ -332,7 +336,8 @@ TEST_SUITE("session") {
     REQUIRE(outcome.valid);
     CHECK(f.reporter.events ==
           std::vector<std::string>{"import_start " + k_bucket, "imported " + k_bucket});
-    const ResourceState* bucket = f.record(load_state(f.state_path), k_bucket);
+    const State after = load_state(f.state_path);
+    const ResourceState* bucket = f.record(after, k_bucket);
     REQUIRE(bucket != nullptr);
     CHECK(bucket->remote_id == "assets");
   }
