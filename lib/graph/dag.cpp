@@ -1,6 +1,7 @@
 #include "graph/dag.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <queue>
 
@@ -40,10 +41,20 @@ bool Dag::topological_order(std::vector<uint32_t>& order) const {
   return order.size() == m_out.size();
 }
 
-std::vector<std::vector<uint32_t>> Dag::find_cycles() const {
-  const uint32_t n = static_cast<uint32_t>(m_out.size());
-  constexpr uint32_t k_unvisited = UINT32_MAX;
-  std::vector<uint32_t> index(n, k_unvisited), low(n, 0), component(n, k_unvisited);
+namespace {
+
+using Edges = std::vector<std::vector<uint32_t>>;
+
+constexpr uint32_t k_unvisited = UINT32_MAX;
+
+// The strongly connected components of the graph (Tarjan's algorithm,
+// with an explicit call stack): `component` gets each node's component
+// number, and the result lists the members of those that hold a cycle.
+std::vector<std::vector<uint32_t>> cyclic_components(const Edges& out,
+                                                     std::vector<uint32_t>& component) {
+  const uint32_t n = static_cast<uint32_t>(out.size());
+  std::vector<uint32_t> index(n, k_unvisited), low(n, 0);
+  component.assign(n, k_unvisited);
   std::vector<bool> on_stack(n, false);
   std::vector<uint32_t> stack;
   std::vector<std::pair<uint32_t, size_t>> call;  // (node, next successor position)
@@ -61,8 +72,8 @@ std::vector<std::vector<uint32_t>> Dag::find_cycles() const {
     on_stack[root] = true;
     while (!call.empty()) {
       auto& [v, pos] = call.back();
-      if (pos < m_out[v].size()) {
-        uint32_t w = m_out[v][pos++];
+      if (pos < out[v].size()) {
+        uint32_t w = out[v][pos++];
         if (index[w] == k_unvisited) {
           index[w] = low[w] = next_index++;
           stack.push_back(w);
@@ -89,52 +100,64 @@ std::vector<std::vector<uint32_t>> Dag::find_cycles() const {
           members.push_back(w);
         } while (w != done);
         ++component_count;
-        bool self_loop = std::find(m_out[done].begin(), m_out[done].end(), done) !=
-                         m_out[done].end();
+        bool self_loop = std::find(out[done].begin(), out[done].end(), done) != out[done].end();
         if (members.size() > 1 || self_loop) {
           components.push_back(std::move(members));
         }
       }
     }
   }
+  return components;
+}
 
-  std::vector<std::vector<uint32_t>> cycles;
-  for (auto& members : components) {
-    uint32_t start = *std::min_element(members.begin(), members.end());
-    uint32_t comp = component[start];
-    // Shortest path from start back to start inside the component.
-    std::vector<uint32_t> came_from(n, k_unvisited);
-    std::queue<uint32_t> queue;
-    queue.push(start);
-    bool found = false;
-    uint32_t last = start;
-    while (!queue.empty() && !found) {
-      uint32_t v = queue.front();
-      queue.pop();
-      std::vector<uint32_t> next = m_out[v];
-      std::sort(next.begin(), next.end());
-      for (uint32_t w : next) {
-        if (component[w] != comp) {
-          continue;
-        }
-        if (w == start) {
-          found = true;
-          last = v;
-          break;
-        }
-        if (came_from[w] == k_unvisited) {
-          came_from[w] = v;
-          queue.push(w);
-        }
+// The shortest cycle through the smallest of `members` (one component with
+// a cycle), as the path [start, ..., start].
+std::vector<uint32_t> shortest_cycle(const Edges& out, const std::vector<uint32_t>& component,
+                                     const std::vector<uint32_t>& members) {
+  uint32_t start = *std::min_element(members.begin(), members.end());
+  uint32_t comp = component[start];
+  // Shortest path from start back to start inside the component.
+  std::vector<uint32_t> came_from(out.size(), k_unvisited);
+  std::queue<uint32_t> queue;
+  queue.push(start);
+  bool found = false;
+  uint32_t last = start;
+  while (!queue.empty() && !found) {
+    uint32_t v = queue.front();
+    queue.pop();
+    std::vector<uint32_t> next = out[v];
+    std::sort(next.begin(), next.end());
+    for (uint32_t w : next) {
+      if (component[w] != comp) {
+        continue;
+      }
+      if (w == start) {
+        found = true;
+        last = v;
+        break;
+      }
+      if (came_from[w] == k_unvisited) {
+        came_from[w] = v;
+        queue.push(w);
       }
     }
-    std::vector<uint32_t> path{start};
-    for (uint32_t v = last; v != start; v = came_from[v]) {
-      path.push_back(v);
-    }
-    std::reverse(path.begin() + 1, path.end());
-    path.push_back(start);
-    cycles.push_back(std::move(path));
+  }
+  std::vector<uint32_t> path{start};
+  for (uint32_t v = last; v != start; v = came_from[v]) {
+    path.push_back(v);
+  }
+  std::reverse(path.begin() + 1, path.end());
+  path.push_back(start);
+  return path;
+}
+
+} // namespace
+
+std::vector<std::vector<uint32_t>> Dag::find_cycles() const {
+  std::vector<uint32_t> component;
+  std::vector<std::vector<uint32_t>> cycles;
+  for (const auto& members : cyclic_components(m_out, component)) {
+    cycles.push_back(shortest_cycle(m_out, component, members));
   }
   std::sort(cycles.begin(), cycles.end(),
             [](const auto& a, const auto& b) { return a.front() < b.front(); });

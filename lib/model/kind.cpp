@@ -62,9 +62,7 @@ FieldSchema labels_field() {
   return f;
 }
 
-std::vector<KindSchema> build_table() {
-  std::vector<KindSchema> kinds;
-
+KindSchema cloud_space_schema() {
   KindSchema space{Kind::cloud_space, "cloud_space", {}, std::nullopt, {"machines"},
                    Kind::machine, {}, {"openvcloud", "sandbox"},
                    "An OpenVCloud cloud space: a private network with its machines.", {}};
@@ -74,8 +72,10 @@ std::vector<KindSchema> build_table() {
       int_field("location_id", true, UpdateRule::forces_replacement, 1, INT32_MAX, "",
                 "The location (data centre) it lives in."),
   };
-  kinds.push_back(std::move(space));
+  return space;
+}
 
+KindSchema machine_schema() {
   KindSchema machine{Kind::machine, "machine", {}, Kind::cloud_space, {"backups", "bacula"},
                      Kind::backup, {}, {"openvcloud", "sandbox"},
                      "A virtual machine inside a cloud space.", {}};
@@ -101,8 +101,10 @@ std::vector<KindSchema> build_table() {
        {boolean_param("force", false, "Pull the plug instead of asking the guest to shut down.")}},
       {"reboot", "Restart a RUNNING machine and wait until it is RUNNING again.", {}},
   };
-  kinds.push_back(std::move(machine));
+  return machine;
+}
 
+KindSchema backup_schema() {
   KindSchema backup{Kind::backup, "backup", {"bacula"}, Kind::machine, {}, std::nullopt, {},
                     {"bacularis", "sandbox"}, "A Bacula backup job of a machine's files.", {}};
   FieldSchema fileset;
@@ -149,8 +151,10 @@ std::vector<KindSchema> build_table() {
        "Run the backup job now and wait until it ends: success when it terminates normally (T).",
        {level}},
   };
-  kinds.push_back(std::move(backup));
+  return backup;
+}
 
+KindSchema bucket_schema() {
   KindSchema bucket{Kind::bucket, "bucket", {"s3"}, std::nullopt, {}, std::nullopt, {},
                     {"s3", "sandbox"}, "An S3 bucket.", {}};
   FieldSchema versioning;
@@ -176,8 +180,16 @@ std::vector<KindSchema> build_table() {
       versioning,
       tags,
   };
-  kinds.push_back(std::move(bucket));
+  return bucket;
+}
 
+// In the order of enum Kind: schema_of indexes the table by kind.
+std::vector<KindSchema> build_table() {
+  std::vector<KindSchema> kinds;
+  kinds.push_back(cloud_space_schema());
+  kinds.push_back(machine_schema());
+  kinds.push_back(backup_schema());
+  kinds.push_back(bucket_schema());
   for (auto& k : kinds) {
     k.fields.push_back(labels_field());
   }

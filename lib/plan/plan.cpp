@@ -154,18 +154,85 @@ void refuse_prevented_destroys(const Config& config, const std::vector<ResourceC
   }
 }
 
-} // namespace
+// The change for a resource the file declares: a create, or what its
+// recorded state `s` (nullptr if none) calls for. Moves the resource's
+// fields, and those of `s` that the change keeps, out.
+ResourceChange declared_change(Resource& r, ResourceState* s) {
+  ResourceChange c;
+  c.address = std::move(r.address);
+  c.kind = r.kind;
+  c.provider = r.provider;
+  c.dependencies = r.dependencies();
+  c.parent = std::move(r.parent_address);
+  c.after = std::move(r.attrs);
+  if (s == nullptr) {
+    c.action = Action::create;
+    c.reason = ChangeReason::new_resource;
+    return c;
+  }
+  c.remote_id = std::move(s->remote_id);
+  c.prior_dependencies = std::move(s->dependencies);
+  for (const auto& ignored : r.lifecycle.ignore_changes) {
+    if (auto old = s->spec.find(ignored); old != s->spec.end()) {
+      c.after[ignored] = *old;
+    }
+  }
+  // Most resources are unchanged: one comparison settles those.
+  FieldDiff diff;
+  if (s->spec != c.after) {
+    diff = diff_fields(schema_of(r.kind), s->spec, c.after, r.lifecycle.ignore_changes);
+  }
+  if (!s->provider.empty() && s->provider != r.provider) {
+    c.action = Action::replace;
+    c.reason = ChangeReason::provider_changed;
+    c.replace_paths = {"provider"};
+  } else if (c.remote_id.empty()) {
+    // Recorded, but its create never finished: create it again.
+    c.action = Action::create;
+    c.reason = ChangeReason::status_incomplete;
+  } else if (!diff.replace_paths.empty()) {
+    c.action = Action::replace;
+    c.reason = ChangeReason::fields_force_replace;
+    c.replace_paths = std::move(diff.replace_paths);
+  } else if (diff.changed) {
+    c.action = Action::update;
+    c.reason = ChangeReason::attributes_changed;
+  } else if (s->status != ResourceStatus::completed) {
+    c.action = Action::update;
+    c.reason = ChangeReason::status_incomplete;
+  }
+  if (c.action != Action::create) {
+    c.before = std::move(s->spec);
+  }
+  return c;
+}
 
-Plan make_plan(Config&& config, State&& state, const std::string& state_path) {
-  Plan plan;
-  plan.config_path = config.path;
-  plan.state_path = state_path;
-  plan.state_existed = state.exists;
-  plan.state_lineage = state.lineage;
-  plan.state_serial = state.serial;
-  plan.implicit_sandbox = config.implicit_sandbox;
-  plan.providers = config.providers;
+// The destroy of a recorded resource the file no longer declares.
+ResourceChange removed_change(ResourceState& s, const std::string& state_path) {
+  ResourceChange c;
+  c.address = s.address;
+  auto kind = find_kind(s.kind);
+  if (!kind) {
+    throw Error(ErrorKind::state,
+                fmt::format("{}: resource {} has unknown kind \"{}\"", state_path, s.address,
+                            s.kind));
+  }
+  c.kind = *kind;
+  c.provider = s.provider;
+  c.action = Action::destroy;
+  c.reason = ChangeReason::removed_from_file;
+  c.before = std::move(s.spec);
+  c.after = nullptr;
+  c.remote_id = std::move(s.remote_id);
+  c.parent = s.parent;
+  c.prior_dependencies = std::move(s.dependencies);
+  return c;
+}
 
+// One change per declared resource, in the file's order, then one destroy
+// per recorded resource the file no longer has, in the state's order.
+void add_changes(Config& config, State& state, const std::string& state_path,
+                 std::vector<ResourceChange>& changes) {
   std::unordered_map<std::string_view, uint32_t> in_state;
   in_state.reserve(state.resources.size());
   for (uint32_t i = 0; i < state.resources.size(); ++i) {
@@ -173,102 +240,40 @@ Plan make_plan(Config&& config, State&& state, const std::string& state_path) {
   }
   std::vector<bool> matched(state.resources.size(), false);
 
-  auto& changes = plan.changes;
   changes.reserve(config.resources.size() + state.resources.size() / 16);
   for (Resource& r : config.resources) {
-    ResourceChange c;
-    auto it = in_state.find(r.address);
-    c.address = std::move(r.address);
-    c.kind = r.kind;
-    c.provider = r.provider;
-    c.dependencies = r.dependencies();
-    c.parent = std::move(r.parent_address);
-    c.after = std::move(r.attrs);
-    if (it == in_state.end()) {
-      c.action = Action::create;
-      c.reason = ChangeReason::new_resource;
-      changes.push_back(std::move(c));
-      continue;
+    ResourceState* s = nullptr;
+    if (auto it = in_state.find(r.address); it != in_state.end()) {
+      s = &state.resources[it->second];
+      matched[it->second] = true;
     }
-    ResourceState& s = state.resources[it->second];
-    matched[it->second] = true;
-    c.remote_id = std::move(s.remote_id);
-    c.prior_dependencies = std::move(s.dependencies);
-    for (const auto& ignored : r.lifecycle.ignore_changes) {
-      if (auto old = s.spec.find(ignored); old != s.spec.end()) {
-        c.after[ignored] = *old;
-      }
-    }
-    // Most resources are unchanged: one comparison settles those.
-    FieldDiff diff;
-    if (s.spec != c.after) {
-      diff = diff_fields(schema_of(r.kind), s.spec, c.after, r.lifecycle.ignore_changes);
-    }
-    if (!s.provider.empty() && s.provider != r.provider) {
-      c.action = Action::replace;
-      c.reason = ChangeReason::provider_changed;
-      c.replace_paths = {"provider"};
-    } else if (c.remote_id.empty()) {
-      // Recorded, but its create never finished: create it again.
-      c.action = Action::create;
-      c.reason = ChangeReason::status_incomplete;
-    } else if (!diff.replace_paths.empty()) {
-      c.action = Action::replace;
-      c.reason = ChangeReason::fields_force_replace;
-      c.replace_paths = std::move(diff.replace_paths);
-    } else if (diff.changed) {
-      c.action = Action::update;
-      c.reason = ChangeReason::attributes_changed;
-    } else if (s.status != ResourceStatus::completed) {
-      c.action = Action::update;
-      c.reason = ChangeReason::status_incomplete;
-    }
-    if (c.action != Action::create) {
-      c.before = std::move(s.spec);
-    }
-    changes.push_back(std::move(c));
+    changes.push_back(declared_change(r, s));
   }
   for (uint32_t i = 0; i < state.resources.size(); ++i) {
-    if (matched[i]) {
-      continue;
+    if (!matched[i]) {
+      changes.push_back(removed_change(state.resources[i], state_path));
     }
-    ResourceState& s = state.resources[i];
-    ResourceChange c;
-    c.address = s.address;
-    auto kind = find_kind(s.kind);
-    if (!kind) {
-      throw Error(ErrorKind::state,
-                  fmt::format("{}: resource {} has unknown kind \"{}\"", state_path, s.address,
-                              s.kind));
-    }
-    c.kind = *kind;
-    c.provider = s.provider;
-    c.action = Action::destroy;
-    c.reason = ChangeReason::removed_from_file;
-    c.before = std::move(s.spec);
-    c.after = nullptr;
-    c.remote_id = std::move(s.remote_id);
-    c.parent = s.parent;
-    c.prior_dependencies = std::move(s.dependencies);
-    changes.push_back(std::move(c));
   }
+}
 
-  pair_moves(changes);
-
-  // Replacing a parent replaces what lives inside it; parents come first in
-  // address length order.
+// Replacing a parent replaces what lives inside it; parents come first in
+// address length order.
+void replace_children_of_replaced(std::vector<ResourceChange>& changes) {
   bool any_replace = std::any_of(changes.begin(), changes.end(), [](const ResourceChange& c) {
     return c.action == Action::replace;
   });
+  if (!any_replace) {
+    return;
+  }
   std::unordered_map<std::string_view, uint32_t> by_address;
-  by_address.reserve(any_replace ? changes.size() : 0);
-  for (uint32_t i = 0; any_replace && i < changes.size(); ++i) {
+  by_address.reserve(changes.size());
+  for (uint32_t i = 0; i < changes.size(); ++i) {
     if (changes[i].action != Action::destroy) {
       by_address.emplace(changes[i].address, i);
     }
   }
   std::vector<uint32_t> nested;
-  for (uint32_t i = 0; any_replace && i < changes.size(); ++i) {
+  for (uint32_t i = 0; i < changes.size(); ++i) {
     if (!changes[i].parent.empty() && changes[i].action != Action::destroy) {
       nested.push_back(i);
     }
@@ -288,9 +293,13 @@ Plan make_plan(Config&& config, State&& state, const std::string& state_path) {
       c.replace_paths.clear();
     }
   }
+}
 
-  refuse_prevented_destroys(config, changes);
-
+// Where each change goes: source[new position] = old position. Each change
+// goes where its first operation is in the operations' dependency order.
+// The operation graph is gone when this returns, before the changes move.
+std::vector<uint32_t> change_order(const std::vector<ResourceChange>& changes,
+                                   const std::string& state_path) {
   OperationGraph graph = build_operation_graph(changes);
   std::vector<uint32_t> order;
   if (!graph.dag.topological_order(order)) {
@@ -305,9 +314,7 @@ Plan make_plan(Config&& config, State&& state, const std::string& state_path) {
                 fmt::format("{}: the dependencies recorded in the state form a cycle: {}",
                             state_path, fmt::join(names, " -> ")));
   }
-  // Each change goes where its first operation is; permute in place rather
-  // than copy, since a large plan is most of the memory in use.
-  std::vector<uint32_t> source;  // source[new position] = old position
+  std::vector<uint32_t> source;
   source.reserve(changes.size());
   std::vector<bool> placed(changes.size(), false);
   for (uint32_t op : order) {
@@ -317,7 +324,13 @@ Plan make_plan(Config&& config, State&& state, const std::string& state_path) {
       source.push_back(index);
     }
   }
-  graph = OperationGraph();
+  return source;
+}
+
+// Puts changes[source[i]] at i. In place, following each cycle of the
+// permutation, rather than into a copy: a large plan is most of the memory
+// in use.
+void permute(std::vector<ResourceChange>& changes, const std::vector<uint32_t>& source) {
   std::vector<bool> done(changes.size(), false);
   for (uint32_t start = 0; start < changes.size(); ++start) {
     if (done[start]) {
@@ -333,6 +346,25 @@ Plan make_plan(Config&& config, State&& state, const std::string& state_path) {
     changes[at] = std::move(held);
     done[at] = true;
   }
+}
+
+} // namespace
+
+Plan make_plan(Config&& config, State&& state, const std::string& state_path) {
+  Plan plan;
+  plan.config_path = config.path;
+  plan.state_path = state_path;
+  plan.state_existed = state.exists;
+  plan.state_lineage = state.lineage;
+  plan.state_serial = state.serial;
+  plan.implicit_sandbox = config.implicit_sandbox;
+  plan.providers = config.providers;
+
+  add_changes(config, state, state_path, plan.changes);
+  pair_moves(plan.changes);
+  replace_children_of_replaced(plan.changes);
+  refuse_prevented_destroys(config, plan.changes);
+  permute(plan.changes, change_order(plan.changes, state_path));
   return plan;
 }
 

@@ -87,6 +87,95 @@ std::string render_value(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+namespace {
+
+// One attribute line of a change's block.
+struct AttributeLine {
+  std::string_view marker_color;
+  char marker;
+  std::string_view field;
+  std::string value;
+  bool forces = false;
+};
+
+// The attribute lines of change `c`: every field of a create or a destroy,
+// the changed ones otherwise (`hidden` counts the others).
+std::vector<AttributeLine> field_lines(const ResourceChange& c, const KindSchema& schema,
+                                       const Palette& p, size_t& hidden) {
+  std::vector<AttributeLine> lines;
+  for (const auto& field : schema.fields) {
+    const auto& before = field_of(c.before, field.name);
+    const auto& after = field_of(c.after, field.name);
+    bool forces = std::find(c.replace_paths.begin(), c.replace_paths.end(), field.name) !=
+                  c.replace_paths.end();
+    switch (c.action) {
+    case Action::create:
+      lines.push_back({p.green(), '+', field.name, render_value(after)});
+      break;
+    case Action::destroy:
+      lines.push_back({p.red(), '-', field.name, render_value(before) + " -> null"});
+      break;
+    default:
+      if (before == after) {
+        ++hidden;
+      } else if (before.is_null()) {
+        lines.push_back({p.green(), '+', field.name, render_value(after), forces});
+      } else {
+        lines.push_back({p.yellow(), '~', field.name,
+                         render_value(before) + " -> " + render_value(after), forces});
+      }
+      break;
+    }
+  }
+  return lines;
+}
+
+// The block of one change that is not a no-op: its header, then its
+// attributes, aligned.
+void render_change(std::string& out, const ResourceChange& c, const Palette& p) {
+  const KindSchema& schema = schema_of(c.kind);
+  const nlohmann::json& named = c.after.is_object() ? c.after : c.before;
+  std::string name = field_of(named, "name").is_string()
+                         ? field_of(named, "name").get<std::string>() : std::string();
+
+  std::string marker;
+  std::string indent = "  ";
+  switch (c.action) {
+  case Action::create: marker = fmt::format("{}+{}", p.green(), p.reset()); break;
+  case Action::update: marker = fmt::format("{}~{}", p.yellow(), p.reset()); break;
+  case Action::destroy: marker = fmt::format("{}-{}", p.red(), p.reset()); break;
+  case Action::replace:
+    marker = fmt::format("{}-{}/{}+{}", p.red(), p.reset(), p.green(), p.reset());
+    indent = "";
+    break;
+  case Action::no_op: break;
+  }
+  out += fmt::format("\n  {}# {}{}\n", p.bold(), header(c), p.reset());
+  out += fmt::format("{}{} {} {} {{\n", indent, marker, schema.name,
+                     nlohmann::json(name).dump(-1, ' ', false,
+                                               nlohmann::json::error_handler_t::replace));
+
+  size_t hidden = 0;
+  std::vector<AttributeLine> lines = field_lines(c, schema, p, hidden);
+  size_t width = 0;
+  for (const auto& l : lines) {
+    width = std::max(width, l.field.size());
+  }
+  for (const auto& l : lines) {
+    out += fmt::format("      {}{}{} {:<{}} = {}{}\n", l.marker_color, l.marker, p.reset(),
+                       l.field, width, l.value,
+                       l.forces ? fmt::format(" {}# forces replacement{}", p.red(), p.reset())
+                                : "");
+  }
+  if (hidden > 0) {
+    out += fmt::format("        # ({} unchanged attribute{} hidden)\n", hidden,
+                       hidden == 1 ? "" : "s");
+  }
+  out += "    }\n";
+}
+
+} // namespace
+
 std::string render_plan(const Plan& plan, const RenderOptions& options) {
   Palette p{options.color};
   PlanSummary summary = plan.summary();
@@ -98,79 +187,9 @@ std::string render_plan(const Plan& plan, const RenderOptions& options) {
   }
   out += "Stove will perform the following actions:\n";
   for (const auto& c : plan.changes) {
-    if (c.action == Action::no_op) {
-      continue;
+    if (c.action != Action::no_op) {
+      render_change(out, c, p);
     }
-    const KindSchema& schema = schema_of(c.kind);
-    const nlohmann::json& named = c.after.is_object() ? c.after : c.before;
-    std::string name = field_of(named, "name").is_string()
-                           ? field_of(named, "name").get<std::string>() : std::string();
-
-    std::string marker;
-    std::string indent = "  ";
-    switch (c.action) {
-    case Action::create: marker = fmt::format("{}+{}", p.green(), p.reset()); break;
-    case Action::update: marker = fmt::format("{}~{}", p.yellow(), p.reset()); break;
-    case Action::destroy: marker = fmt::format("{}-{}", p.red(), p.reset()); break;
-    case Action::replace:
-      marker = fmt::format("{}-{}/{}+{}", p.red(), p.reset(), p.green(), p.reset());
-      indent = "";
-      break;
-    case Action::no_op: break;
-    }
-    out += fmt::format("\n  {}# {}{}\n", p.bold(), header(c), p.reset());
-    out += fmt::format("{}{} {} {} {{\n", indent, marker, schema.name,
-                       nlohmann::json(name).dump(-1, ' ', false,
-                                                 nlohmann::json::error_handler_t::replace));
-
-    struct Line {
-      std::string_view marker_color;
-      char marker;
-      std::string_view field;
-      std::string value;
-      bool forces = false;
-    };
-    std::vector<Line> lines;
-    size_t hidden = 0;
-    for (const auto& field : schema.fields) {
-      const auto& before = field_of(c.before, field.name);
-      const auto& after = field_of(c.after, field.name);
-      bool forces = std::find(c.replace_paths.begin(), c.replace_paths.end(), field.name) !=
-                    c.replace_paths.end();
-      switch (c.action) {
-      case Action::create:
-        lines.push_back({p.green(), '+', field.name, render_value(after)});
-        break;
-      case Action::destroy:
-        lines.push_back({p.red(), '-', field.name, render_value(before) + " -> null"});
-        break;
-      default:
-        if (before == after) {
-          ++hidden;
-        } else if (before.is_null()) {
-          lines.push_back({p.green(), '+', field.name, render_value(after), forces});
-        } else {
-          lines.push_back({p.yellow(), '~', field.name,
-                           render_value(before) + " -> " + render_value(after), forces});
-        }
-        break;
-      }
-    }
-    size_t width = 0;
-    for (const auto& l : lines) {
-      width = std::max(width, l.field.size());
-    }
-    for (const auto& l : lines) {
-      out += fmt::format("      {}{}{} {:<{}} = {}{}\n", l.marker_color, l.marker, p.reset(),
-                         l.field, width, l.value,
-                         l.forces ? fmt::format(" {}# forces replacement{}", p.red(), p.reset())
-                                  : "");
-    }
-    if (hidden > 0) {
-      out += fmt::format("        # ({} unchanged attribute{} hidden)\n", hidden,
-                         hidden == 1 ? "" : "s");
-    }
-    out += "    }\n";
   }
   out += fmt::format("\n{}Plan:{} {} to add, {} to change, {} to destroy.\n", p.bold(), p.reset(),
                      summary.add, summary.change, summary.destroy);

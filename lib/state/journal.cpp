@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <optional>
 #include <unistd.h>
 #include <unordered_map>
 
@@ -165,107 +166,168 @@ void Journal::remove() {
   }
 }
 
-ReplayResult replay_journal(const std::string& state_path, State& state) {
-  ReplayResult result;
-  std::string path = journal_path_for(state_path);
+namespace {
+
+// The journal's text; nullopt if there is none.
+std::optional<std::string> read_journal(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (errno != ENOENT) {
       throw Error(ErrorKind::state,
                   fmt::format("{}: cannot read the apply journal: {}", path, std::strerror(errno)));
     }
+    return std::nullopt;
+  }
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Folds a journal's records into a state, one at a time. Deleted resources
+// stay in place, marked, until finish().
+class Replay {
+public:
+  Replay(const std::string& path, const std::string& state_path, State& state)
+      : m_path(path), m_state_path(state_path), m_state(state),
+        m_removed(state.resources.size(), false) {
+    for (size_t i = 0; i < state.resources.size(); ++i) {
+      m_index.emplace(state.resources[i].address, i);
+    }
+  }
+
+  // Applies record `j`, line `line_no` of the journal.
+  void apply(const Json& j, size_t line_no) {
+    const std::string t = j.at("t").get<std::string>();
+    if (t == "begin") {
+      begin(j, line_no);
+    } else if (t == "intent") {
+      ResourceState r = resource_from_json(j.at("resource"));
+      r.status = ResourceStatus::processing;
+      r.remote_id.clear();
+      m_pending_intent[r.address] = true;
+      upsert(std::move(r));
+    } else if (t == "updating") {
+      updating(j);
+    } else if (t == "recorded") {
+      ResourceState r = resource_from_json(j.at("resource"));
+      m_pending_intent.erase(r.address);
+      upsert(std::move(r));
+    } else if (t == "deleted") {
+      const auto address = j.at("address").get<std::string>();
+      m_pending_intent.erase(address);
+      auto it = m_index.find(address);
+      if (it != m_index.end()) {
+        m_removed[it->second] = true;
+      }
+    } else if (t == "failed") {
+      if (ResourceState* r = find(j.at("address").get<std::string>())) {
+        r->status = ResourceStatus::failed;
+      }
+    } else {
+      throw Error(ErrorKind::state,
+                  fmt::format("{}:{}: unknown journal record \"{}\"", m_path, line_no, t));
+    }
+  }
+
+  // Intents with no result so far.
+  size_t interrupted_creates() const { return m_pending_intent.size(); }
+
+  // Takes the deleted resources out of the state.
+  void finish() {
+    auto& resources = m_state.resources;
+    size_t out = 0;
+    for (size_t i = 0; i < resources.size(); ++i) {
+      if (!m_removed[i]) {
+        if (out != i) {
+          resources[out] = std::move(resources[i]);
+        }
+        ++out;
+      }
+    }
+    resources.resize(out);
+  }
+
+private:
+  void begin(const Json& j, size_t line_no) {
+    const auto lineage = j.at("lineage").get<std::string>();
+    if (!m_state.lineage.empty() && !lineage.empty() && lineage != m_state.lineage) {
+      throw Error(ErrorKind::state,
+                  fmt::format("{}:{}: the journal belongs to state lineage {}, but {} has "
+                              "lineage {}; move the journal away if that state was replaced "
+                              "on purpose",
+                              m_path, line_no, lineage, m_state_path, m_state.lineage));
+    }
+    if (m_state.lineage.empty()) {
+      m_state.lineage = lineage;
+    }
+  }
+
+  void updating(const Json& j) {
+    if (ResourceState* r = find(j.at("address").get<std::string>())) {
+      r->status = ResourceStatus::processing;
+      if (!r->observed.is_object()) {
+        r->observed = Json::object();
+      }
+      r->observed[std::string(k_observed_interrupted_update)] = j.at("observed");
+    }
+  }
+
+  // The resource at `address`, unless there is none or it was deleted.
+  ResourceState* find(const std::string& address) {
+    auto it = m_index.find(address);
+    if (it == m_index.end() || m_removed[it->second]) {
+      return nullptr;
+    }
+    return &m_state.resources[it->second];
+  }
+
+  void upsert(ResourceState r) {
+    auto it = m_index.find(r.address);
+    if (it == m_index.end()) {
+      m_index.emplace(r.address, m_state.resources.size());
+      m_state.resources.push_back(std::move(r));
+      m_removed.push_back(false);
+    } else {
+      m_removed[it->second] = false;
+      m_state.resources[it->second] = std::move(r);
+    }
+  }
+
+  const std::string& m_path;
+  const std::string& m_state_path;
+  State& m_state;
+  std::unordered_map<std::string, size_t> m_index;
+  std::vector<bool> m_removed;
+  std::unordered_map<std::string, bool> m_pending_intent;  // address -> intent not yet resolved
+};
+
+} // namespace
+
+ReplayResult replay_journal(const std::string& state_path, State& state) {
+  ReplayResult result;
+  std::string path = journal_path_for(state_path);
+  std::optional<std::string> text = read_journal(path);
+  if (!text) {
     return result;
   }
   result.found = true;
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 
-  std::unordered_map<std::string, size_t> index;
-  for (size_t i = 0; i < state.resources.size(); ++i) {
-    index.emplace(state.resources[i].address, i);
-  }
-  std::vector<bool> removed(state.resources.size(), false);
-  std::unordered_map<std::string, bool> pending_intent;  // address -> intent not yet resolved
-
-  auto upsert = [&](ResourceState r) {
-    auto it = index.find(r.address);
-    if (it == index.end()) {
-      index.emplace(r.address, state.resources.size());
-      state.resources.push_back(std::move(r));
-      removed.push_back(false);
-    } else {
-      removed[it->second] = false;
-      state.resources[it->second] = std::move(r);
-    }
-  };
-
+  Replay replay(path, state_path, state);
   size_t line_no = 0;
   size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
+  while (pos < text->size()) {
+    size_t end = text->find('\n', pos);
     ++line_no;
     if (end == std::string::npos) {
       // No newline: the crash cut this record short; it never took effect.
       result.truncated_tail = true;
       break;
     }
-    std::string_view line(text.data() + pos, end - pos);
+    std::string_view line(text->data() + pos, end - pos);
     pos = end + 1;
     if (line.empty()) {
       continue;
     }
     try {
-      Json j = Json::parse(line);
-      const std::string t = j.at("t").get<std::string>();
-      if (t == "begin") {
-        const auto lineage = j.at("lineage").get<std::string>();
-        if (!state.lineage.empty() && !lineage.empty() && lineage != state.lineage) {
-          throw Error(ErrorKind::state,
-                      fmt::format("{}:{}: the journal belongs to state lineage {}, but {} has "
-                                  "lineage {}; move the journal away if that state was replaced "
-                                  "on purpose",
-                                  path, line_no, lineage, state_path, state.lineage));
-        }
-        if (state.lineage.empty()) {
-          state.lineage = lineage;
-        }
-      } else if (t == "intent") {
-        ResourceState r = resource_from_json(j.at("resource"));
-        r.status = ResourceStatus::processing;
-        r.remote_id.clear();
-        pending_intent[r.address] = true;
-        upsert(std::move(r));
-      } else if (t == "updating") {
-        const auto address = j.at("address").get<std::string>();
-        auto it = index.find(address);
-        if (it != index.end() && !removed[it->second]) {
-          ResourceState& r = state.resources[it->second];
-          r.status = ResourceStatus::processing;
-          if (!r.observed.is_object()) {
-            r.observed = Json::object();
-          }
-          r.observed[std::string(k_observed_interrupted_update)] = j.at("observed");
-        }
-      } else if (t == "recorded") {
-        ResourceState r = resource_from_json(j.at("resource"));
-        pending_intent.erase(r.address);
-        upsert(std::move(r));
-      } else if (t == "deleted") {
-        const auto address = j.at("address").get<std::string>();
-        pending_intent.erase(address);
-        auto it = index.find(address);
-        if (it != index.end()) {
-          removed[it->second] = true;
-        }
-      } else if (t == "failed") {
-        const auto address = j.at("address").get<std::string>();
-        auto it = index.find(address);
-        if (it != index.end() && !removed[it->second]) {
-          state.resources[it->second].status = ResourceStatus::failed;
-        }
-      } else {
-        throw Error(ErrorKind::state,
-                    fmt::format("{}:{}: unknown journal record \"{}\"", path, line_no, t));
-      }
+      replay.apply(Json::parse(line), line_no);
     } catch (const Error&) {
       throw;
     } catch (const std::exception& e) {
@@ -274,18 +336,8 @@ ReplayResult replay_journal(const std::string& state_path, State& state) {
     }
     ++result.records;
   }
-  result.interrupted_creates = pending_intent.size();
-
-  size_t out = 0;
-  for (size_t i = 0; i < state.resources.size(); ++i) {
-    if (!removed[i]) {
-      if (out != i) {
-        state.resources[out] = std::move(state.resources[i]);
-      }
-      ++out;
-    }
-  }
-  state.resources.resize(out);
+  result.interrupted_creates = replay.interrupted_creates();
+  replay.finish();
   return result;
 }
 

@@ -68,6 +68,99 @@ std::vector<bool> subtree(size_t root, const std::vector<std::vector<size_t>>& c
   return in;
 }
 
+// Refuses a move that state mv does not do: FROM (whose address is
+// `source`) missing, FROM and TO (`target`) the same, another kind, another
+// parent, or TO taken.
+void check_move(const State& state, const std::string& state_path,
+                const std::unordered_map<std::string, size_t>& index, const Address& from,
+                const Address& to, const std::string& source, const std::string& target) {
+  if (!index.contains(source)) {
+    no_such_resource(state, state_path, source);
+  }
+  if (source == target) {
+    throw Error(ErrorKind::input,
+                fmt::format("cannot move {} to itself: FROM and TO are the same address", source));
+  }
+  const Kind from_kind = from.segments.back().kind;
+  const Kind to_kind = to.segments.back().kind;
+  if (from_kind != to_kind) {
+    throw Error(ErrorKind::input,
+                fmt::format("cannot move {} to {}: a {} cannot become a {}; TO must be a {} too",
+                            source, target, to_string(from_kind), to_string(to_kind),
+                            to_string(from_kind)));
+  }
+  const std::string from_parent = from.parent().str();
+  const std::string to_parent = to.parent().str();
+  if (from_parent != to_parent) {
+    throw Error(ErrorKind::input,
+                fmt::format("cannot move {} to {}: that would change its parent from {} to {}\n"
+                            "  state mv only renames: a {} stays under its parent, as it does in "
+                            "the cloud; to rename the parent, move the parent, and what is under "
+                            "it follows",
+                            source, target, from_parent.empty() ? "(none)" : from_parent,
+                            to_parent.empty() ? "(none)" : to_parent, to_string(from_kind)));
+  }
+  if (index.contains(target)) {
+    throw Error(ErrorKind::input,
+                fmt::format("cannot move {} to {}: the state already has a resource at {}; "
+                            "remove it first (stove state rm) if it is no longer wanted",
+                            source, target, target));
+  }
+}
+
+// The new address of the resource at `root` (`source`, which becomes
+// `target`) and of everything under it, in the state's order. Throws if a
+// resource under it is not addressed under it, or would land on a taken
+// address.
+std::vector<MovedAddress> moves_under(const State& state, const std::string& state_path,
+                                      const std::unordered_map<std::string, size_t>& index,
+                                      size_t root, const std::string& source,
+                                      const std::string& target) {
+  auto under = subtree(root, children_of(state, index));
+  std::vector<MovedAddress> moved;
+  for (size_t i = 0; i < under.size(); ++i) {
+    if (!under[i]) {
+      continue;
+    }
+    const std::string& old_address = state.resources[i].address;
+    bool is_root = i == root;
+    if (!is_root && !(old_address.starts_with(source) && old_address.size() > source.size() &&
+                      old_address[source.size()] == '.')) {
+      throw Error(ErrorKind::state,
+                  fmt::format("{}: resource {} names {} as its parent but its address is not "
+                              "under it; the state is inconsistent, nothing was moved",
+                              state_path, old_address, state.resources[i].parent));
+    }
+    std::string new_address = target;
+    new_address.append(old_address, source.size());
+    if (!is_root && index.contains(new_address)) {
+      throw Error(ErrorKind::input,
+                  fmt::format("cannot move {} to {}: {} would become {}, which the state already "
+                              "has",
+                              source, target, old_address, new_address));
+    }
+    moved.push_back({old_address, std::move(new_address)});
+  }
+  return moved;
+}
+
+// Renames every resource, parent link and dependency that `renamed` maps.
+void apply_renames(State& state, const std::unordered_map<std::string, std::string>& renamed) {
+  for (auto& r : state.resources) {
+    if (auto it = renamed.find(r.address); it != renamed.end()) {
+      r.address = it->second;
+    }
+    if (auto it = renamed.find(r.parent); it != renamed.end()) {
+      r.parent = it->second;
+    }
+    for (auto& dependency : r.dependencies) {
+      if (auto it = renamed.find(dependency); it != renamed.end()) {
+        dependency = it->second;
+      }
+    }
+  }
+}
+
 } // namespace
 
 std::vector<std::string> remove_resources(State& state, const std::string& state_path,
@@ -131,85 +224,19 @@ std::vector<MovedAddress> move_resource(State& state, const std::string& state_p
   const std::string source = from.str();
   const std::string target = to.str();
   auto index = index_by_address(state);
-  auto found = index.find(source);
-  if (found == index.end()) {
-    no_such_resource(state, state_path, source);
-  }
-  if (source == target) {
-    throw Error(ErrorKind::input,
-                fmt::format("cannot move {} to itself: FROM and TO are the same address", source));
-  }
-  const Kind from_kind = from.segments.back().kind;
-  const Kind to_kind = to.segments.back().kind;
-  if (from_kind != to_kind) {
-    throw Error(ErrorKind::input,
-                fmt::format("cannot move {} to {}: a {} cannot become a {}; TO must be a {} too",
-                            source, target, to_string(from_kind), to_string(to_kind),
-                            to_string(from_kind)));
-  }
-  const std::string from_parent = from.parent().str();
-  const std::string to_parent = to.parent().str();
-  if (from_parent != to_parent) {
-    throw Error(ErrorKind::input,
-                fmt::format("cannot move {} to {}: that would change its parent from {} to {}\n"
-                            "  state mv only renames: a {} stays under its parent, as it does in "
-                            "the cloud; to rename the parent, move the parent, and what is under "
-                            "it follows",
-                            source, target, from_parent.empty() ? "(none)" : from_parent,
-                            to_parent.empty() ? "(none)" : to_parent, to_string(from_kind)));
-  }
-  if (index.contains(target)) {
-    throw Error(ErrorKind::input,
-                fmt::format("cannot move {} to {}: the state already has a resource at {}; "
-                            "remove it first (stove state rm) if it is no longer wanted",
-                            source, target, target));
-  }
+  check_move(state, state_path, index, from, to, source, target);
 
   // The resource and everything under it, with their new addresses.
-  auto under = subtree(found->second, children_of(state, index));
+  std::vector<MovedAddress> moved =
+      moves_under(state, state_path, index, index.at(source), source, target);
   std::unordered_map<std::string, std::string> renamed;
-  std::vector<MovedAddress> moved;
-  for (size_t i = 0; i < under.size(); ++i) {
-    if (!under[i]) {
-      continue;
-    }
-    const std::string& old_address = state.resources[i].address;
-    bool is_root = i == found->second;
-    if (!is_root && !(old_address.starts_with(source) && old_address.size() > source.size() &&
-                      old_address[source.size()] == '.')) {
-      throw Error(ErrorKind::state,
-                  fmt::format("{}: resource {} names {} as its parent but its address is not "
-                              "under it; the state is inconsistent, nothing was moved",
-                              state_path, old_address, state.resources[i].parent));
-    }
-    std::string new_address = target;
-    new_address.append(old_address, source.size());
-    if (!is_root && index.contains(new_address)) {
-      throw Error(ErrorKind::input,
-                  fmt::format("cannot move {} to {}: {} would become {}, which the state already "
-                              "has",
-                              source, target, old_address, new_address));
-    }
-    renamed.emplace(old_address, new_address);
-    moved.push_back({old_address, std::move(new_address)});
+  for (const auto& m : moved) {
+    renamed.emplace(m.from, m.to);
   }
   // FROM first, then the rest in the state's order.
   std::stable_partition(moved.begin(), moved.end(),
                         [&](const MovedAddress& m) { return m.from == source; });
-
-  for (auto& r : state.resources) {
-    if (auto it = renamed.find(r.address); it != renamed.end()) {
-      r.address = it->second;
-    }
-    if (auto it = renamed.find(r.parent); it != renamed.end()) {
-      r.parent = it->second;
-    }
-    for (auto& dependency : r.dependencies) {
-      if (auto it = renamed.find(dependency); it != renamed.end()) {
-        dependency = it->second;
-      }
-    }
-  }
+  apply_renames(state, renamed);
   return moved;
 }
 
