@@ -6,7 +6,7 @@
 // parts share: the error replies ({"error": "..."}) and the strict reading
 // of a body's attributes (no unknown ones, no numeric strings).
 
-#include "sandbox/cloud.hpp"
+#include "sandbox/reply.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -73,6 +73,16 @@ void write_directive(std::string& out, const Directive& d, const json& value,
 
 } // namespace
 
+const json* find_resource(const Resources& resources, std::string_view type,
+                          const std::string& name) {
+  auto t = resources.find(type);
+  if (t == resources.end()) {
+    return nullptr;
+  }
+  auto r = t->second.find(name);
+  return r == t->second.end() ? nullptr : &r->second;
+}
+
 Resources base_resources(const std::string& working_directory) {
   Resources base;
   base["Director"]["sandbox-dir"] = {{"Name", "sandbox-dir"},

@@ -68,6 +68,10 @@ enum class ValueSource {
 nlohmann::json read_resource(std::string_view type, const nlohmann::json& directives,
                              ValueSource source = ValueSource::bacularis_json);
 
+// The resource `type` `name` (type canonical), or nullptr.
+const nlohmann::json* find_resource(const Resources& resources, std::string_view type,
+                                    const std::string& name);
+
 // The fixed resources, for a director whose working and pid directories
 // are `working_directory`.
 Resources base_resources(const std::string& working_directory);

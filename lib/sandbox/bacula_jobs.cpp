@@ -1,6 +1,7 @@
 #include "sandbox/bacula_jobs.hpp"
 
 #include "model/bacula_name.hpp"
+#include "sandbox/clock.hpp"
 
 #include <fmt/format.h>
 
@@ -77,23 +78,10 @@ int64_t included_paths(const json* fileset) {
   return count;
 }
 
-const json* find(const bacula::Resources& resources, std::string_view type,
-                 const std::string& name) {
-  auto t = resources.find(type);
-  if (t == resources.end()) {
-    return nullptr;
-  }
-  auto r = t->second.find(name);
-  return r == t->second.end() ? nullptr : &r->second;
-}
-
 } // namespace
 
 int64_t now_ms(const JobOptions& options) {
-  using namespace std::chrono;
-  return options.clock
-             ? options.clock()
-             : duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  return options.clock ? options.clock() : system_now_ms();
 }
 
 json jobs_to_json(const BaculaJobs& jobs) {
@@ -208,8 +196,8 @@ RunAnswer queue_run(const json& params_in, const bacula::Resources& resources, b
     return it != params.end() && it->is_string() ? it->get<std::string>() : std::string();
   };
   const std::string name = text("name");
-  if (name.empty() || check_bacula_name(name) || find(resources, "Job", name) == nullptr ||
-      !loaded) {
+  if (name.empty() || check_bacula_name(name) ||
+      bacula::find_resource(resources, "Job", name) == nullptr || !loaded) {
     return {k_job_does_not_exist, "Job does not exist."};
   }
   const std::string level = text("level");
@@ -217,20 +205,21 @@ RunAnswer queue_run(const json& params_in, const bacula::Resources& resources, b
     return {k_invalid_job_level, "Inputted job level is invalid."};
   }
   const std::string fileset = text("fileset");
-  if (fileset.empty() || find(resources, "Fileset", fileset) == nullptr) {
+  if (fileset.empty() || bacula::find_resource(resources, "Fileset", fileset) == nullptr) {
     return {k_fileset_does_not_exist, "FileSet resource does not exist."};
   }
   const std::string client = text("client");
-  const json* client_resource = client.empty() ? nullptr : find(resources, "Client", client);
+  const json* client_resource =
+      client.empty() ? nullptr : bacula::find_resource(resources, "Client", client);
   if (client_resource == nullptr) {
     return {k_client_does_not_exist, "Client does not exist."};
   }
   const std::string storage = text("storage");
-  if (storage.empty() || find(resources, "Storage", storage) == nullptr) {
+  if (storage.empty() || bacula::find_resource(resources, "Storage", storage) == nullptr) {
     return {k_storage_does_not_exist, "Storage does not exist."};
   }
   const std::string pool = text("pool");
-  if (pool.empty() || find(resources, "Pool", pool) == nullptr) {
+  if (pool.empty() || bacula::find_resource(resources, "Pool", pool) == nullptr) {
     return {k_pool_does_not_exist, "Pool does not exist."};
   }
 
@@ -259,7 +248,8 @@ RunAnswer queue_run(const json& params_in, const bacula::Resources& resources, b
         fmt::format("bsockcore.c:209 Unable to connect to Client: {} on {}:{}. ERR={}", client,
                     address, port, reachable ? "Connection refused" : "No route to host");
   }
-  const int64_t paths = std::max<int64_t>(included_paths(find(resources, "Fileset", fileset)), 1);
+  const int64_t paths =
+      std::max<int64_t>(included_paths(bacula::find_resource(resources, "Fileset", fileset)), 1);
   run.files = paths * (level == "F" ? 1200 : 40);
   run.bytes = run.files * 8192;
   const int64_t id = run.id;

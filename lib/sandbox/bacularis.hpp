@@ -51,7 +51,7 @@
 
 #include "sandbox/bacula_config.hpp"
 #include "sandbox/bacula_jobs.hpp"
-#include "sandbox/cloud.hpp"
+#include "sandbox/reply.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -5,13 +5,13 @@
 #include "providers/s3_xml.hpp"
 #include "providers/sigv4.hpp"
 #include "sandbox/admin.hpp"
+#include "sandbox/clock.hpp"
 #include "sandbox/s3_payload.hpp"
 #include "util/atomic_file.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -29,11 +29,6 @@ namespace {
 
 constexpr std::string_view k_access_key = "sandbox";
 constexpr int64_t k_max_skew_ms = 15 * 60 * 1000;
-
-int64_t system_now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;

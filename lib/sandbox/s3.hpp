@@ -53,8 +53,8 @@
 // (query-string auth), signed chunks (STREAMING-AWS4-HMAC-SHA256-PAYLOAD).
 
 #include "providers/sigv4.hpp"
-#include "sandbox/cloud.hpp"
 #include "sandbox/committer.hpp"
+#include "sandbox/reply.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -173,12 +173,27 @@ private:
   static S3Reply xml(int status, std::string body);
   // The operations (s3_operations.cpp); each runs under m_mutex.
   S3Reply dispatch(const Call& call);
+  S3Reply service_operation(const Call& call) const;
   S3Reply list_buckets(const Call& call) const;
   S3Reply create_bucket(const Call& call);
+  // The bucket `call` is about, if the caller may reach it there; else
+  // nullptr, and `refused` says why.
+  S3Bucket* reachable_bucket(const Call& call, S3Reply& refused);
+  // The operations on an existing bucket (or a key in it), which dispatch
+  // finds in k_bucket_routes.
   S3Reply object_operation(const Call& call, S3Bucket& bucket);
+  S3Reply head_bucket(const Call& call, S3Bucket& bucket);
+  S3Reply location_operation(const Call& call, S3Bucket& bucket);
   S3Reply tagging_operation(const Call& call, S3Bucket& bucket);
   S3Reply versioning_operation(const Call& call, S3Bucket& bucket);
+  S3Reply unserved_operation(const Call& call, S3Bucket& bucket);
+  S3Reply delete_bucket(const Call& call, S3Bucket& bucket);
+  S3Reply list_objects(const Call& call, S3Bucket& bucket);
   S3Reply changed(S3Reply reply);
+
+  // An entry of the route table of a bucket's operations (s3_operations.cpp).
+  struct Route;
+  static const Route k_bucket_routes[];
 
   std::string m_prefix;
   std::string m_secret;

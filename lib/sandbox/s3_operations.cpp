@@ -64,6 +64,22 @@ bool names_subresource(const std::vector<std::pair<std::string, std::string>>& q
   return std::any_of(query.begin(), query.end(), [](const auto& q) { return q.first != "x-id"; });
 }
 
+// The subresources the sandbox does not serve.
+constexpr std::array<std::string_view, 13> k_unserved = {
+    "acl", "policy", "lifecycle", "cors", "website", "logging", "notification",
+    "replication", "encryption", "uploads", "versions", "object-lock", "accelerate"};
+
+// The first of k_unserved the query names, or nullptr.
+const std::string_view* unserved_subresource(
+    const std::vector<std::pair<std::string, std::string>>& query) {
+  for (const std::string_view& sub : k_unserved) {
+    if (has(query, sub)) {
+      return &sub;
+    }
+  }
+  return nullptr;
+}
+
 S3::Details bucket_detail(const std::string& name) {
   return {{"BucketName", name}};
 }
@@ -136,94 +152,135 @@ S3Reply S3::changed(S3Reply reply) {
   return reply;
 }
 
+// The operations on an existing bucket, in the order dispatch tries them:
+// the first whose method ("" any) and matcher (nullptr: any request) fit
+// the request serves it.
+struct S3::Route {
+  std::string_view method;
+  bool (*matches)(const Call& call);
+  S3Reply (S3::*handle)(const Call& call, S3Bucket& bucket);
+};
+
+const S3::Route S3::k_bucket_routes[] = {
+    // A key in the bucket: an object, whatever the method.
+    {"", [](const Call& call) { return !call.key.empty(); }, &S3::object_operation},
+    {"HEAD", nullptr, &S3::head_bucket},
+    {"", [](const Call& call) { return has(call.query, "location"); }, &S3::location_operation},
+    {"", [](const Call& call) { return has(call.query, "versioning"); },
+     &S3::versioning_operation},
+    {"", [](const Call& call) { return has(call.query, "tagging"); }, &S3::tagging_operation},
+    // Other subresources are not served; plain GET lists the keys.
+    {"", [](const Call& call) { return unserved_subresource(call.query) != nullptr; },
+     &S3::unserved_operation},
+    {"DELETE", nullptr, &S3::delete_bucket},
+    {"GET", nullptr, &S3::list_objects},
+};
+
 S3Reply S3::dispatch(const Call& call) {
-  const std::string& method = call.request.method;
   if (call.name.empty()) {
-    if (method != "GET") {
-      return method_not_allowed(method, "SERVICE");
-    }
-    if (!aws_region_shaped(call.region)) {
-      return region_malformed(call.region, k_home_region);
-    }
-    return list_buckets(call);
+    return service_operation(call);
   }
   if (!valid_bucket_name(call.name)) {
     return error(400, "InvalidBucketName", "The specified bucket is not valid.",
                  bucket_detail(call.name));
   }
-  const bool foreign = call.name.starts_with("foreign-");
+  const std::string& method = call.request.method;
   if (method == "PUT" && call.key.empty() && !names_subresource(call.query)) {
     return create_bucket(call);
   }
-  if (foreign) {
-    return error(403, "AccessDenied", "Access Denied");
+  S3Reply refused;
+  S3Bucket* bucket = reachable_bucket(call, refused);
+  if (bucket == nullptr) {
+    return refused;
+  }
+  for (const Route& route : k_bucket_routes) {
+    if ((route.method.empty() || route.method == method) &&
+        (route.matches == nullptr || route.matches(call))) {
+      return (this->*route.handle)(call, *bucket);
+    }
+  }
+  return method_not_allowed(method, "BUCKET");
+}
+
+// The service (no bucket): ListBuckets only.
+S3Reply S3::service_operation(const Call& call) const {
+  if (call.request.method != "GET") {
+    return method_not_allowed(call.request.method, "SERVICE");
+  }
+  if (!aws_region_shaped(call.region)) {
+    return region_malformed(call.region, k_home_region);
+  }
+  return list_buckets(call);
+}
+
+S3Bucket* S3::reachable_bucket(const Call& call, S3Reply& refused) {
+  if (call.name.starts_with("foreign-")) {
+    refused = error(403, "AccessDenied", "Access Denied");
+    return nullptr;
   }
   auto it = m_data.buckets.find(call.name);
   if (it == m_data.buckets.end()) {
-    return aws_region_shaped(call.region) ? no_such_bucket(call.name)
-                                          : region_malformed(call.region, k_home_region);
+    refused = aws_region_shaped(call.region) ? no_such_bucket(call.name)
+                                             : region_malformed(call.region, k_home_region);
+    return nullptr;
   }
   S3Bucket& bucket = it->second;
   if (call.region != bucket.region) {
-    return aws_region_shaped(call.region) ? moved(call.request, bucket)
-                                          : region_malformed(call.region, bucket.region);
+    refused = aws_region_shaped(call.region) ? moved(call.request, bucket)
+                                             : region_malformed(call.region, bucket.region);
+    return nullptr;
   }
-  if (!call.key.empty()) {
-    return object_operation(call, bucket);
+  return &bucket;
+}
+
+// HeadBucket.
+S3Reply S3::head_bucket(const Call&, S3Bucket& bucket) {
+  S3Reply reply = empty_reply(200);
+  reply.headers.emplace_back("x-amz-bucket-region", bucket.region);
+  reply.headers.emplace_back("x-amz-access-point-alias", "false");
+  return reply;
+}
+
+// GetBucketLocation.
+S3Reply S3::location_operation(const Call& call, S3Bucket& bucket) {
+  if (call.request.method != "GET") {
+    return method_not_allowed(call.request.method, "BUCKET");
   }
-  if (method == "HEAD") {
-    S3Reply reply = empty_reply(200);
-    reply.headers.emplace_back("x-amz-bucket-region", bucket.region);
-    reply.headers.emplace_back("x-amz-access-point-alias", "false");
-    return reply;
+  // us-east-1's is empty: <LocationConstraint xmlns="..."/>.
+  if (bucket.region == k_home_region) {
+    return xml(200, fmt::format("<LocationConstraint xmlns=\"{}\"/>", s3xml::k_namespace));
   }
-  if (has(call.query, "location")) {
-    if (method != "GET") {
-      return method_not_allowed(method, "BUCKET");
-    }
-    // us-east-1's is empty: <LocationConstraint xmlns="..."/>.
-    if (bucket.region == k_home_region) {
-      return xml(200, fmt::format("<LocationConstraint xmlns=\"{}\"/>", s3xml::k_namespace));
-    }
-    return xml(200, fmt::format("<LocationConstraint xmlns=\"{}\">{}</LocationConstraint>",
-                                s3xml::k_namespace, bucket.region));
+  return xml(200, fmt::format("<LocationConstraint xmlns=\"{}\">{}</LocationConstraint>",
+                              s3xml::k_namespace, bucket.region));
+}
+
+S3Reply S3::unserved_operation(const Call& call, S3Bucket&) {
+  return error(501, "NotImplemented",
+               fmt::format("The sandbox does not serve ?{}", *unserved_subresource(call.query)));
+}
+
+// DeleteBucket: BucketNotEmpty while it holds objects.
+S3Reply S3::delete_bucket(const Call& call, S3Bucket& bucket) {
+  if (!bucket.objects.empty()) {
+    return error(409, "BucketNotEmpty", "The bucket you tried to delete is not empty",
+                 bucket_detail(call.name));
   }
-  if (has(call.query, "versioning")) {
-    return versioning_operation(call, bucket);
+  m_data.buckets.erase(call.name);
+  return changed(empty_reply(204));
+}
+
+// ListObjects: the keys only.
+S3Reply S3::list_objects(const Call& call, S3Bucket& bucket) {
+  std::string contents;
+  for (const auto& k : bucket.objects) {
+    contents.append(
+        fmt::format("<Contents><Key>{}</Key><Size>0</Size></Contents>", s3xml::escape(k)));
   }
-  if (has(call.query, "tagging")) {
-    return tagging_operation(call, bucket);
-  }
-  // Other subresources are not served; plain GET lists the keys.
-  static constexpr std::array<std::string_view, 13> k_unserved = {
-      "acl", "policy", "lifecycle", "cors", "website", "logging", "notification",
-      "replication", "encryption", "uploads", "versions", "object-lock", "accelerate"};
-  for (std::string_view sub : k_unserved) {
-    if (has(call.query, sub)) {
-      return error(501, "NotImplemented", fmt::format("The sandbox does not serve ?{}", sub));
-    }
-  }
-  if (method == "DELETE") {
-    if (!bucket.objects.empty()) {
-      return error(409, "BucketNotEmpty", "The bucket you tried to delete is not empty",
-                   bucket_detail(call.name));
-    }
-    m_data.buckets.erase(it);
-    return changed(empty_reply(204));
-  }
-  if (method == "GET") {
-    std::string contents;
-    for (const auto& k : bucket.objects) {
-      contents.append(
-          fmt::format("<Contents><Key>{}</Key><Size>0</Size></Contents>", s3xml::escape(k)));
-    }
-    return xml(200, fmt::format("<ListBucketResult xmlns=\"{}\"><Name>{}</Name><KeyCount>{}"
-                                "</KeyCount><IsTruncated>false</IsTruncated>{}"
-                                "</ListBucketResult>",
-                                s3xml::k_namespace, s3xml::escape(call.name),
-                                bucket.objects.size(), contents));
-  }
-  return method_not_allowed(method, "BUCKET");
+  return xml(200, fmt::format("<ListBucketResult xmlns=\"{}\"><Name>{}</Name><KeyCount>{}"
+                              "</KeyCount><IsTruncated>false</IsTruncated>{}"
+                              "</ListBucketResult>",
+                              s3xml::k_namespace, s3xml::escape(call.name), bucket.objects.size(),
+                              contents));
 }
 
 // ListBuckets. With any of its parameters (prefix, bucket-region,
