@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
     // Messages that already carry a position are printed as they are.
     bool positioned = message.find(": error: ") != std::string::npos;
     stove::print_err(positioned ? message + "\n" : fmt::format("stove: error: {}\n", message));
-    return stove::k_exit_error;
+    return stove::exit_code(e.kind());
   } catch (const std::bad_alloc&) {
     stove::print_err("stove: error: out of memory\n");
     return stove::k_exit_error;
