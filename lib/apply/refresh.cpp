@@ -1,5 +1,7 @@
 #include "apply/refresh.hpp"
 
+#include "apply/scheduler.hpp"
+
 #include "util/error.hpp"
 #include "model/observed.hpp"
 #include "state/statefile.hpp"
@@ -60,7 +62,7 @@ public:
   Refresher(const State& state, ProviderSet& providers, const RefreshOptions& options)
       : m_state(state), m_providers(providers), m_options(options),
         m_outcomes(state.resources.size(), Outcome::unread), m_completed(state.resources.size()),
-        m_gone(state.resources.size(), 0) {
+        m_gone(state.resources.size(), 0), m_tree(state.resources.size()) {
     for (size_t i = 0; i < state.resources.size(); ++i) {
       const ResourceState& r = state.resources[i];
       m_index.emplace(r.address, i);
@@ -68,6 +70,13 @@ public:
       m_children[r.parent].push_back(i);
       if (!r.remote_id.empty()) {
         m_known.insert(key_of(m_kinds.back(), r.provider, r.remote_id));
+      }
+    }
+    // A record is read once its parent is found: the tree the walk follows.
+    for (size_t i = 0; i < state.resources.size(); ++i) {
+      auto parent = m_index.find(state.resources[i].parent);
+      if (parent != m_index.end()) {
+        m_tree.add_edge(parent->second, i);
       }
     }
   }
@@ -86,8 +95,11 @@ public:
     const uint64_t requests_before = m_providers.stats().requests;
     // Level by level from the top: a parent is listed before its children,
     // and the children of an object found gone are gone too, without a call.
+    Scheduler schedule(m_tree);
     std::vector<std::string> parents = {std::string()};
     while (!parents.empty()) {
+      // The records whose parent was found (at first: those at the top).
+      const std::vector<uint32_t> level = schedule.start_all_ready();
       std::vector<Group> groups = groups_under(parents);
       list_all(groups);
       std::vector<size_t> unlisted;
@@ -104,7 +116,7 @@ public:
         }
       }
       // Children of what is gone (or was not read) get their outcome here.
-      settle_orphans();
+      settle(schedule, level);
     }
     return report(requests_before);
   }
@@ -299,38 +311,21 @@ private:
     throw Error(ErrorKind::provider, message);
   }
 
-  // Records not yet read whose parent is gone are gone; those whose parent
-  // was not read are not read either.
-  void settle_orphans() {
-    for (size_t i = 0; i < m_state.resources.size(); ++i) {
-      if (m_outcomes[i] != Outcome::unread) {
+  // What was found opens its children to the next level; the descendants
+  // of what is gone are gone, without a call, and those of what was not
+  // read (no remote id, or no parent in the state) are not read either.
+  void settle(Scheduler& schedule, const std::vector<uint32_t>& level) {
+    for (uint32_t i : level) {
+      if (m_outcomes[i] == Outcome::found) {
+        schedule.succeeded(i);
         continue;
       }
-      const ResourceState& r = m_state.resources[i];
-      auto parent = m_index.find(r.parent);
-      if (parent == m_index.end()) {
-        continue; // listed at its own level
-      }
-      Outcome p = outcome_of(parent->second);
-      if (p == Outcome::deleted) {
-        m_outcomes[i] = Outcome::deleted;
-      } else if (p == Outcome::skipped) {
-        m_outcomes[i] = Outcome::skipped;
+      const Outcome inherited =
+          m_outcomes[i] == Outcome::deleted ? Outcome::deleted : Outcome::skipped;
+      for (uint32_t below : schedule.failed(i)) {
+        m_outcomes[below] = inherited;
       }
     }
-  }
-
-  Outcome outcome_of(size_t i) {
-    if (m_outcomes[i] == Outcome::unread) {
-      auto parent = m_index.find(m_state.resources[i].parent);
-      if (parent != m_index.end()) {
-        Outcome p = outcome_of(parent->second);
-        if (p == Outcome::deleted || p == Outcome::skipped) {
-          m_outcomes[i] = p;
-        }
-      }
-    }
-    return m_outcomes[i];
   }
 
   DriftReport report(uint64_t requests_before) {
@@ -338,7 +333,7 @@ private:
     static const std::vector<std::string> k_none;
     for (size_t i = 0; i < m_state.resources.size(); ++i) {
       const ResourceState& r = m_state.resources[i];
-      Outcome outcome = outcome_of(i);
+      Outcome outcome = m_outcomes[i];
       if (outcome == Outcome::skipped || outcome == Outcome::unread) {
         ++out.skipped;
         continue;
@@ -446,6 +441,7 @@ private:
   std::vector<uint8_t> m_gone; // set by complete_all's threads, one slot each
   std::vector<Kind> m_kinds;
   std::unordered_map<std::string, size_t> m_index;
+  Dag m_tree;  // parent -> child
   std::unordered_map<std::string, std::vector<size_t>> m_children;
   std::unordered_set<std::string> m_known; // kind, provider and remote id of every record
   std::vector<UnmanagedObject> m_unmanaged;
