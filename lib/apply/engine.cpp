@@ -4,16 +4,12 @@
 #include "apply/scheduler.hpp"
 
 #include "util/error.hpp"
-#include "model/observed.hpp"
-#include "state/statefile.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <condition_variable>
-#include <deque>
 #include <thread>
-#include <unordered_map>
 
 namespace stove {
 
@@ -117,6 +113,8 @@ std::string format_progress(const Progress& p) {
 }
 
 namespace {
+
+using Clock = InFlight::Clock;
 
 // The walk: worker threads take what the scheduler says is ready, the
 // runner carries each operation out, and a ticker reports what still runs.

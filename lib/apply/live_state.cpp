@@ -8,23 +8,11 @@
 
 namespace stove {
 
-LiveState::LiveState(State& state) : m_state(state), m_removed(state.resources.size(), false) {
-  for (size_t i = 0; i < m_state.resources.size(); ++i) {
-    m_index.emplace(m_state.resources[i].address, i);
-  }
-}
-
-const ResourceState* LiveState::recorded(const std::string& address) const {
-  auto it = m_index.find(address);
-  if (it == m_index.end() || m_removed[it->second]) {
-    return nullptr;
-  }
-  return &m_state.resources[it->second];
-}
+LiveState::LiveState(State& state) : m_records(state) {}
 
 std::optional<RecordedBefore> LiveState::before(const std::string& address) const {
   std::lock_guard lock(m_mutex);
-  const ResourceState* r = recorded(address);
+  const ResourceState* r = m_records.find(address);
   if (r == nullptr) {
     return std::nullopt;
   }
@@ -33,13 +21,13 @@ std::optional<RecordedBefore> LiveState::before(const std::string& address) cons
 
 std::string LiveState::provider_of(const std::string& address, const std::string& fallback) const {
   std::lock_guard lock(m_mutex);
-  const ResourceState* r = recorded(address);
+  const ResourceState* r = m_records.find(address);
   return r != nullptr && !r->provider.empty() ? r->provider : fallback;
 }
 
 std::optional<std::string> LiveState::created_at(const std::string& address) const {
   std::lock_guard lock(m_mutex);
-  const ResourceState* r = recorded(address);
+  const ResourceState* r = m_records.find(address);
   if (r == nullptr) {
     return std::nullopt;
   }
@@ -50,69 +38,51 @@ std::vector<providers::Parent> LiveState::parents_of(std::string parent_address)
   std::vector<providers::Parent> parents;
   std::lock_guard lock(m_mutex);
   while (!parent_address.empty()) {
-    auto it = m_index.find(parent_address);
-    if (it == m_index.end() || m_removed[it->second]) {
+    const ResourceState* r = m_records.find(parent_address);
+    if (r == nullptr) {
       throw Error(ErrorKind::internal,
                   fmt::format("the parent {} is not in the state", parent_address));
     }
-    const ResourceState& r = m_state.resources[it->second];
-    if (r.remote_id.empty()) {
+    if (r->remote_id.empty()) {
       throw Error(ErrorKind::state,
                   fmt::format("the parent {} has no remote id (its create did not complete)",
                               parent_address));
     }
-    providers::Parent p;
-    p.kind = find_kind(r.kind).value_or(Kind::cloud_space);
-    p.address = r.address;
-    p.remote_id = r.remote_id;
-    p.observed = r.observed;
-    parents.push_back(std::move(p));
-    parent_address = r.parent;
+    parents.push_back(parent_from(*r, find_kind(r->kind).value_or(Kind::cloud_space)));
+    parent_address = r->parent;
   }
   return parents;
 }
 
 void LiveState::upsert(ResourceState r) {
   std::lock_guard lock(m_mutex);
-  auto it = m_index.find(r.address);
-  if (it == m_index.end()) {
-    m_index.emplace(r.address, m_state.resources.size());
-    m_state.resources.push_back(std::move(r));
-    m_removed.push_back(false);
-  } else {
-    m_removed[it->second] = false;
-    m_state.resources[it->second] = std::move(r);
-  }
+  m_records.upsert(std::move(r));
 }
 
 void LiveState::remove(const std::string& address) {
   std::lock_guard lock(m_mutex);
-  auto it = m_index.find(address);
-  if (it != m_index.end()) {
-    m_removed[it->second] = true;
-  }
+  m_records.remove(address);
 }
 
 void LiveState::mark_failed(const std::string& address) {
   std::lock_guard lock(m_mutex);
-  auto it = m_index.find(address);
-  if (it != m_index.end() && !m_removed[it->second]) {
-    m_state.resources[it->second].status = ResourceStatus::failed;
+  if (ResourceState* r = m_records.find(address)) {
+    r->status = ResourceStatus::failed;
   }
 }
 
 void LiveState::compact() {
   std::lock_guard lock(m_mutex);
-  size_t out = 0;
-  for (size_t i = 0; i < m_state.resources.size(); ++i) {
-    if (!m_removed[i]) {
-      if (out != i) {
-        m_state.resources[out] = std::move(m_state.resources[i]);
-      }
-      ++out;
-    }
-  }
-  m_state.resources.resize(out);
+  m_records.compact();
+}
+
+providers::Parent parent_from(const ResourceState& r, Kind kind) {
+  providers::Parent p;
+  p.kind = kind;
+  p.address = r.address;
+  p.remote_id = r.remote_id;
+  p.observed = r.observed;
+  return p;
 }
 
 ResourceState record_of(const ResourceChange& change, const providers::Remote& remote) {

@@ -8,12 +8,12 @@
 #include "model/kind.hpp"
 #include "plan/plan.hpp"
 #include "providers/provider.hpp"
+#include "state/record_index.hpp"
 #include "state/state.hpp"
 
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace stove {
@@ -48,13 +48,12 @@ public:
   void compact();
 
 private:
-  State& m_state;
-  mutable std::mutex m_mutex;  // m_state, m_index, m_removed
-  std::unordered_map<std::string, size_t> m_index;
-  std::vector<bool> m_removed;
-
-  const ResourceState* recorded(const std::string& address) const;
+  mutable std::mutex m_mutex;  // m_records and the state under it
+  RecordIndex m_records;
 };
+
+// A record as the parent of an operation's target.
+providers::Parent parent_from(const ResourceState& r, Kind kind);
 
 // The record an operation leaves once the provider confirmed it.
 ResourceState record_of(const ResourceChange& change, const providers::Remote& remote);

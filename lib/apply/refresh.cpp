@@ -1,5 +1,6 @@
 #include "apply/refresh.hpp"
 
+#include "apply/live_state.hpp"
 #include "apply/scheduler.hpp"
 
 #include "util/error.hpp"
@@ -416,12 +417,7 @@ private:
     while (!address.empty()) {
       size_t i = m_index.at(address);
       const ResourceState& r = m_state.resources[i];
-      providers::Parent p;
-      p.kind = m_kinds[i];
-      p.address = r.address;
-      p.remote_id = r.remote_id;
-      p.observed = r.observed;
-      parents.push_back(std::move(p));
+      parents.push_back(parent_from(r, m_kinds[i]));
       address = r.parent;
     }
     return parents;

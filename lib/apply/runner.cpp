@@ -7,6 +7,8 @@
 
 namespace stove {
 
+using Clock = InFlight::Clock;
+
 void InFlight::start(uint32_t op, Clock::time_point started, std::string remote_id) {
   std::lock_guard lock(m_mutex);
   m_entries[op] = Entry{started, started, std::move(remote_id), {}};

@@ -10,6 +10,7 @@
 #include "apply/live_state.hpp"
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -17,12 +18,11 @@
 
 namespace stove {
 
-using Clock = std::chrono::steady_clock;
-
 // The operations in flight, for "Still creating... [10s elapsed]": when
 // each started, its remote id once known, and the adapter's last note.
 class InFlight {
 public:
+  using Clock = std::chrono::steady_clock;
   struct Entry {
     Clock::time_point started;
     Clock::time_point last_report;

@@ -1,7 +1,5 @@
 #include "apply/scheduler.hpp"
 
-#include <algorithm>
-
 namespace stove {
 
 Scheduler::Scheduler(const Dag& dag)
@@ -58,11 +56,10 @@ std::vector<uint32_t> Scheduler::failed(uint32_t op) {
   while (!stack.empty()) {
     uint32_t next = stack.back();
     stack.pop_back();
-    if (m_state[next] != OpState::waiting && m_state[next] != OpState::ready) {
+    // Everything below a running operation waits on it (none can be ready
+    // or started); one reached twice is skipped already.
+    if (m_state[next] != OpState::waiting) {
       continue;
-    }
-    if (m_state[next] == OpState::ready) {
-      m_ready.erase(std::find(m_ready.begin(), m_ready.end(), next));
     }
     m_state[next] = OpState::skipped;
     skipped.push_back(next);

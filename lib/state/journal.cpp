@@ -1,5 +1,7 @@
 #include "state/journal.hpp"
 
+#include "state/record_index.hpp"
+
 #include "util/error.hpp"
 #include "model/observed.hpp"
 #include "state/statefile.hpp"
@@ -186,12 +188,7 @@ std::optional<std::string> read_journal(const std::string& path) {
 class Replay {
 public:
   Replay(const std::string& path, const std::string& state_path, State& state)
-      : m_path(path), m_state_path(state_path), m_state(state),
-        m_removed(state.resources.size(), false) {
-    for (size_t i = 0; i < state.resources.size(); ++i) {
-      m_index.emplace(state.resources[i].address, i);
-    }
-  }
+      : m_path(path), m_state_path(state_path), m_state(state), m_records(state) {}
 
   // Applies record `j`, line `line_no` of the journal.
   void apply(const Json& j, size_t line_no) {
@@ -203,22 +200,19 @@ public:
       r.status = ResourceStatus::processing;
       r.remote_id.clear();
       m_pending_intent[r.address] = true;
-      upsert(std::move(r));
+      m_records.upsert(std::move(r));
     } else if (t == "updating") {
       updating(j);
     } else if (t == "recorded") {
       ResourceState r = resource_from_json(j.at("resource"));
       m_pending_intent.erase(r.address);
-      upsert(std::move(r));
+      m_records.upsert(std::move(r));
     } else if (t == "deleted") {
       const auto address = j.at("address").get<std::string>();
       m_pending_intent.erase(address);
-      auto it = m_index.find(address);
-      if (it != m_index.end()) {
-        m_removed[it->second] = true;
-      }
+      m_records.remove(address);
     } else if (t == "failed") {
-      if (ResourceState* r = find(j.at("address").get<std::string>())) {
+      if (ResourceState* r = m_records.find(j.at("address").get<std::string>())) {
         r->status = ResourceStatus::failed;
       }
     } else {
@@ -231,19 +225,7 @@ public:
   size_t interrupted_creates() const { return m_pending_intent.size(); }
 
   // Takes the deleted resources out of the state.
-  void finish() {
-    auto& resources = m_state.resources;
-    size_t out = 0;
-    for (size_t i = 0; i < resources.size(); ++i) {
-      if (!m_removed[i]) {
-        if (out != i) {
-          resources[out] = std::move(resources[i]);
-        }
-        ++out;
-      }
-    }
-    resources.resize(out);
-  }
+  void finish() { m_records.compact(); }
 
 private:
   void begin(const Json& j, size_t line_no) {
@@ -261,7 +243,7 @@ private:
   }
 
   void updating(const Json& j) {
-    if (ResourceState* r = find(j.at("address").get<std::string>())) {
+    if (ResourceState* r = m_records.find(j.at("address").get<std::string>())) {
       r->status = ResourceStatus::processing;
       if (!r->observed.is_object()) {
         r->observed = Json::object();
@@ -270,32 +252,10 @@ private:
     }
   }
 
-  // The resource at `address`, unless there is none or it was deleted.
-  ResourceState* find(const std::string& address) {
-    auto it = m_index.find(address);
-    if (it == m_index.end() || m_removed[it->second]) {
-      return nullptr;
-    }
-    return &m_state.resources[it->second];
-  }
-
-  void upsert(ResourceState r) {
-    auto it = m_index.find(r.address);
-    if (it == m_index.end()) {
-      m_index.emplace(r.address, m_state.resources.size());
-      m_state.resources.push_back(std::move(r));
-      m_removed.push_back(false);
-    } else {
-      m_removed[it->second] = false;
-      m_state.resources[it->second] = std::move(r);
-    }
-  }
-
   const std::string& m_path;
   const std::string& m_state_path;
   State& m_state;
-  std::unordered_map<std::string, size_t> m_index;
-  std::vector<bool> m_removed;
+  RecordIndex m_records;
   std::unordered_map<std::string, bool> m_pending_intent;  // address -> intent not yet resolved
 };
 
